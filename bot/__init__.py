@@ -1,0 +1,1 @@
+"""The application: settings, composition root, scheduler jobs, delivery and the CLI."""

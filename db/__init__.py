@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, engine/session, repositories, migrations, full-text search."""

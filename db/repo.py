@@ -1,0 +1,487 @@
+"""Repositories: every read and write the bot does, as functions over an AsyncSession."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Alert, Article, Chat, Feed, Subscription
+from feeds.models import Article as ArticleValue
+
+STORY_WINDOW = timedelta(days=1)
+"""The same normalized headline within this window counts as the same story."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchHit:
+    """A subscription that matched an article."""
+
+    subscription_id: int
+    chat_id: int
+    query_text: str
+
+
+MatchFn = Callable[[ArticleValue], Sequence[MatchHit]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    new_articles: int
+    alerts_queued: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueAlert:
+    """An outbox row joined with what the message needs."""
+
+    id: int
+    chat_id: int
+    chat_type: str
+    attempts: int
+    query_text: str
+    subscription_id: int | None
+    article_id: int
+    title: str
+    teaser: str
+    link: str
+    published_at: datetime
+    language: str | None
+    source: str
+
+
+def title_key(title: str) -> str:
+    """A headline reduced to lower-case words, to recognize the same story in two feeds."""
+    return " ".join(re.findall(r"\w+", title.casefold()))[:512]
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT for the session's dialect that can say ON CONFLICT DO NOTHING."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+# --- chats -----------------------------------------------------------------------------------
+
+
+async def upsert_chat(
+    session: AsyncSession,
+    chat_id: int,
+    *,
+    now: datetime,
+    chat_type: str = "private",
+    title: str | None = None,
+    language: str | None = None,
+    reactivate: bool = False,
+) -> Chat:
+    """The chat's row, created on first contact; `reactivate` undoes a block (on /start)."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(
+            id=chat_id,
+            type=chat_type,
+            title=title,
+            language=language,
+            created_at=now,
+            timezone="UTC",
+            active=True,
+            paused=False,
+            alert_mode="instant",
+        )
+        session.add(chat)
+    else:
+        chat.type = chat_type
+        if title is not None:
+            chat.title = title
+        if reactivate and not chat.active:
+            chat.active = True
+            chat.deactivated_at = None
+    await session.flush()
+    return chat
+
+
+async def deactivate_chat(session: AsyncSession, chat_id: int, *, now: datetime) -> int:
+    """Mark a chat inactive (blocked/kicked) and drop its pending alerts; returns alerts dropped."""
+    await session.execute(
+        update(Chat)
+        .where(Chat.id == chat_id, Chat.active.is_(True))
+        .values(active=False, deactivated_at=now)
+    )
+    result = await session.execute(
+        update(Alert)
+        .where(Alert.chat_id == chat_id, Alert.status.in_(("queued", "held")))
+        .values(status="dropped", last_error="chat inactive")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def set_paused(session: AsyncSession, chat_id: int, paused: bool) -> None:
+    await session.execute(update(Chat).where(Chat.id == chat_id).values(paused=paused))
+
+
+async def migrate_chat(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: move the chat and everything hanging off it to the new id."""
+    existing = await session.get(Chat, new_id)
+    if existing is not None:
+        await session.execute(
+            update(Subscription).where(Subscription.chat_id == old_id).values(chat_id=new_id)
+        )
+        await session.execute(update(Alert).where(Alert.chat_id == old_id).values(chat_id=new_id))
+        await session.execute(delete(Chat).where(Chat.id == old_id))
+    else:
+        # ON UPDATE CASCADE carries subscriptions and alerts along.
+        await session.execute(
+            update(Chat).where(Chat.id == old_id).values(id=new_id, type="supergroup")
+        )
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+async def add_subscription(
+    session: AsyncSession, chat_id: int, query_text: str, query_json: str, *, now: datetime
+) -> tuple[Subscription, bool]:
+    """Store a subscription; returns it and whether it is new (the same text twice is one)."""
+    existing = await session.scalar(
+        select(Subscription).where(
+            Subscription.chat_id == chat_id, Subscription.query_text == query_text
+        )
+    )
+    if existing is not None:
+        return existing, False
+    subscription = Subscription(
+        chat_id=chat_id, query_text=query_text, query_json=query_json, created_at=now, muted=False
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription, True
+
+
+async def list_subscriptions(session: AsyncSession, chat_id: int) -> list[Subscription]:
+    rows = await session.scalars(
+        select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)
+    )
+    return list(rows)
+
+
+async def remove_subscription(
+    session: AsyncSession, chat_id: int, subscription_id: int
+) -> Subscription | None:
+    """Delete one of the chat's subscriptions; None when it is not the chat's."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    await session.delete(subscription)
+    await session.flush()
+    return subscription
+
+
+async def set_muted(
+    session: AsyncSession, chat_id: int, subscription_id: int, muted: bool
+) -> Subscription | None:
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    subscription.muted = muted
+    await session.flush()
+    return subscription
+
+
+async def live_subscriptions(session: AsyncSession) -> list[tuple[int, int, str, str]]:
+    """(id, chat_id, query_text, query_json) of every subscription that should match."""
+    rows = await session.execute(
+        select(
+            Subscription.id, Subscription.chat_id, Subscription.query_text, Subscription.query_json
+        )
+        .join(Chat, Chat.id == Subscription.chat_id)
+        .where(Subscription.muted.is_(False))
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+async def merge_feeds(
+    session: AsyncSession,
+    feeds: Iterable[tuple[str, str | None]],
+    *,
+    now: datetime,
+    origin: str = "file",
+    trusted: bool = True,
+) -> int:
+    """Add (url, title) feeds that are not in the table yet; returns how many were added."""
+    added = 0
+    for url, title in feeds:
+        result = await session.execute(
+            _insert(session, Feed)
+            .values(
+                url=url,
+                title=title,
+                origin=origin,
+                trusted=trusted,
+                active=True,
+                backlog_done=False,
+                consecutive_failures=0,
+                created_at=now,
+                next_poll_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["url"])
+        )
+        added += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return added
+
+
+async def due_feeds(session: AsyncSession, now: datetime, limit: int | None = None) -> list[Feed]:
+    """Active feeds whose next poll time has come, most overdue first."""
+    query = (
+        select(Feed)
+        .where(Feed.active.is_(True), or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+        .order_by(Feed.next_poll_at)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await session.scalars(query))
+
+
+async def all_feeds(session: AsyncSession) -> list[Feed]:
+    return list(await session.scalars(select(Feed).order_by(Feed.id)))
+
+
+# --- articles and the outbox -----------------------------------------------------------------
+
+
+async def _known_entries(
+    session: AsyncSession, feed_id: int, articles: Sequence[ArticleValue]
+) -> tuple[set[str], set[str]]:
+    """Guids and links of this feed that are already stored, among the given ones."""
+    guids = {a.guid for a in articles}
+    links = {a.link for a in articles}
+    known_guids: set[str] = set()
+    known_links: set[str] = set()
+    for chunk in _chunks(sorted(guids), 400):
+        known_guids.update(
+            await session.scalars(
+                select(Article.guid).where(Article.feed_id == feed_id, Article.guid.in_(chunk))
+            )
+        )
+    for chunk in _chunks(sorted(links), 400):
+        known_links.update(
+            await session.scalars(
+                select(Article.link).where(Article.feed_id == feed_id, Article.link.in_(chunk))
+            )
+        )
+    return known_guids, known_links
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def _story_of(
+    session: AsyncSession, canonical_link: str, key: str, published: datetime
+) -> int | None:
+    """The story an article belongs to when another feed already carried it."""
+    story = await session.scalar(
+        select(Article.story_id).where(Article.canonical_link == canonical_link).limit(1)
+    )
+    if story is None and len(key) >= 12:
+        story = await session.scalar(
+            select(Article.story_id)
+            .where(
+                Article.title_key == key,
+                Article.published_at.between(published - STORY_WINDOW, published + STORY_WINDOW),
+            )
+            .limit(1)
+        )
+    return story
+
+
+async def store_articles(
+    session: AsyncSession,
+    feed_id: int,
+    articles: Sequence[ArticleValue],
+    *,
+    now: datetime,
+    match: MatchFn | None,
+) -> StoreResult:
+    """Store the feed's new articles and queue an alert per matching chat, in this transaction.
+
+    `match=None` stores without alerting (a feed's first poll: its backlog).
+    """
+    known_guids, known_links = await _known_entries(session, feed_id, articles)
+    seen: set[str] = set()
+    new_rows: list[tuple[Article, ArticleValue]] = []
+    for value in articles:
+        if value.guid in known_guids or value.link in known_links or value.guid in seen:
+            continue
+        seen.add(value.guid)
+        published = value.published or now
+        key = title_key(value.title)
+        row = Article(
+            feed_id=feed_id,
+            story_id=await _story_of(session, value.canonical_link, key, published),
+            guid=value.guid,
+            link=value.link,
+            canonical_link=value.canonical_link,
+            title=value.title,
+            title_key=key,
+            teaser=value.teaser,
+            language=value.language,
+            published_at=published,
+            fetched_at=now,
+        )
+        session.add(row)
+        new_rows.append((row, value))
+    if not new_rows:
+        return StoreResult(0, 0)
+    await session.flush()
+    for row, _ in new_rows:
+        if row.story_id is None:
+            row.story_id = row.id
+    await session.flush()
+    queued = 0
+    if match is not None:
+        queued = await _queue_alerts(session, new_rows, match, now=now)
+    return StoreResult(len(new_rows), queued)
+
+
+async def _queue_alerts(
+    session: AsyncSession,
+    new_rows: Sequence[tuple[Article, ArticleValue]],
+    match: MatchFn,
+    *,
+    now: datetime,
+) -> int:
+    hits_per_row = [(row, match(value)) for row, value in new_rows]
+    chat_ids = {hit.chat_id for _, hits in hits_per_row for hit in hits}
+    if not chat_ids:
+        return 0
+    chats = {
+        chat.id: chat
+        for chat in await session.scalars(select(Chat).where(Chat.id.in_(sorted(chat_ids))))
+    }
+    queued = 0
+    for row, hits in hits_per_row:
+        for hit in _first_hit_per_chat(hits):
+            chat = chats.get(hit.chat_id)
+            if chat is None or not chat.active or not _wants_language(chat, row.language):
+                continue
+            result = await session.execute(
+                _insert(session, Alert)
+                .values(
+                    chat_id=hit.chat_id,
+                    article_id=row.id,
+                    story_id=row.story_id,
+                    subscription_id=hit.subscription_id,
+                    query_text=hit.query_text,
+                    status="held" if chat.paused else "queued",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["chat_id", "story_id"])
+            )
+            queued += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return queued
+
+
+def _first_hit_per_chat(hits: Sequence[MatchHit]) -> list[MatchHit]:
+    """One alert per chat and article: the chat's oldest matching subscription names it."""
+    best: dict[int, MatchHit] = {}
+    for hit in sorted(hits, key=lambda h: h.subscription_id):
+        best.setdefault(hit.chat_id, hit)
+    return list(best.values())
+
+
+def _wants_language(chat: Chat, language: str | None) -> bool:
+    if not chat.article_languages or language is None:
+        return True
+    return language in chat.article_languages.split(",")
+
+
+async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> list[DueAlert]:
+    """Queued alerts whose time has come, oldest first, for active chats."""
+    rows = await session.execute(
+        select(
+            Alert.id,
+            Alert.chat_id,
+            Chat.type,
+            Alert.attempts,
+            Alert.query_text,
+            Alert.subscription_id,
+            Article.id,
+            Article.title,
+            Article.teaser,
+            Article.link,
+            Article.published_at,
+            Article.language,
+            func.coalesce(Feed.title, Feed.url),
+        )
+        .join(Chat, Chat.id == Alert.chat_id)
+        .join(Article, Article.id == Alert.article_id)
+        .join(Feed, Feed.id == Article.feed_id)
+        .where(
+            and_(Alert.status == "queued", Alert.next_attempt_at <= now, Chat.active.is_(True))
+        )
+        .order_by(Alert.id)
+        .limit(limit)
+    )
+    return [DueAlert(*r) for r in rows]
+
+
+async def mark_sent(
+    session: AsyncSession, alert_ids: Sequence[int], message_id: int | None, *, now: datetime
+) -> None:
+    await session.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids))
+        .values(status="sent", telegram_message_id=message_id, sent_at=now, last_error=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession,
+    alert_ids: Sequence[int],
+    *,
+    error: str,
+    next_attempt_at: datetime,
+    park_after: int,
+) -> None:
+    """Count a failed try; an alert that failed `park_after` times is parked with its error."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids))
+        .values(attempts=Alert.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
+    )
+    await session.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids), Alert.attempts >= park_after)
+        .values(status="parked")
+    )
+
+
+async def mark_failed(session: AsyncSession, alert_ids: Sequence[int], *, error: str) -> None:
+    """A permanent error (a 400 Telegram will never accept): recorded, not retried."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids))
+        .values(status="failed", attempts=Alert.attempts + 1, last_error=error)
+    )
+
+
+async def postpone_chat(session: AsyncSession, chat_id: int, until: datetime) -> None:
+    """Telegram asked us to wait for this chat: hold its queued alerts until then."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.chat_id == chat_id, Alert.status == "queued")
+        .values(next_attempt_at=until)
+    )
