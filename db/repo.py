@@ -13,22 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Article, Chat, Feed, Subscription
+from feeds.index import Hit
 from feeds.models import Article as ArticleValue
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""
 
 
-@dataclass(frozen=True, slots=True)
-class MatchHit:
-    """A subscription that matched an article."""
-
-    subscription_id: int
-    chat_id: int
-    query_text: str
-
-
-MatchFn = Callable[[ArticleValue], Sequence[MatchHit]]
+MatchFn = Callable[[ArticleValue], Sequence[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +116,16 @@ async def deactivate_chat(session: AsyncSession, chat_id: int, *, now: datetime)
 
 async def set_paused(session: AsyncSession, chat_id: int, paused: bool) -> None:
     await session.execute(update(Chat).where(Chat.id == chat_id).values(paused=paused))
+
+
+async def drop_held(session: AsyncSession, chat_id: int) -> int:
+    """Alerts that matched while the chat was paused are dropped on /resume; how many."""
+    result = await session.execute(
+        update(Alert)
+        .where(Alert.chat_id == chat_id, Alert.status == "held")
+        .values(status="dropped", last_error="matched while paused")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def migrate_chat(session: AsyncSession, old_id: int, new_id: int) -> None:
@@ -394,9 +396,9 @@ async def _queue_alerts(
     return queued
 
 
-def _first_hit_per_chat(hits: Sequence[MatchHit]) -> list[MatchHit]:
+def _first_hit_per_chat(hits: Sequence[Hit]) -> list[Hit]:
     """One alert per chat and article: the chat's oldest matching subscription names it."""
-    best: dict[int, MatchHit] = {}
+    best: dict[int, Hit] = {}
     for hit in sorted(hits, key=lambda h: h.subscription_id):
         best.setdefault(hit.chat_id, hit)
     return list(best.values())
@@ -406,6 +408,30 @@ def _wants_language(chat: Chat, language: str | None) -> bool:
     if not chat.article_languages or language is None:
         return True
     return language in chat.article_languages.split(",")
+
+
+async def recent_articles(
+    session: AsyncSession, *, since: datetime, limit: int
+) -> list[ArticleValue]:
+    """The newest stored articles (published since `since`) as pipeline values."""
+    rows = await session.scalars(
+        select(Article)
+        .where(Article.published_at >= since)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return [
+        ArticleValue(
+            guid=row.guid,
+            link=row.link,
+            canonical_link=row.canonical_link,
+            title=row.title,
+            teaser=row.teaser,
+            published=row.published_at,
+            language=row.language,
+        )
+        for row in rows
+    ]
 
 
 async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> list[DueAlert]:
@@ -429,9 +455,7 @@ async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> 
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)
         .join(Feed, Feed.id == Article.feed_id)
-        .where(
-            and_(Alert.status == "queued", Alert.next_attempt_at <= now, Chat.active.is_(True))
-        )
+        .where(and_(Alert.status == "queued", Alert.next_attempt_at <= now, Chat.active.is_(True)))
         .order_by(Alert.id)
         .limit(limit)
     )
@@ -485,3 +509,59 @@ async def postpone_chat(session: AsyncSession, chat_id: int, until: datetime) ->
         .where(Alert.chat_id == chat_id, Alert.status == "queued")
         .values(next_attempt_at=until)
     )
+
+
+async def prune_articles(session: AsyncSession, *, before: datetime) -> int:
+    """Delete articles published and fetched before `before` (alerts and index rows follow)."""
+    result = await session.execute(
+        delete(Article).where(Article.published_at < before, Article.fetched_at < before)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundArticle:
+    """A search result."""
+
+    id: int
+    title: str
+    teaser: str
+    link: str
+    source: str
+    published_at: datetime
+    language: str | None
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_contains(
+    session: AsyncSession, words: Sequence[str], *, limit: int = 5, offset: int = 0
+) -> list[FoundArticle]:
+    """Newest articles whose title or teaser contains every word (bound parameters only)."""
+    query = (
+        select(
+            Article.id,
+            Article.title,
+            Article.teaser,
+            Article.link,
+            func.coalesce(Feed.title, Feed.url),
+            Article.published_at,
+            Article.language,
+        )
+        .join(Feed, Feed.id == Article.feed_id)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    for word in words:
+        pattern = _like_pattern(word)
+        query = query.where(
+            or_(
+                Article.title.ilike(pattern, escape="\\"),
+                Article.teaser.ilike(pattern, escape="\\"),
+            )
+        )
+    return [FoundArticle(*row) for row in await session.execute(query)]

@@ -1,0 +1,182 @@
+"""The `newsbot` command line: run, poll --once, search, feeds, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from telegram import Update
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; that drowns the bot's own lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    application = build_application(settings)
+    application.run_polling(
+        allowed_updates=Update.ALL_TYPES,
+        stop_signals=(signal.SIGINT, signal.SIGTERM),
+        close_loop=True,
+    )
+    return 0
+
+
+async def _poll_once(settings: Settings) -> int:
+    from bot.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        summary = await runtime.poller.poll(everything=True)
+    if summary is None:
+        return 1
+    for outcome in summary.outcomes:
+        if outcome.status == "error":
+            print(f"FAILED  {outcome.url}: {outcome.error_kind}: {outcome.error}")
+        else:
+            print(
+                f"{outcome.status:<12}{outcome.url}: {outcome.new_articles} new, "
+                f"{outcome.alerts_queued} alerts"
+            )
+    print(summary.describe())
+    return 0
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = (moment - now).total_seconds()
+    word = "in " if seconds > 0 else ""
+    suffix = "" if seconds > 0 else " ago"
+    seconds = abs(seconds)
+    if seconds < 120:
+        span = f"{seconds:.0f}s"
+    elif seconds < 7200:
+        span = f"{seconds / 60:.0f}min"
+    elif seconds < 172800:
+        span = f"{seconds / 3600:.0f}h"
+    else:
+        span = f"{seconds / 86400:.0f}d"
+    return f"{word}{span}{suffix}"
+
+
+async def _list_feeds(settings: Settings) -> int:
+    from db import repo
+    from db.engine import make_engine, make_sessionmaker, migrate
+    from feeds.clock import utc_now
+
+    await asyncio.to_thread(migrate, settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            feeds = await repo.all_feeds(session)
+    finally:
+        await engine.dispose()
+    now = utc_now()
+    if not feeds:
+        print(f"no feeds stored yet; FEEDS_FILE is {settings.FEEDS_FILE} (read by run / poll)")
+    for feed in feeds:
+        state = "active" if feed.active else "INACTIVE"
+        if feed.active and feed.consecutive_failures:
+            state = f"FAILING x{feed.consecutive_failures}"
+        print(f"{feed.url}")
+        print(
+            f"    {state}; {feed.title or '(no title yet)'}; origin {feed.origin}; "
+            f"last success {_age(feed.last_success_at, now)}; "
+            f"next poll {_age(feed.next_poll_at, now)}"
+        )
+        if feed.last_error:
+            print(
+                f"    last error {_age(feed.last_error_at, now)}: "
+                f"{feed.last_error_kind}: {feed.last_error[:200]}"
+            )
+    return 0
+
+
+async def _search(settings: Settings, query: str) -> int:
+    from db import repo
+    from db.engine import make_engine, make_sessionmaker, migrate
+
+    await asyncio.to_thread(migrate, settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        words = [w for w in query.replace('"', " ").split() if w.upper() not in {"OR", "AND"}]
+        async with make_sessionmaker(engine)() as session:
+            results = await repo.search_contains(session, words, limit=20)
+    finally:
+        await engine.dispose()
+    if not results:
+        print(f"no stored article matches {query!r}")
+        return 0
+    for item in results:
+        print(f"{item.published_at:%Y-%m-%d %H:%M} UTC  {item.source}")
+        print(f"  {item.title}")
+        print(f"  {item.link}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description="Telegram news alerts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot until SIGINT/SIGTERM")
+    poll = commands.add_parser("poll", help="poll every feed once; no Telegram")
+    poll.add_argument("--once", action="store_true", required=True, help="one poll, then exit")
+    search = commands.add_parser("search", help="print the newest matching stored articles")
+    search.add_argument("query", nargs="+")
+    feeds = commands.add_parser("feeds", help="list feeds with their health")
+    feeds.add_argument("action", nargs="?", choices=["list"], default="list")
+    bench = commands.add_parser("bench", help="benchmarks (see README: Performance)")
+    bench.add_argument("name", choices=["match", "poll", "deliver", "search", "all"])
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _bench(name: str, rest: list[str]) -> int:
+    import importlib
+
+    names = ["match", "poll", "deliver", "search"] if name == "all" else [name]
+    for each in names:
+        module = importlib.import_module(f"bench.{each}")
+        module.main(rest)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args.name, args.rest)
+    try:
+        settings = load_settings()
+        _configure_logging(settings.LOG_LEVEL)
+        if args.command == "run":
+            settings.require_token()
+            return cmd_run(settings, args)
+        if args.command == "poll":
+            return asyncio.run(_poll_once(settings))
+        if args.command == "search":
+            return asyncio.run(_search(settings, " ".join(args.query)))
+        if args.command == "feeds":
+            return asyncio.run(_list_feeds(settings))
+    except SettingsError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The composition root: builds the python-telegram-bot Application from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.delivery import Deliverer, DeliveryLimits
+from bot.runtime import Runtime, open_runtime
+from bot.settings import Settings
+from db import repo
+from feeds.clock import Clock, utc_now
+from feeds.fetch import Fetcher
+from handlers import control, search, start, subscriptions
+from handlers.context import SERVICES_KEY
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "newsbot.runtime"
+RETENTION_EVERY = timedelta(days=1)
+
+COMMANDS = [
+    BotCommand("subscribe", "Alerts for a topic: /subscribe Nordkorea"),
+    BotCommand("list", "Your subscriptions"),
+    BotCommand("unsubscribe", "Remove a subscription"),
+    BotCommand("search", "Search stored articles"),
+    BotCommand("pause", "Pause alerts"),
+    BotCommand("resume", "Resume alerts"),
+    BotCommand("help", "Query syntax and commands"),
+    BotCommand("start", "What this bot does"),
+]
+
+
+@dataclass
+class Lifecycle:
+    """What post_init opens and post_stop / post_shutdown close again."""
+
+    settings: Settings
+    clock: Clock
+    fetcher: Fetcher | None
+    limits: DeliveryLimits
+    stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    runtime: Runtime | None = None
+    deliverer: Deliverer | None = None
+    delivery_task: asyncio.Task[None] | None = None
+
+
+def file_url(base_url: str) -> str:
+    """The Bot API file URL that goes with a base URL (`…/bot` → `…/file/bot`)."""
+    if base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return base_url
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    delivery_limits: DeliveryLimits | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `run_polling()` or a manual initialize/start."""
+    token = settings.require_token()
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.TELEGRAM_API_URL)
+        .base_file_url(file_url(settings.TELEGRAM_API_URL))
+        # Our delivery loop paces alerts itself and handles 429 per chat; the limiter is the
+        # safety net for everything else and must not pause all chats on one 429.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data[RUNTIME_KEY] = Lifecycle(
+        settings, clock, fetcher, delivery_limits or DeliveryLimits()
+    )
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    add = application.add_handler
+    add(CommandHandler("start", start.start))
+    add(CommandHandler("help", start.help_command))
+    add(CommandHandler("subscribe", subscriptions.subscribe))
+    add(CommandHandler("unsubscribe", subscriptions.unsubscribe))
+    add(CommandHandler("list", subscriptions.list_subscriptions))
+    add(CommandHandler("search", search.search))
+    add(CommandHandler("pause", control.pause))
+    add(CommandHandler("resume", control.resume))
+    add(CallbackQueryHandler(subscriptions.unsubscribe_button, pattern=r"^unsub:\d+$"))
+    add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):\d+$"))
+    add(CallbackQueryHandler(search.search_page, pattern=r"^s:"))
+    add(ChatMemberHandler(control.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    add(MessageHandler(filters.COMMAND, start.unknown_command))
+    application.add_error_handler(_on_error)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every error from a handler or job with its traceback; tell the reader if we can."""
+    log.error("error while handling %r", update, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(Exception):
+            await update.effective_message.reply_text(
+                "Sorry, something went wrong on my side. Please try again in a moment."
+            )
+
+
+def _lifecycle(application: Application) -> Lifecycle:  # type: ignore[type-arg]
+    found = application.bot_data[RUNTIME_KEY]
+    assert isinstance(found, Lifecycle)
+    return found
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    life = _lifecycle(application)
+    runtime = await life.stack.enter_async_context(
+        open_runtime(life.settings, clock=life.clock, fetcher=life.fetcher)
+    )
+    life.runtime = runtime
+    svc = runtime.services
+    application.bot_data[SERVICES_KEY] = svc
+    deliverer = Deliverer(svc, application.bot, life.limits)
+    svc.wake_delivery = deliverer.wake
+    life.deliverer = deliverer
+
+    async def notify_admins(text: str) -> None:
+        for admin in life.settings.admin_ids:
+            with contextlib.suppress(Exception):
+                await application.bot.send_message(admin, text, parse_mode=None)
+
+    runtime.poller.notify_admins = notify_admins
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except Exception:
+        log.exception("could not set the command menu; going on without it")
+    job_queue = application.job_queue
+    assert job_queue is not None, "install python-telegram-bot[job-queue]"
+    tick = max(0.5, min(life.settings.POLL_INTERVAL, 15.0))
+    job_queue.run_repeating(
+        _poll_job,
+        interval=tick,
+        first=0.1,
+        name="poll",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    job_queue.run_repeating(
+        _retention_job,
+        interval=RETENTION_EVERY,
+        first=60,
+        name="retention",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
+
+
+async def _poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll the feeds that are due (the poller skips a tick while a poll still runs)."""
+    runtime = _lifecycle(context.application).runtime
+    if runtime is not None:
+        await runtime.poller.poll()
+
+
+async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Prune articles older than RETENTION_DAYS, with their index rows."""
+    life = _lifecycle(context.application)
+    if life.runtime is None:
+        return
+    svc = life.runtime.services
+    cutoff = svc.clock() - timedelta(days=life.settings.RETENTION_DAYS)
+    async with svc.write_lock, svc.sessions.begin() as session:
+        pruned = await repo.prune_articles(session, before=cutoff)
+    if pruned:
+        log.info("retention: pruned %d articles older than %s", pruned, cutoff.date())
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    life = _lifecycle(application)
+    if life.delivery_task is not None:
+        life.delivery_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await life.delivery_task
+        life.delivery_task = None
+    if life.deliverer is not None:
+        await life.deliverer.drain()
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await _lifecycle(application).stack.aclose()

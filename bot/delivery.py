@@ -1,0 +1,259 @@
+"""Delivery: the outbox drained to Telegram at its speed limits, nothing lost, nothing twice.
+
+An alert row is marked sent only after Telegram confirmed it with a message id, so a crash
+re-sends at most the messages that were in flight. Pacing is ours (about 28 messages/s
+overall, one per second per private chat, one per three seconds per group): a 429 for one
+chat holds that chat only, and delivery to the others goes on. Many alerts due for one chat
+at once are folded into a digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from db import repo
+from db.models import Chat
+from feeds.render import AlertView, render_alert, render_alert_plain, render_digest
+from handlers.context import Services
+from handlers.i18n import Translate, translator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """Telegram's documented limits, with a margin."""
+
+    per_second: float = 28.0
+    private_gap: float = 1.0
+    group_gap: float = 3.1
+    digest_over: int = 5
+    """More than this many alerts due for one chat at once become a digest."""
+    park_after: int = 8
+    """Failed tries (network, 5xx) before an alert is parked for the admins to see."""
+    in_flight: int = 32
+    batch: int = 500
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _view(alert: repo.DueAlert) -> AlertView:
+    return AlertView(
+        title=alert.title,
+        teaser=alert.teaser,
+        link=alert.link,
+        source=alert.source,
+        published=alert.published_at,
+        query_text=alert.query_text,
+    )
+
+
+class Deliverer:
+    """Drains the outbox; `run()` is the long-lived loop, `wake()` says there is work."""
+
+    def __init__(self, services: Services, bot: Bot, limits: DeliveryLimits | None = None):
+        self._svc = services
+        self._bot = bot
+        self._limits = limits or DeliveryLimits()
+        self._wakeup = asyncio.Event()
+        self._next_slot = 0.0
+        self._chat_ready: dict[int, float] = {}
+        self._busy_chats: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self._limits.in_flight)
+        self.sent_messages = 0
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; an error in one pass is logged and the loop goes on."""
+        while True:
+            self._wakeup.clear()
+            try:
+                dispatched = await self.deliver_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery pass failed")
+                dispatched = 0
+            if not dispatched:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
+
+    async def drain(self) -> None:
+        """Wait for the messages in flight (graceful shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def deliver_once(self) -> int:
+        """Dispatch one message (or digest) to every chat that may receive now; how many."""
+        svc = self._svc
+        async with svc.sessions() as session:
+            due = await repo.due_alerts(session, svc.clock(), limit=self._limits.batch)
+        per_chat: dict[int, list[repo.DueAlert]] = {}
+        for alert in due:
+            per_chat.setdefault(alert.chat_id, []).append(alert)
+        dispatched = 0
+        for chat_id, alerts in per_chat.items():
+            if chat_id in self._busy_chats or self._chat_ready.get(chat_id, 0) > time.monotonic():
+                continue
+            batch = alerts if len(alerts) > self._limits.digest_over else alerts[:1]
+            await self._global_slot()
+            await self._slots.acquire()
+            self._busy_chats.add(chat_id)
+            gap = (
+                self._limits.private_gap
+                if alerts[0].chat_type == "private"
+                else self._limits.group_gap
+            )
+            self._chat_ready[chat_id] = time.monotonic() + gap
+            task = asyncio.create_task(self._deliver(chat_id, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            dispatched += 1
+        if not dispatched and per_chat:
+            # Everything due is waiting on a per-chat gap: come back when the first opens.
+            wait = min(self._chat_ready.get(c, 0) for c in per_chat) - time.monotonic()
+            await asyncio.sleep(min(max(wait, 0.05), 1.0))
+            return 1
+        return dispatched
+
+    async def _global_slot(self) -> None:
+        """Space messages evenly at the overall rate (no bursts for Telegram to punish)."""
+        now = time.monotonic()
+        slot = max(self._next_slot, now)
+        self._next_slot = slot + 1.0 / self._limits.per_second
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _deliver(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+        try:
+            await self._send(chat_id, alerts)
+        except Exception:
+            log.exception("delivery to chat %s failed unexpectedly", chat_id)
+        finally:
+            self._busy_chats.discard(chat_id)
+            self._slots.release()
+
+    async def _chat_settings(self, chat_id: int) -> tuple[str, str]:
+        async with self._svc.sessions() as session:
+            chat = await session.get(Chat, chat_id)
+        if chat is None:
+            return "en", "UTC"
+        return chat.language or "en", chat.timezone or "UTC"
+
+    async def _send(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+        language, timezone = await self._chat_settings(chat_id)
+        _ = translator(language)
+        ids = [a.id for a in alerts]
+        try:
+            if len(alerts) == 1:
+                message = await self._send_one(chat_id, alerts[0], timezone, _)
+                await self._mark_sent(ids, message.message_id)
+            else:
+                for text, carried in render_digest(
+                    [_view(a) for a in alerts], timezone=timezone, _=_
+                ):
+                    message = await self._bot.send_message(
+                        chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                    )
+                    await self._mark_sent([ids[i] for i in carried], message.message_id)
+                    self.sent_messages += 1
+                    if len(carried) < len(ids):
+                        await asyncio.sleep(self._limits.private_gap)
+                return
+            self.sent_messages += 1
+        except RetryAfter as error:
+            wait = _retry_seconds(error)
+            log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
+            self._chat_ready[chat_id] = time.monotonic() + wait
+            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+                await repo.postpone_chat(
+                    session, chat_id, self._svc.clock() + timedelta(seconds=wait)
+                )
+        except Forbidden as error:
+            log.info("chat %s is gone (%s): deactivated", chat_id, error.message)
+            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+                await repo.deactivate_chat(session, chat_id, now=self._svc.clock())
+        except ChatMigrated as error:
+            log.info("chat %s migrated to %s", chat_id, error.new_chat_id)
+            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+                await repo.migrate_chat(session, chat_id, error.new_chat_id)
+            self._svc.index.move_chat(chat_id, error.new_chat_id)
+            self._chat_ready.pop(chat_id, None)
+            self.wake()
+        except BadRequest as error:
+            log.warning("Telegram refused alerts %s: %s", ids, error.message)
+            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+                await repo.mark_failed(session, ids, error=error.message)
+        except NetworkError as error:
+            await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
+
+    async def _send_one(
+        self, chat_id: int, alert: repo.DueAlert, timezone: str, _: Translate
+    ) -> Message:
+        view = _view(alert)
+        markup = None
+        if alert.subscription_id is not None:
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}"
+                        )
+                    ]
+                ]
+            )
+        try:
+            return await self._bot.send_message(
+                chat_id,
+                render_alert(view, timezone=timezone, _=_),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if "entit" not in error.message.lower():
+                raise
+            # Our markup was refused: the same alert as plain text still reaches the reader.
+            return await self._bot.send_message(
+                chat_id,
+                render_alert_plain(view, timezone=timezone, _=_),
+                parse_mode=None,
+                reply_markup=markup,
+            )
+
+    async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
+        async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            await repo.mark_sent(session, ids, message_id, now=self._svc.clock())
+
+    async def _retry_later(
+        self, ids: Sequence[int], alerts: Sequence[repo.DueAlert], error: str
+    ) -> None:
+        attempts = max(a.attempts for a in alerts) + 1
+        delay = min(5.0 * 2 ** (attempts - 1), 3600.0)
+        log.warning("alerts %s failed (%s); retry in %.0fs", ids, error, delay)
+        async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            await repo.mark_retry(
+                session,
+                ids,
+                error=error,
+                next_attempt_at=self._svc.clock() + timedelta(seconds=delay),
+                park_after=self._limits.park_after,
+            )

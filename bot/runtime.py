@@ -1,0 +1,95 @@
+"""Everything the bot runs on besides Telegram: database, index, fetcher, poller.
+
+`newsbot run` opens it inside the Application's lifecycle; `newsbot poll --once`, `newsbot
+search` and the benchmarks open it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.poll import Poller
+from bot.settings import Settings
+from db import repo
+from db.engine import make_engine, make_sessionmaker, migrate
+from feeds.clock import Clock, utc_now
+from feeds.fetch import Fetcher
+from feeds.index import SubscriptionIndex
+from feeds.opml import FeedListError, read_feed_list
+from feeds.query import QueryError, query_from_json
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    services: Services
+    fetcher: Fetcher
+    poller: Poller
+
+
+async def load_feeds_file(settings: Settings, services: Services) -> int:
+    """Merge FEEDS_FILE's feeds into the feeds table (trusted); returns how many were new."""
+    path = settings.FEEDS_FILE
+    if not path.exists():
+        log.warning("FEEDS_FILE %s does not exist; polling only the feeds already stored", path)
+        return 0
+    try:
+        entries = read_feed_list(path.read_bytes())
+    except FeedListError as error:
+        log.error("FEEDS_FILE %s: %s", path, error)
+        return 0
+    async with services.write_lock, services.sessions.begin() as session:
+        added = await repo.merge_feeds(
+            session, [(e.url, e.title) for e in entries], now=services.clock()
+        )
+    log.info("FEEDS_FILE %s: %d feeds, %d new", path, len(entries), added)
+    return added
+
+
+async def load_index(services: Services) -> SubscriptionIndex:
+    """The subscription index built from the database, off the event loop."""
+    async with services.sessions() as session:
+        rows = await repo.live_subscriptions(session)
+    return await asyncio.to_thread(_build_index, rows)
+
+
+def _build_index(rows: list[tuple[int, int, str, str]]) -> SubscriptionIndex:
+    entries = []
+    for sid, chat_id, text, query_json in rows:
+        try:
+            entries.append((sid, chat_id, text, query_from_json(query_json)))
+        except (QueryError, ValueError, KeyError, TypeError):
+            log.exception("subscription %s has an unreadable stored query; skipped", sid)
+    return SubscriptionIndex.build(entries)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, clock: Clock = utc_now, fetcher: Fetcher | None = None
+) -> AsyncIterator[Runtime]:
+    """Migrate the database, load feeds and subscriptions, and open the fetcher."""
+    await asyncio.to_thread(migrate, settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        services = Services(
+            sessions=make_sessionmaker(engine), clock=clock, admin_ids=settings.admin_ids
+        )
+        await load_feeds_file(settings, services)
+        services.index = await load_index(services)
+        async with contextlib.AsyncExitStack() as stack:
+            if fetcher is None:
+                fetcher = await stack.enter_async_context(Fetcher())
+            poller = Poller(services, fetcher, base_interval=settings.POLL_INTERVAL)
+            yield Runtime(settings, engine, services, fetcher, poller)
+    finally:
+        await engine.dispose()

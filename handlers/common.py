@@ -1,0 +1,81 @@
+"""What every handler needs: the reader's chat row and language, and safe replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ContextTypes
+
+from db import repo
+from handlers.context import services
+from handlers.i18n import Translate, pick_language, translator
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """The chat a command came from, as handlers need it."""
+
+    chat_id: int
+    chat_type: str
+    language: str
+    timezone: str
+    paused: bool
+    _: Translate
+
+
+async def reader(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, reactivate: bool = False
+) -> Reader:
+    """Record the chat on first contact and return it with the reader's translator."""
+    chat = update.effective_chat
+    assert chat is not None
+    user = update.effective_user
+    svc = services(context)
+    title = chat.title or chat.username or chat.first_name
+    async with svc.write_lock, svc.sessions.begin() as session:
+        row = await repo.upsert_chat(
+            session,
+            chat.id,
+            now=svc.clock(),
+            chat_type=chat.type,
+            title=title,
+            language=pick_language(user.language_code if user else None),
+            reactivate=reactivate,
+        )
+        language = row.language or pick_language(user.language_code if user else None)
+        return Reader(chat.id, row.type, language, row.timezone, row.paused, translator(language))
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> None:
+    """Answer the message a command came in."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+
+
+async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True in private chats, and in groups for the group's administrators."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None:
+        # An anonymous admin writes as the group itself.
+        return message.sender_chat.id == chat.id
+    user = update.effective_user
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def command_args(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+    """The raw text after the command, with the reader's spacing and quotes intact."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    parts = text.split(maxsplit=1)
+    if len(parts) == 2 and parts[0].startswith("/"):
+        return parts[1].strip()
+    return " ".join(context.args or []).strip()
