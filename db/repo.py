@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Article, Chat, Feed, Subscription
-from feeds.index import Hit
 from feeds.models import Article as ArticleValue
+from feeds.models import Hit
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""

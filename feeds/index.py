@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from feeds.matcher import Matcher
-from feeds.models import Article
+from feeds.models import Article, Hit
 from feeds.query import Query
 
 
@@ -18,15 +18,6 @@ from feeds.query import Query
 class Owner:
     """Whose subscription an index entry is, and how the reader typed it."""
 
-    chat_id: int
-    query_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A subscription that matched an article."""
-
-    subscription_id: int
     chat_id: int
     query_text: str
 

@@ -40,3 +40,12 @@ class ParsedFeed:
     """feedparser's complaint (bozo exception) when the document was not well-formed."""
     is_feed: bool = True
     """False when the body did not look like RSS/Atom at all (an HTML page, garbage)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A reader's subscription that matched an article."""
+
+    subscription_id: int
+    chat_id: int
+    query_text: str

@@ -1,0 +1,222 @@
+"""Storage on a real SQLite file: migrations, WAL, de-duplication and the outbox."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import repo
+from db.engine import make_engine, make_sessionmaker, migrate
+from db.models import Alert
+from db.models import Article as ArticleRow
+from feeds.models import Article, Hit
+
+NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
+
+
+def _article(guid: str, title: str = "Kim fährt nach China", **changes: object) -> Article:
+    values: dict[str, object] = {
+        "guid": guid,
+        "link": f"https://example.org/{guid}",
+        "canonical_link": f"https://example.org/{guid}",
+        "title": title,
+        "teaser": "Nordkoreas Machthaber reist nach Peking.",
+        "published": NOW - timedelta(hours=1),
+        "language": "de",
+    }
+    values.update(changes)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def _setup(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    async with sessions.begin() as session:
+        await repo.upsert_chat(session, 111, now=NOW)
+        await repo.upsert_chat(session, 222, now=NOW)
+        await repo.merge_feeds(
+            session, [("http://a.test/feed", "A"), ("http://b.test/feed", "B")], now=NOW
+        )
+        for chat_id, text in [(111, "Kim"), (222, "China"), (111, "Nordkorea")]:
+            await repo.add_subscription(session, chat_id, text, "{}", now=NOW)
+        feeds = await repo.all_feeds(session)
+    return feeds[0].id, feeds[1].id
+
+
+def _everyone(article: Article) -> list[Hit]:
+    return [Hit(1, 111, "Kim"), Hit(2, 222, "China"), Hit(3, 111, "Nordkorea")]
+
+
+def test_migration_creates_a_wal_database_and_is_idempotent(database_url: str) -> None:
+    migrate(database_url)
+    migrate(database_url)
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"chats", "subscriptions", "feeds", "articles", "alerts"} <= tables
+
+
+async def test_foreign_keys_are_enforced(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0
+        fk = (await session.connection()).exec_driver_sql("PRAGMA foreign_keys")
+        assert (await fk).scalar() == 1
+
+
+async def test_backlog_is_stored_without_alerts(sessions: async_sessionmaker[AsyncSession]) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        result = await repo.store_articles(
+            session, feed_a, [_article("1"), _article("2", "Other")], now=NOW, match=None
+        )
+    assert result == repo.StoreResult(2, 0)
+
+
+async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        first = await repo.store_articles(
+            session, feed_a, [_article("1")], now=NOW, match=_everyone
+        )
+    assert first == repo.StoreResult(1, 2)  # chat 111 once (two subscriptions), chat 222 once
+    async with sessions.begin() as session:
+        again = await repo.store_articles(
+            session,
+            feed_a,
+            [
+                _article("1", "Kim fährt nach China (updated)"),
+                _article("x", link="https://example.org/1"),
+            ],
+            now=NOW,
+            match=_everyone,
+        )
+    assert again == repo.StoreResult(0, 0)  # same guid updated in place; same link, new guid
+    async with sessions() as session:
+        due = await repo.due_alerts(session, NOW)
+    assert sorted((a.chat_id, a.query_text) for a in due) == [(111, "Kim"), (222, "China")]
+
+
+async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, feed_b = await _setup(sessions)
+    async with sessions.begin() as session:
+        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        # Same canonical link, different guid and feed.
+        await repo.store_articles(
+            session,
+            feed_b,
+            [
+                _article(
+                    "b-1",
+                    link="https://example.org/1?utm_source=x",
+                    canonical_link="https://example.org/1",
+                )
+            ],
+            now=NOW,
+            match=_everyone,
+        )
+        # Different link, same headline within a day.
+        await repo.store_articles(
+            session,
+            feed_b,
+            [
+                _article(
+                    "b-2",
+                    title="KIM fährt nach China!",
+                    link="https://other.test/2",
+                    canonical_link="https://other.test/2",
+                )
+            ],
+            now=NOW,
+            match=_everyone,
+        )
+    async with sessions() as session:
+        stored = (await session.execute(select(func.count()).select_from(ArticleRow))).scalar()
+        alerts = (await session.execute(select(func.count()).select_from(Alert))).scalar()
+    assert stored == 3
+    assert alerts == 2
+
+
+async def test_blocked_chat_drops_its_queue_and_gets_no_new_alerts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        dropped = await repo.deactivate_chat(session, 111, now=NOW)
+        await repo.store_articles(
+            session, feed_a, [_article("2", "Zwei")], now=NOW, match=_everyone
+        )
+    assert dropped == 1
+    async with sessions() as session:
+        due = await repo.due_alerts(session, NOW)
+    assert {a.chat_id for a in due} == {222}
+
+
+async def test_paused_chat_holds_alerts_and_resume_drops_them(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        await repo.set_paused(session, 111, True)
+        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+    async with sessions() as session:
+        assert {a.chat_id for a in await repo.due_alerts(session, NOW)} == {222}
+    async with sessions.begin() as session:
+        assert await repo.drop_held(session, 111) == 1
+
+
+async def test_search_contains_treats_user_text_as_data(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        await repo.store_articles(
+            session,
+            feed_a,
+            [_article("1"), _article("2", "100% sicher_ja"), _article("3", "Ganz anders")],
+            now=NOW,
+            match=None,
+        )
+    async with sessions() as session:
+        assert [r.title for r in await repo.search_contains(session, ["kim"])] == [
+            "Kim fährt nach China"
+        ]
+        assert [r.title for r in await repo.search_contains(session, ["100%"])] == [
+            "100% sicher_ja"
+        ]
+        assert await repo.search_contains(session, ["'; DROP TABLE articles; --"]) == []
+        # A wildcard character is just a character: only the headline containing it.
+        assert [r.title for r in await repo.search_contains(session, ["%"])] == ["100% sicher_ja"]
+        assert await repo.search_contains(session, ["_x"]) == []
+
+
+async def test_retention_prunes_old_articles_and_their_alerts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    old = NOW - timedelta(days=400)
+    async with sessions.begin() as session:
+        await repo.store_articles(
+            session, feed_a, [_article("old", published=old)], now=old, match=_everyone
+        )
+        await repo.store_articles(session, feed_a, [_article("new", "Neu")], now=NOW, match=None)
+        pruned = await repo.prune_articles(session, before=NOW - timedelta(days=365))
+    assert pruned == 1
+    async with sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0
