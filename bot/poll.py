@@ -109,6 +109,8 @@ class Poller:
             outcomes = await asyncio.gather(*(self._poll_feed(feed) for feed in feeds))
             summary = PollSummary(list(outcomes), time.perf_counter() - started)
             self.last = summary
+            if feeds:
+                self._svc.last_poll_seconds = summary.seconds
             if summary.alerts_queued:
                 self._svc.wake_delivery()
             if feeds:

@@ -89,6 +89,7 @@ async def open_runtime(
         async with contextlib.AsyncExitStack() as stack:
             if fetcher is None:
                 fetcher = await stack.enter_async_context(Fetcher())
+            services.fetcher = fetcher
             poller = Poller(services, fetcher, base_interval=settings.POLL_INTERVAL)
             yield Runtime(settings, engine, services, fetcher, poller)
     finally:

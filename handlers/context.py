@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ContextTypes
 
 from feeds.clock import Clock, utc_now
+from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
 
 SERVICES_KEY = "newsbot.services"
@@ -31,6 +32,10 @@ class Services:
     """SQLite has one writer; taking this lock first keeps writers from waiting on busy."""
     wake_delivery: Callable[[], None] = _nothing
     """Tell the delivery loop that alerts were queued."""
+    fetcher: Fetcher | None = None
+    """The shared HTTP fetcher (admins' /addfeed fetches through it, address-guarded)."""
+    last_poll_seconds: float | None = None
+    """How long the last poll of the due feeds took (for /stats)."""
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

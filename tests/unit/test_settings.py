@@ -30,7 +30,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults_match_the_design() -> None:
     settings = load_settings()
     assert settings.DATABASE_URL == "sqlite:///data/newsbot.db"
-    assert settings.FEEDS_FILE == Path("feeds.opml")
+    assert Path("feeds.opml") == settings.FEEDS_FILE
     assert settings.POLL_INTERVAL == 300
     assert settings.RETENTION_DAYS == 365
     assert settings.LOG_LEVEL == "INFO"
