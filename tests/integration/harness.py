@@ -1,0 +1,81 @@
+"""Run the real Application against the fake Bot API, the way `run_polling` does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.settings import Settings
+
+TOKEN = "123456:TEST-token_for-the-fake-api"
+
+
+def make_settings(
+    api_url: str, tmp_path: Path, feeds: list[str], **overrides: Any
+) -> Settings:
+    """Settings for a test bot: fake API, a temporary database and feeds file."""
+    feeds_file = tmp_path / "feeds.txt"
+    feeds_file.write_text("\n".join(feeds) + "\n")
+    values: dict[str, Any] = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/data/newsbot.db",
+        "FEEDS_FILE": feeds_file,
+        "POLL_INTERVAL": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, **build: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot started as `newsbot run` starts it, and stopped gracefully afterwards."""
+    app = build_application(settings, **build)
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+    )
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+def db_path(settings: Settings) -> str:
+    return settings.DATABASE_URL.removeprefix("sqlite:///")
+
+
+def db_count(settings: Settings, sql: str, *params: object) -> int:
+    """A number read straight from the bot's SQLite file (read-only, WAL allows it)."""
+    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
+        row = connection.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Wait (without blocking the loop) until predicate() holds; False on timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()
