@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Alert, Article, Chat, Feed, Subscription
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
+from feeds.preferences import Preferences
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""
@@ -565,3 +566,189 @@ async def search_contains(
             )
         )
     return [FoundArticle(*row) for row in await session.execute(query)]
+
+
+# --- reader settings, feed management and statistics (readers and operators) ----------------
+
+CHAT_SETTINGS = frozenset(
+    {
+        "language",
+        "timezone",
+        "alert_mode",
+        "digest_hour",
+        "quiet_start",
+        "quiet_end",
+        "article_languages",
+    }
+)
+"""The chat columns a reader may change with /language, /timezone and /settings."""
+
+
+async def get_chat(session: AsyncSession, chat_id: int) -> Chat | None:
+    return await session.get(Chat, chat_id)
+
+
+async def update_chat_settings(
+    session: AsyncSession, chat_id: int, **changes: object
+) -> Chat | None:
+    """Change some of a chat's settings (names from CHAT_SETTINGS); None if the chat is unknown."""
+    unknown = set(changes) - CHAT_SETTINGS
+    if unknown:
+        raise ValueError(f"not a chat setting: {sorted(unknown)}")
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        return None
+    for name, value in changes.items():
+        setattr(chat, name, value)
+    await session.flush()
+    return chat
+
+
+def chat_preferences(chat: Chat) -> Preferences:
+    """The delivery preferences stored on a chat row, as the pure value `release_at` takes."""
+    return Preferences(
+        timezone=chat.timezone or "UTC",
+        alert_mode=chat.alert_mode or "instant",
+        digest_hour=chat.digest_hour,
+        quiet_start=chat.quiet_start,
+        quiet_end=chat.quiet_end,
+    )
+
+
+async def feed_by_url(session: AsyncSession, url: str) -> Feed | None:
+    found: Feed | None = await session.scalar(select(Feed).where(Feed.url == url))
+    return found
+
+
+async def reactivate_feed(session: AsyncSession, feed_id: int, *, now: datetime) -> None:
+    """Poll a switched-off feed again, from now on."""
+    await session.execute(
+        update(Feed)
+        .where(Feed.id == feed_id)
+        .values(active=True, next_poll_at=now, consecutive_failures=0, gone_since=None)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedFeed:
+    url: str
+    title: str | None
+    deleted: bool
+    """True: the row and its articles are gone (a chat-added feed). False: switched off,
+    because FEEDS_FILE would bring a deleted file feed back on the next start."""
+
+
+async def remove_feed(session: AsyncSession, feed_id: int) -> RemovedFeed | None:
+    """Stop polling a feed: delete a chat-added one, switch off a FEEDS_FILE one."""
+    feed = await session.get(Feed, feed_id)
+    if feed is None or (feed.origin != "chat" and not feed.active):
+        return None
+    removed = RemovedFeed(feed.url, feed.title, deleted=feed.origin == "chat")
+    if removed.deleted:
+        # Articles go with the feed (ON DELETE CASCADE), and their alerts with them.
+        await session.execute(delete(Feed).where(Feed.id == feed_id))
+    else:
+        feed.active = False
+        feed.next_poll_at = None
+    await session.flush()
+    return removed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """A failing feed, for the operator's list of worst offenders."""
+
+    url: str
+    title: str | None
+    consecutive_failures: int
+    last_error_kind: str | None
+    last_error: str | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BotStats:
+    """What /stats shows."""
+
+    chats_active: int
+    chats_paused: int
+    chats_blocked: int
+    subscriptions: int
+    feeds_healthy: int
+    feeds_failing: int
+    feeds_waiting: int
+    """Active feeds not polled successfully yet and without a failure."""
+    feeds_off: int
+    worst_feeds: list[FeedProblem]
+    articles_today: int
+    articles_total: int
+    alerts_sent: int
+    alerts_queued: int
+    alerts_parked: int
+    alerts_failed: int
+
+
+async def _count(session: AsyncSession, query: Any) -> int:
+    return int(await session.scalar(query) or 0)
+
+
+async def collect_stats(
+    session: AsyncSession, *, now: datetime, day_start: datetime, worst: int = 5
+) -> BotStats:
+    """Counts for /stats: alerts over the 24 h before `now`, articles since `day_start`."""
+    since = now - timedelta(hours=24)
+    chats = select(func.count()).select_from(Chat)
+    feeds = select(func.count()).select_from(Feed).where(Feed.active.is_(True))
+    alerts = select(func.count()).select_from(Alert)
+    problems = await session.scalars(
+        select(Feed)
+        .where(Feed.active.is_(True), Feed.consecutive_failures > 0)
+        .order_by(Feed.consecutive_failures.desc(), Feed.id)
+        .limit(worst)
+    )
+    return BotStats(
+        chats_active=await _count(
+            session, chats.where(Chat.active.is_(True), Chat.paused.is_(False))
+        ),
+        chats_paused=await _count(
+            session, chats.where(Chat.active.is_(True), Chat.paused.is_(True))
+        ),
+        chats_blocked=await _count(session, chats.where(Chat.active.is_(False))),
+        subscriptions=await _count(session, select(func.count()).select_from(Subscription)),
+        feeds_healthy=await _count(
+            session, feeds.where(Feed.consecutive_failures == 0, Feed.last_success_at.is_not(None))
+        ),
+        feeds_failing=await _count(session, feeds.where(Feed.consecutive_failures > 0)),
+        feeds_waiting=await _count(
+            session, feeds.where(Feed.consecutive_failures == 0, Feed.last_success_at.is_(None))
+        ),
+        feeds_off=await _count(
+            session, select(func.count()).select_from(Feed).where(Feed.active.is_(False))
+        ),
+        worst_feeds=[
+            FeedProblem(
+                f.url,
+                f.title,
+                f.consecutive_failures,
+                f.last_error_kind,
+                f.last_error,
+                f.last_success_at,
+            )
+            for f in problems
+        ],
+        articles_today=await _count(
+            session,
+            select(func.count()).select_from(Article).where(Article.fetched_at >= day_start),
+        ),
+        articles_total=await _count(session, select(func.count()).select_from(Article)),
+        alerts_sent=await _count(session, alerts.where(Alert.sent_at >= since)),
+        alerts_queued=await _count(
+            session, alerts.where(Alert.status.in_(("queued", "held")), Alert.created_at >= since)
+        ),
+        alerts_parked=await _count(
+            session, alerts.where(Alert.status == "parked", Alert.created_at >= since)
+        ),
+        alerts_failed=await _count(
+            session, alerts.where(Alert.status == "failed", Alert.created_at >= since)
+        ),
+    )

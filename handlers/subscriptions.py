@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,7 +22,7 @@ from feeds.query import (
 )
 from feeds.render import cut, escape
 from handlers.common import command_args, is_group_admin, reader, reply
-from handlers.context import services
+from handlers.context import Services, services
 from handlers.i18n import Translate
 
 RECENT_WINDOW = timedelta(days=7)
@@ -54,23 +55,45 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _("Only the group's administrators can add subscriptions here."))
         return
     try:
-        query = parse_query(text, _=_)
+        result = await subscribe_chat(services(context), me.chat_id, text, _)
     except QueryError as error:
         await reply(update, "⚠️ " + escape(str(error)))
         return
-    svc = services(context)
+    await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A stored subscription: the parsed query, whether it is new, stored articles it matches."""
+
+    query: Query
+    created: bool
+    matches: list[Article]
+
+
+async def subscribe_chat(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
+    """Parse, store and index a chat's query (raises QueryError, explained in the reader's words).
+
+    The one subscribe service: /subscribe and the onboarding example buttons both call it.
+    """
+    query = parse_query(text, _=_)
     async with svc.write_lock, svc.sessions.begin() as session:
         row, created = await repo.add_subscription(
-            session, me.chat_id, query.text, query_to_json(query), now=svc.clock()
+            session, chat_id, query.text, query_to_json(query), now=svc.clock()
         )
     if created:
-        svc.index.add(row.id, me.chat_id, row.query_text, query)
+        svc.index.add(row.id, chat_id, row.query_text, query)
     async with svc.sessions() as session:
         recent = await repo.recent_articles(
             session, since=svc.clock() - RECENT_WINDOW, limit=RECENT_SCAN
         )
     matches = await asyncio.to_thread(_recent_matches, query, recent)
-    await reply(update, _confirmation(query, created, matches, _), disable_web_page_preview=True)
+    return Subscribed(query, created, matches)
+
+
+def render_subscribed(result: Subscribed, _: Translate) -> str:
+    """The reply to a subscription: what will match, and what already did."""
+    return _confirmation(result.query, result.created, result.matches, _)
 
 
 def _confirmation(query: Query, created: bool, matches: list[Article], _: Translate) -> str:
