@@ -317,10 +317,11 @@ def _slash_date(value: object) -> datetime | None:
 def _published(entry: Mapping[str, Any]) -> datetime | None:
     """Publication time, else update time, as an aware UTC datetime."""
     for key in ("published", "updated"):
-        slashed = _slash_date(entry.get(key))
+        # dict.get: FeedParserDict would answer "updated" with "published" (and a warning).
+        slashed = _slash_date(dict.get(entry, key))  # type: ignore[call-overload]
         if slashed is not None:
             return slashed
-        value = entry.get(f"{key}_parsed")
+        value = dict.get(entry, f"{key}_parsed")  # type: ignore[call-overload]
         if isinstance(value, time.struct_time):
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.fetch import USER_AGENT, FetchRequest, Fetcher, is_public_address
+from feeds.fetch import USER_AGENT, Fetcher, FetchRequest, is_public_address
 from feeds.parse import parse_feed
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -158,9 +158,7 @@ async def test_second_request_is_conditional_and_a_304_keeps_the_validators(
     async with fetcher() as f:
         first = await f.fetch(FetchRequest(server.url("/feed")))
         second = await f.fetch(
-            FetchRequest(
-                server.url("/feed"), etag=first.etag, last_modified=first.last_modified
-            )
+            FetchRequest(server.url("/feed"), etag=first.etag, last_modified=first.last_modified)
         )
     assert first.etag == '"v1"' and first.last_modified == validators["Last-Modified"]
     assert second.not_modified and second.body is None and second.error_kind is None
@@ -171,9 +169,7 @@ async def test_second_request_is_conditional_and_a_304_keeps_the_validators(
 
 async def test_gzip_and_deflate_bodies_are_decoded(server: HostileServer) -> None:
     server.routes["/gz"] = respond(200, gzip.compress(RSS), {"Content-Encoding": "gzip"})
-    server.routes["/deflate"] = respond(
-        200, zlib.compress(RSS), {"Content-Encoding": "deflate"}
-    )
+    server.routes["/deflate"] = respond(200, zlib.compress(RSS), {"Content-Encoding": "deflate"})
     raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
     server.routes["/rawdeflate"] = respond(
         200, raw.compress(RSS) + raw.flush(), {"Content-Encoding": "deflate"}
@@ -313,7 +309,9 @@ async def test_redirects_are_followed_to_the_final_url(server: HostileServer) ->
     assert result.error_kind is None and result.url == server.url("/new")
 
 
-@pytest.mark.parametrize(("status", "kind"), [(500, "http_5xx"), (404, "http_404"), (410, "http_410")])
+@pytest.mark.parametrize(
+    ("status", "kind"), [(500, "http_5xx"), (404, "http_404"), (410, "http_410")]
+)
 async def test_error_statuses_become_error_kinds(
     server: HostileServer, status: int, kind: str
 ) -> None:
