@@ -1,0 +1,639 @@
+"""The query language readers type for `/subscribe` and `/search`, parsed into an immutable tree.
+
+Syntax (as in Google Alerts, OR binds tighter than the implicit AND):
+
+    north korea           all words, any order
+    "kim jong un"         the exact phrase (any double quotes: "…" “…” „…“ «…»)
+    china OR russia       either side (OR in capitals; a lowercase "or" is a word)
+    -sport  -"south korea"  exclude a word or a phrase (NOT works too)
+    raket*                prefix, at least 3 letters before the *
+    title:kim  title:"…"  the headline only (title:(a OR b) too)
+    ( … )                 grouping
+
+`Kim OR Putin -sport` thus means (Kim or Putin) and not sport. Words are normalized with
+`feeds.normalize`: each `Term` carries its canonical keys (`words`) and, per word, every form it
+matches (`forms`). A country named in any language is expanded to its names in the others
+(`feeds.countries`); the expansion is an `Or` node whose `alias_of` names what was typed, and
+`Query.aliases` lists it for the reader.
+
+Every message a reader may see goes through the `_` parameter as a literal `_("…")`, with
+`.format()` applied after translation, so `pybabel extract -k _` finds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from feeds import countries
+from feeds.normalize import analyze, canonical, fold
+
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_TERMS",
+    "MIN_PREFIX",
+    "And",
+    "Node",
+    "Not",
+    "Or",
+    "Query",
+    "QueryError",
+    "Term",
+    "describe",
+    "iter_terms",
+    "make_term",
+    "parse_query",
+    "query_from_json",
+    "query_to_json",
+]
+
+MAX_LENGTH = 200
+MAX_TERMS = 20
+MIN_PREFIX = 3
+MAX_NESTING = 8
+_ALIAS_NAMES_SHOWN = 12
+
+Translate = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word, a phrase or a prefix to look for."""
+
+    text: str
+    """What the reader typed for it, without quotes, operators or the trailing `*`."""
+    words: tuple[str, ...]
+    """Canonical match key of each word (`feeds.normalize.words`)."""
+    forms: tuple[frozenset[str], ...]
+    """Per word, every key it matches: an article word matches when their forms intersect."""
+    phrase: bool = False
+    """The words must appear consecutively (quoted, or one typed word that splits, `Jong-un`)."""
+    prefix: bool = False
+    """The last word matches any article word starting with it (folded surface form)."""
+    title_only: bool = False
+    """Only the headline counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Every child must match."""
+
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """At least one child must match."""
+
+    children: tuple[Node, ...]
+    alias_of: str | None = None
+    """Set when this node is a country expansion: the name as typed (`children[0]`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """The child must not match."""
+
+    child: Node
+
+
+Node = Term | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: what the reader typed, its tree, and the country expansions applied."""
+
+    text: str
+    root: Node
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(name as typed, the other names it also matches), one entry per expanded country."""
+
+
+class QueryError(ValueError):
+    """A query the reader must rewrite; `message` says what is wrong and how to write it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@lru_cache(maxsize=1 << 16)
+def make_term(
+    text: str, *, phrase: bool = False, prefix: bool = False, title_only: bool = False
+) -> Term | None:
+    """A normalized term for `text`, or None when it holds no word (only punctuation).
+
+    Memoized, so equal terms (country names above all) are one shared object.
+    """
+    positions = analyze(text, None, article=False)
+    if not positions:
+        return None
+    words = [canonical(position) for position in positions]
+    forms = [frozenset(position) for position in positions]
+    if prefix:
+        # A prefix matches the folded surface as typed, not a lemma of it.
+        words[-1] = positions[-1][0]
+        forms[-1] = frozenset((positions[-1][0],))
+    return Term(
+        text=text,
+        words=tuple(words),
+        forms=tuple(forms),
+        phrase=phrase or len(words) > 1,
+        prefix=prefix,
+        title_only=title_only,
+    )
+
+
+def iter_terms(node: Node) -> Iterator[Term]:
+    """Every term of a tree, depth first."""
+    if isinstance(node, Term):
+        yield node
+    elif isinstance(node, Not):
+        yield from iter_terms(node.child)
+    else:
+        for child in node.children:
+            yield from iter_terms(child)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lexer
+
+_QUOTES = frozenset('"“”„‟«»＂〝〞')
+_DASHES = frozenset("-−–—")
+_TITLE_PREFIXES = ("title:", "titel:")
+_BREAKS = frozenset("()") | _QUOTES
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "(", ")", "OR", "NOT", "TITLE", "WORD", "PHRASE"
+    text: str = ""
+    prefix: bool = False
+
+
+def _messages(_: Translate) -> dict[str, str]:
+    """The error messages, each a literal for gettext extraction."""
+    return {
+        "empty": _(
+            "The query is empty: type the words to look for. "
+            'Example: /subscribe north korea  or  /subscribe "kim jong un"'
+        ),
+        "long": _(
+            "The query is too long ({length} characters): use at most {limit}. "
+            "Split it into several subscriptions."
+        ),
+        "quotes": _('Unbalanced quotes: close the phrase with a second ". Example: "kim jong un"'),
+        "open_paren": _(
+            "Unbalanced parentheses: a ( is never closed. Example: (china OR russia) sanctions"
+        ),
+        "close_paren": _(
+            "Unbalanced parentheses: a ) has no matching (. Example: (china OR russia) sanctions"
+        ),
+        "empty_paren": _(
+            "Empty parentheses: put words inside them. Example: (china OR russia) sanctions"
+        ),
+        "nesting": _(
+            "Too many nested parentheses: use at most {limit} levels. "
+            "Example: (china OR russia) sanctions"
+        ),
+        "leading_star": _(
+            "A * can only end a word, after at least 3 letters. Example: raket* finds "
+            "rakete, raketen and raketenfabrik"
+        ),
+        "short_prefix": _(
+            "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
+            "Example: raket*"
+        ),
+        "terms": _(
+            "Too many words ({count}): a query may have at most {limit}. "
+            "Split it into several subscriptions."
+        ),
+        "dangling_or": _("OR needs something to look for on both sides. Example: china OR russia"),
+        "dangling_not": _(
+            "A - (or NOT) needs a word or phrase right after it. Example: korea -south"
+        ),
+        "dangling_title": _(
+            "title: needs a word or phrase right after it, without a space. Example: title:kim "
+            'or title:"kim jong un"'
+        ),
+        "only_exclusions": _(
+            "The query only excludes things: add a word to look for. Example: korea -south "
+            "(each side of an OR needs one too)"
+        ),
+    }
+
+
+def _error(kind: str, _: Translate, **values: object) -> QueryError:
+    """The error of that kind, translated, its placeholders filled after translation."""
+    return QueryError(_messages(_)[kind].format(**values))
+
+
+def _lex(text: str, _: Translate) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            tokens.append(_Token(char))
+            i += 1
+        elif char in _QUOTES:
+            end = next((j for j in range(i + 1, n) if text[j] in _QUOTES), -1)
+            if end < 0:
+                raise _error("quotes", _)
+            content = text[i + 1 : end].strip()
+            i = end + 1
+            prefix = content.endswith("*")
+            if i < n and text[i] == "*":
+                prefix, i = True, i + 1
+            tokens.append(_Token("PHRASE", content.rstrip("*"), prefix))
+        elif char in _DASHES:
+            # A dash glued to what follows excludes it; a free-standing one is punctuation.
+            if i + 1 < n and not text[i + 1].isspace():
+                tokens.append(_Token("NOT"))
+            i += 1
+        else:
+            end = i
+            while end < n and not text[end].isspace() and text[end] not in _BREAKS:
+                end += 1
+            word = text[i:end]
+            lowered = word.lower()
+            title = next((p for p in _TITLE_PREFIXES if lowered.startswith(p)), None)
+            if title is not None:
+                tokens.append(_Token("TITLE"))
+                i += len(title)
+                if i >= n or text[i].isspace():
+                    raise _error("dangling_title", _)
+                continue
+            i = end
+            if word == "OR" or word == "|":
+                tokens.append(_Token("OR"))
+            elif word == "NOT":
+                tokens.append(_Token("NOT"))
+            elif word not in ("AND", "&&", "+"):
+                tokens.append(_word_token(word, _))
+    return tokens
+
+
+def _word_token(word: str, _: Translate) -> _Token:
+    stripped = word.rstrip("*")
+    if "*" in stripped or (word.startswith("*")) or len(word) - len(stripped) > 1:
+        raise _error("leading_star", _)
+    return _Token("WORD", stripped, stripped != word)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parser
+
+
+class _Parser:
+    """Recursive descent over the tokens: and := or+ ; or := unary (OR unary)* ."""
+
+    def __init__(self, tokens: list[_Token], _: Translate) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.terms = 0
+        self._ = _
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos].kind if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def parse(self) -> Node | None:
+        node = self.and_group(depth=0, title=False)
+        if self.peek() == ")":
+            raise _error("close_paren", self._)
+        return node
+
+    def and_group(self, depth: int, title: bool) -> Node | None:
+        children: list[Node] = []
+        while self.peek() not in (None, ")"):
+            if self.peek() == "OR":
+                raise _error("dangling_or", self._)
+            node = self.or_group(depth, title)
+            if node is not None:
+                children.extend(node.children if isinstance(node, And) else (node,))
+        if not children:
+            return None
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def or_group(self, depth: int, title: bool) -> Node | None:
+        first = self.unary(depth, title)
+        branches = [first]
+        while self.peek() == "OR":
+            self.take()
+            if self.peek() in (None, ")", "OR"):
+                raise _error("dangling_or", self._)
+            branches.append(self.unary(depth, title))
+        if len(branches) == 1:
+            return first
+        present = [branch for branch in branches if branch is not None]
+        if len(present) != len(branches):
+            raise _error("dangling_or", self._)
+        children: list[Node] = []
+        for branch in present:
+            children.extend(branch.children if isinstance(branch, Or) else (branch,))
+        return Or(tuple(children))
+
+    def unary(self, depth: int, title: bool) -> Node | None:
+        kind = self.peek()
+        if kind == "NOT":
+            self.take()
+            if self.peek() in (None, ")", "OR"):
+                raise _error("dangling_not", self._)
+            node = self.unary(depth, title)
+            return None if node is None else Not(node)
+        if kind == "TITLE":
+            self.take()
+            if self.peek() in (None, ")", "OR", "TITLE", "NOT"):
+                raise _error("dangling_title", self._)
+            return self.unary(depth, True)
+        return self.atom(depth, title)
+
+    def atom(self, depth: int, title: bool) -> Node | None:
+        token = self.take()
+        if token.kind == "(":
+            if depth >= MAX_NESTING:
+                raise _error("nesting", self._, limit=MAX_NESTING)
+            inner = self.and_group(depth + 1, title)
+            if self.peek() != ")":
+                raise _error("open_paren", self._)
+            self.take()
+            if inner is None:
+                raise _error("empty_paren", self._)
+            return inner
+        if token.kind == ")":
+            raise _error("close_paren", self._)
+        if token.kind == "OR":
+            raise _error("dangling_or", self._)
+        term = make_term(
+            token.text,
+            phrase=token.kind == "PHRASE",
+            prefix=token.prefix,
+            title_only=title,
+        )
+        if term is None:
+            return None
+        if term.prefix and len(term.words[-1]) < MIN_PREFIX:
+            raise _error("short_prefix", self._, prefix=token.text, minimum=MIN_PREFIX)
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            count = self.terms + sum(1 for t in self.tokens[self.pos :] if t.kind in _TERM_KINDS)
+            raise _error("terms", self._, count=count, limit=MAX_TERMS)
+        return term
+
+
+_TERM_KINDS = frozenset(("WORD", "PHRASE"))
+
+
+def _positive(node: Node) -> bool:
+    """Whether a node can only match by finding something (not by an absence alone)."""
+    if isinstance(node, Term):
+        return True
+    if isinstance(node, Not):
+        return False
+    if isinstance(node, And):
+        return any(_positive(child) for child in node.children)
+    return all(_positive(child) for child in node.children)
+
+
+# ---------------------------------------------------------------------------------------------
+# Country expansion
+
+_MAX_NAME_WORDS = 6
+
+
+@lru_cache(maxsize=1024)
+def _alias_terms(code: str, title_only: bool) -> tuple[tuple[str, Term], ...]:
+    """(name, term) for every name of a country, shared by all queries naming it."""
+    terms: list[tuple[str, Term]] = []
+    seen: set[tuple[str, ...]] = set()
+    for name in countries.names(code):
+        term = make_term(name, phrase=True, title_only=title_only)
+        if term is not None and term.words not in seen:
+            seen.add(term.words)
+            terms.append((name, term))
+    return tuple(terms)
+
+
+def _expansion(
+    typed: str, original: Node, title_only: bool, aliases: list[tuple[str, tuple[str, ...]]]
+) -> Node | None:
+    code = countries.country_of(typed)
+    if code is None:
+        return None
+    typed_words = tuple(fold(typed).split())
+    others = [
+        (name, term)
+        for name, term in _alias_terms(code, title_only)
+        if tuple(fold(name).split()) != typed_words
+    ]
+    if not others:
+        return None
+    aliases.append((typed, tuple(name for name, _term in others)))
+    return Or((original, *(term for _name, term in others)), alias_of=typed)
+
+
+def _is_plain_word(node: Node) -> bool:
+    return isinstance(node, Term) and not node.phrase and not node.prefix
+
+
+def _expand(node: Node, aliases: list[tuple[str, tuple[str, ...]]]) -> Node:
+    if isinstance(node, Term):
+        if node.prefix:
+            return node
+        return _expansion(node.text, node, node.title_only, aliases) or node
+    if isinstance(node, Not):
+        return Not(_expand(node.child, aliases))
+    if isinstance(node, Or):
+        if node.alias_of is not None:
+            return node
+        return Or(tuple(_expand(child, aliases) for child in node.children))
+    return _expand_and(node, aliases)
+
+
+def _expand_and(node: And, aliases: list[tuple[str, tuple[str, ...]]]) -> Node:
+    """Expand country names, including names spread over consecutive words (`north korea`)."""
+    children = list(node.children)
+    out: list[Node] = []
+    i = 0
+    while i < len(children):
+        replaced = False
+        for size in range(min(_MAX_NAME_WORDS, len(children) - i), 1, -1):
+            run = children[i : i + size]
+            if not all(_is_plain_word(child) for child in run):
+                continue
+            terms = [child for child in run if isinstance(child, Term)]
+            if len({term.title_only for term in terms}) != 1:
+                continue
+            typed = " ".join(term.text for term in terms)
+            expanded = _expansion(typed, And(tuple(run)), terms[0].title_only, aliases)
+            if expanded is not None:
+                out.append(expanded)
+                i += size
+                replaced = True
+                break
+        if not replaced:
+            out.append(_expand(children[i], aliases))
+            i += 1
+    return out[0] if len(out) == 1 else And(tuple(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def parse_query(text: str, *, _: Translate = _identity) -> Query:
+    """Parse what a reader typed; raise `QueryError` with an explanation when it is unusable."""
+    stripped = text.strip()
+    if not stripped:
+        raise _error("empty", _)
+    if len(stripped) > MAX_LENGTH:
+        raise _error("long", _, length=len(stripped), limit=MAX_LENGTH)
+    parser = _Parser(_lex(stripped, _), _)
+    root = parser.parse()
+    if root is None:
+        raise _error("empty", _)
+    if not _positive(root):
+        raise _error("only_exclusions", _)
+    aliases: list[tuple[str, tuple[str, ...]]] = []
+    root = _expand(root, aliases)
+    return Query(text=stripped, root=root, aliases=tuple(aliases))
+
+
+def describe(query: Query, *, _: Translate = _identity) -> str:
+    """A plain-text restatement of what the query matches, with its country expansions."""
+    text = _("articles containing {what}").format(what=_describe(query.root, _))
+    for typed, names in query.aliases:
+        shown = ", ".join(names[:_ALIAS_NAMES_SHOWN])
+        if len(names) > _ALIAS_NAMES_SHOWN:
+            shown += ", …"
+        text += "\n" + _("{name} also matches: {names}").format(name=typed, names=shown)
+    return text
+
+
+def _describe_term(term: Term, _: Translate) -> str:
+    if term.prefix:
+        what = _("words starting with {prefix}").format(prefix=term.text)
+    elif term.phrase:
+        what = _("the phrase {phrase}").format(phrase=term.text)
+    else:
+        what = term.text
+    if term.title_only:
+        what = _("{what} in the headline").format(what=what)
+    return what
+
+
+def _describe(node: Node, _: Translate, nested: bool = False) -> str:
+    if isinstance(node, Term):
+        return _describe_term(node, _)
+    if isinstance(node, Not):
+        return _("not {what}").format(what=_describe(node.child, _, nested=True))
+    if isinstance(node, Or):
+        if node.alias_of is not None:
+            return _describe(node.children[0], _, nested)
+        text = _(", or ").join(_describe(child, _, nested=True) for child in node.children)
+        return f"({text})" if nested else text
+    included = [child for child in node.children if not isinstance(child, Not)]
+    excluded = [child.child for child in node.children if isinstance(child, Not)]
+    many = len(included) > 1
+    text = _(" and ").join(_describe(child, _, nested=many) for child in included)
+    if excluded:
+        others = _(" or ").join(_describe(child, _, nested=True) for child in excluded)
+        text = _("{included}, but not {excluded}").format(included=text, excluded=others)
+    return f"({text})" if nested else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage form
+
+_JSON_VERSION = 1
+
+
+def _node_to_data(node: Node) -> dict[str, Any]:
+    if isinstance(node, Term):
+        data: dict[str, Any] = {"term": node.text}
+        for flag, value in (
+            ("phrase", node.phrase),
+            ("prefix", node.prefix),
+            ("title", node.title_only),
+        ):
+            if value:
+                data[flag] = True
+        return data
+    if isinstance(node, Not):
+        return {"not": _node_to_data(node.child)}
+    if isinstance(node, Or):
+        data = {"or": [_node_to_data(child) for child in node.children]}
+        if node.alias_of is not None:
+            data["alias_of"] = node.alias_of
+        return data
+    return {"and": [_node_to_data(child) for child in node.children]}
+
+
+def _node_from_data(data: Any) -> Node:
+    if not isinstance(data, dict):
+        raise ValueError(f"not a query node: {data!r}")
+    if "term" in data:
+        term = make_term(
+            str(data["term"]),
+            phrase=bool(data.get("phrase", False)),
+            prefix=bool(data.get("prefix", False)),
+            title_only=bool(data.get("title", False)),
+        )
+        if term is None:
+            raise ValueError(f"term without words: {data!r}")
+        return term
+    if "not" in data:
+        return Not(_node_from_data(data["not"]))
+    if "or" in data:
+        alias_of = data.get("alias_of")
+        return Or(
+            tuple(_node_from_data(child) for child in data["or"]),
+            alias_of=None if alias_of is None else str(alias_of),
+        )
+    if "and" in data:
+        return And(tuple(_node_from_data(child) for child in data["and"]))
+    raise ValueError(f"not a query node: {data!r}")
+
+
+def query_to_json(query: Query) -> str:
+    """The parsed form to store next to the text the reader typed.
+
+    Terms keep what was typed and their flags; their normalized keys are recomputed on load,
+    so stored queries follow improvements of the normalization.
+    """
+    return json.dumps(
+        {
+            "v": _JSON_VERSION,
+            "text": query.text,
+            "root": _node_to_data(query.root),
+            "aliases": [[typed, list(names)] for typed, names in query.aliases],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def query_from_json(s: str) -> Query:
+    """Rebuild a `Query` stored by `query_to_json` (raises ValueError on a malformed value)."""
+    data = json.loads(s)
+    if not isinstance(data, dict) or data.get("v") != _JSON_VERSION:
+        raise ValueError("unknown stored query format")
+    aliases = tuple(
+        (str(typed), tuple(str(name) for name in names)) for typed, names in data["aliases"]
+    )
+    return Query(text=str(data["text"]), root=_node_from_data(data["root"]), aliases=aliases)
