@@ -108,6 +108,52 @@ async def _list_feeds(settings: Settings) -> int:
     return 0
 
 
+async def _import_feeds(settings: Settings, file: str) -> int:
+    """Merge an OPML file or URL list into the feeds table, trusted like FEEDS_FILE."""
+    from pathlib import Path
+
+    from db import repo
+    from db.engine import make_engine, make_sessionmaker, migrate
+    from feeds.clock import utc_now
+    from feeds.opml import FeedListError, read_feed_list
+
+    try:
+        entries = read_feed_list(await asyncio.to_thread(Path(file).read_bytes))
+    except (OSError, FeedListError) as error:
+        print(f"newsbot feeds import: {file}: {error}", file=sys.stderr)
+        return 1
+    await asyncio.to_thread(migrate, settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            added = await repo.merge_feeds(
+                session, [(e.url, e.title) for e in entries], now=utc_now()
+            )
+    finally:
+        await engine.dispose()
+    print(f"{file}: {len(entries)} feeds, {added} added, {len(entries) - added} already known")
+    return 0
+
+
+async def _export_feeds(settings: Settings) -> int:
+    """The active feeds of the feeds table as OPML on stdout."""
+    from db import repo
+    from db.engine import make_engine, make_sessionmaker, migrate
+    from feeds.opml import FeedEntry, write_opml
+
+    await asyncio.to_thread(migrate, settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            feeds = await repo.all_feeds(session)
+    finally:
+        await engine.dispose()
+    document = write_opml(FeedEntry(f.url, f.title) for f in feeds if f.active)
+    sys.stdout.buffer.write(document)
+    sys.stdout.flush()
+    return 0
+
+
 async def _search(settings: Settings, query: str) -> int:
     from db import repo
     from db.engine import make_engine, make_sessionmaker, migrate
@@ -138,8 +184,11 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--once", action="store_true", required=True, help="one poll, then exit")
     search = commands.add_parser("search", help="print the newest matching stored articles")
     search.add_argument("query", nargs="+")
-    feeds = commands.add_parser("feeds", help="list feeds with their health")
-    feeds.add_argument("action", nargs="?", choices=["list"], default="list")
+    feeds = commands.add_parser(
+        "feeds", help="list feeds with their health; import an OPML/URL list; export OPML"
+    )
+    feeds.add_argument("action", nargs="?", choices=["list", "import", "export"], default="list")
+    feeds.add_argument("file", nargs="?", help="import: an OPML file or one URL per line")
     bench = commands.add_parser("bench", help="benchmarks (see README: Performance)")
     bench.add_argument("name", choices=["match", "poll", "deliver", "search", "all"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
@@ -170,6 +219,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_poll_once(settings))
         if args.command == "search":
             return asyncio.run(_search(settings, " ".join(args.query)))
+        if args.command == "feeds" and args.action == "import":
+            if not args.file:
+                print("newsbot feeds import: name the OPML or URL-list file", file=sys.stderr)
+                return 2
+            return asyncio.run(_import_feeds(settings, args.file))
+        if args.command == "feeds" and args.action == "export":
+            return asyncio.run(_export_feeds(settings))
         if args.command == "feeds":
             return asyncio.run(_list_feeds(settings))
     except SettingsError as error:

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -29,24 +29,20 @@ from bot.settings import Settings
 from db import repo
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
+from handlers import admin as operators
 from handlers import control, search, start, subscriptions
+from handlers import settings as reader_settings
 from handlers.context import SERVICES_KEY
+from handlers.i18n import translator
+from handlers.start import command_menu
 
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "newsbot.runtime"
 RETENTION_EVERY = timedelta(days=1)
 
-COMMANDS = [
-    BotCommand("subscribe", "Alerts for a topic: /subscribe Nordkorea"),
-    BotCommand("list", "Your subscriptions"),
-    BotCommand("unsubscribe", "Remove a subscription"),
-    BotCommand("search", "Search stored articles"),
-    BotCommand("pause", "Pause alerts"),
-    BotCommand("resume", "Resume alerts"),
-    BotCommand("help", "Query syntax and commands"),
-    BotCommand("start", "What this bot does"),
-]
+COMMANDS = command_menu(translator("en"))
+"""The command menu (English; `command_menu(translator("de"))` is the German one)."""
 
 
 @dataclass
@@ -116,9 +112,20 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("search", search.search))
     add(CommandHandler("pause", control.pause))
     add(CommandHandler("resume", control.resume))
+    add(CommandHandler("settings", reader_settings.settings))
+    add(CommandHandler("language", reader_settings.language))
+    add(CommandHandler("timezone", reader_settings.timezone))
+    add(CommandHandler("sources", operators.sources))
+    add(CommandHandler("addfeed", operators.addfeed))
+    add(CommandHandler("removefeed", operators.removefeed))
+    add(CommandHandler("stats", operators.stats))
     add(CallbackQueryHandler(subscriptions.unsubscribe_button, pattern=r"^unsub:\d+$"))
     add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):\d+$"))
     add(CallbackQueryHandler(search.search_page, pattern=r"^s:"))
+    add(CallbackQueryHandler(start.try_example, pattern=r"^try:\d+$"))
+    add(CallbackQueryHandler(reader_settings.settings_button, pattern=r"^set:"))
+    add(CallbackQueryHandler(reader_settings.language_button, pattern=r"^lang:"))
+    add(CallbackQueryHandler(operators.removefeed_button, pattern=r"^rmfeed:"))
     add(ChatMemberHandler(control.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     add(MessageHandler(filters.COMMAND, start.unknown_command))
     application.add_error_handler(_on_error)

@@ -1,17 +1,78 @@
-"""/start and /help: what the bot does and how to write a subscription."""
+"""/start and /help: what the bot does, one-tap example subscriptions, the query syntax."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from feeds.query import QueryError
 from feeds.render import escape
-from handlers.common import reader, reply
-from handlers.i18n import Translate
+from handlers.common import is_group_admin, reader, reply
+from handlers.context import services
+from handlers.i18n import N_, Translate
+from handlers.subscriptions import render_subscribed, subscribe_chat
+
+EXAMPLES = (
+    "Nordkorea",
+    '"Kim Jong Un" OR Pyongyang',
+    "climate change OR Klimawandel",
+    "title:Bitcoin",
+)
+"""The one-tap subscriptions under /start; callback data `try:<index>` points into this list,
+so a button can only ever subscribe to one of these."""
+
+MENU = (
+    ("subscribe", N_("Alerts for a topic: /subscribe Nordkorea")),
+    ("list", N_("Your subscriptions")),
+    ("unsubscribe", N_("Remove a subscription")),
+    ("search", N_("Search stored articles")),
+    ("settings", N_("Alert mode, quiet hours, languages")),
+    ("language", N_("Language of the bot")),
+    ("timezone", N_("Your time zone")),
+    ("sources", N_("The feeds I read and their health")),
+    ("pause", N_("Pause alerts")),
+    ("resume", N_("Resume alerts")),
+    ("help", N_("Query syntax and commands")),
+    ("start", N_("What this bot does")),
+)
+
+
+def command_menu(_: Translate) -> list[BotCommand]:
+    """The command menu in one language (for `set_my_commands(..., language_code=…)`)."""
+    return [BotCommand(name, _(description)) for name, description in MENU]
+
+
+def welcome_text(_: Translate) -> str:
+    """/start: what the bot does, in three lines (HTML)."""
+    return "\n".join(
+        [
+            _(
+                "👋 I watch news feeds and send you an alert as soon as a new article matches "
+                "one of your topics."
+            ),
+            _(
+                'Subscribe with <code>/subscribe Nordkorea</code> or <code>/subscribe "Kim Jong '
+                'Un" OR Pyongyang</code> — or tap an example below.'
+            ),
+            _(
+                "/help shows the query syntax, /settings alert mode, quiet hours and languages, "
+                "/language switches between English and German."
+            ),
+        ]
+    )
+
+
+def example_buttons() -> InlineKeyboardMarkup:
+    """One button per example subscription, two per row."""
+    buttons = [
+        InlineKeyboardButton(f"➕ {text}", callback_data=f"try:{index}")
+        for index, text in enumerate(EXAMPLES)
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def help_text(_: Translate) -> str:
-    """The query syntax with examples (HTML)."""
+    """The query syntax with examples, and the commands (HTML)."""
     lines = [
         _("<b>How to subscribe</b>"),
         _("/subscribe <i>words</i> — alerts for new articles that contain all the words."),
@@ -38,23 +99,45 @@ def help_text(_: Translate) -> str:
             "/pause — stop alerts for now (alerts found while paused are not sent later); "
             "/resume — start again"
         ),
+        _("/settings — alert mode (instant or digest), quiet hours, article languages"),
+        _("/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone"),
+        _("/sources — the feeds I read and whether they work"),
     ]
     return "\n".join(lines)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the reader, reactivate a chat that had blocked us, and explain the basics."""
+    """Greet the reader, reactivate a chat that had blocked us, and offer example topics."""
     me = await reader(update, context, reactivate=True)
+    await reply(update, welcome_text(me._), reply_markup=example_buttons())
+
+
+async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an example under /start: subscribe the chat to it."""
+    callback = update.callback_query
+    assert callback is not None and callback.data is not None
+    me = await reader(update, context)
     _ = me._
-    greeting = _(
-        "👋 I watch news feeds for you and send an alert when a new article matches one of "
-        "your topics."
-    )
-    example = _(
-        'Try <code>/subscribe Nordkorea</code> or <code>/subscribe "Kim Jong Un" OR Pyongyang '
-        "-sport</code>."
-    )
-    await reply(update, f"{greeting}\n{example}\n\n{help_text(_)}")
+    raw = callback.data.split(":", 1)[1]
+    if not raw.isdigit() or int(raw) >= len(EXAMPLES):
+        await callback.answer(_("That example no longer exists."))
+        return
+    if not await is_group_admin(update, context):
+        await callback.answer(
+            _("Only the group's administrators can add subscriptions here."), show_alert=True
+        )
+        return
+    try:
+        result = await subscribe_chat(services(context), me.chat_id, EXAMPLES[int(raw)], _)
+    except QueryError as error:  # the examples are fixed and valid; this is our bug
+        await callback.answer("⚠️ " + str(error), show_alert=True)
+        raise
+    await callback.answer(_("Subscribed.") if result.created else _("Already subscribed."))
+    message = callback.message
+    if message is not None:
+        await context.bot.send_message(
+            message.chat.id, render_subscribed(result, _), disable_web_page_preview=True
+        )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

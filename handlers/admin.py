@@ -1,0 +1,406 @@
+"""The feeds and the operators: /sources for everyone; /addfeed, /removefeed, /stats for ADMIN_IDS.
+
+Feeds added from the chat are fetched once through the shared Fetcher with the address guard
+on (`trusted=False`: no loopback, private or link-local addresses), accepted only when the body
+parses as a feed, and stored with origin "chat" next to the FEEDS_FILE feeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, time
+from urllib.parse import urlsplit
+
+from babel.numbers import format_decimal
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from db import repo
+from db.models import Feed
+from feeds.fetch import FetchRequest, FetchResult
+from feeds.parse import parse_feed
+from feeds.preferences import zone
+from feeds.render import cut, escape
+from handlers.common import Reader, command_args, reader, reply
+from handlers.context import Services, services
+from handlers.i18n import Translate, format_moment
+
+MESSAGE_BUDGET = 3800
+"""Telegram allows 4096 characters; long lists are split below that, at line boundaries."""
+REMOVE_PAGE = 10
+MAX_URL = 2048
+
+
+# --- health in plain words (pure) ------------------------------------------------------------
+
+
+def error_in_words(kind: str | None, _: Translate) -> str:
+    """A fetch/parse error kind as a reader would say it."""
+    words = {
+        "timeout": _("the server did not answer in time"),
+        "network": _("the server cannot be reached"),
+        "http_404": _("the address is not found (404)"),
+        "http_410": _("the feed is gone for good (410)"),
+        "http_429": _("the server asks us to slow down (429)"),
+        "http_5xx": _("the server has an error (5xx)"),
+        "too_large": _("the feed is too large"),
+        "redirects": _("too many redirects"),
+        "blocked_address": _("the address points into a private network"),
+        "bad_scheme": _("not an http(s) address"),
+        "bad_url": _("not a valid address"),
+        "decode": _("the response cannot be decoded"),
+        "not_a_feed": _("the page is not a feed"),
+        "internal": _("an error on our side"),
+    }
+    if kind in words:
+        return words[kind]
+    if kind and kind.startswith("http_"):
+        return _("the server refuses it ({status})").format(status=kind.removeprefix("http_"))
+    return _("an unknown error")
+
+
+def feed_name(feed: Feed) -> str:
+    return feed.title or urlsplit(feed.url).netloc or feed.url
+
+
+def health_in_words(feed: Feed, _: Translate, language: str, timezone: str) -> str:
+    """One feed's health: healthy, failing since when and why, waiting, or switched off."""
+    if not feed.active:
+        return _("switched off")
+    if feed.consecutive_failures:
+        problem = error_in_words(feed.last_error_kind, _)
+        if feed.last_success_at is None:
+            return _("failing since it was added: {problem}").format(problem=problem)
+        return _("failing since {time}: {problem}").format(
+            time=format_moment(feed.last_success_at, language, timezone), problem=problem
+        )
+    if feed.last_success_at is None:
+        return _("not read yet")
+    return _("healthy, last read {time}").format(
+        time=format_moment(feed.last_success_at, language, timezone)
+    )
+
+
+def chunk_lines(lines: Sequence[str], budget: int = MESSAGE_BUDGET) -> list[str]:
+    """Lines joined into as few messages as fit the budget (a line is never split)."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > budget:
+            messages.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        messages.append("\n".join(current))
+    return messages
+
+
+def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: str) -> list[str]:
+    """/sources as lines (HTML): healthy feeds first grouped, every failing one explained."""
+    active = [f for f in feeds if f.active]
+    if not active:
+        return [_("I don't read any feed yet.")]
+    failing = [f for f in active if f.consecutive_failures]
+    lines = [
+        _("<b>I read {count} feeds</b> ({failing} failing).").format(
+            count=len(active), failing=len(failing)
+        )
+    ]
+    for feed in sorted(active, key=lambda f: (-f.consecutive_failures, feed_name(f).casefold())):
+        mark = "❌" if feed.consecutive_failures else ("✅" if feed.last_success_at else "⏳")
+        lines.append(
+            f"{mark} <b>{escape(cut(feed_name(feed), 60))}</b> — "
+            f"{escape(health_in_words(feed, _, language, timezone))}"
+        )
+    return lines
+
+
+def stats_text(
+    stats: repo.BotStats, last_poll_seconds: float | None, _: Translate, language: str
+) -> str:
+    """/stats (HTML)."""
+    poll = (
+        _("{seconds} s").format(seconds=format_decimal(last_poll_seconds, "0.0", locale=language))
+        if last_poll_seconds is not None
+        else _("no poll yet")
+    )
+    lines = [
+        _("<b>Statistics</b>"),
+        _("Chats: {active} active, {paused} paused, {blocked} blocked the bot").format(
+            active=stats.chats_active, paused=stats.chats_paused, blocked=stats.chats_blocked
+        ),
+        _("Subscriptions: {count}").format(count=stats.subscriptions),
+        _("Feeds: {healthy} healthy, {failing} failing, {waiting} not read yet, {off} off").format(
+            healthy=stats.feeds_healthy,
+            failing=stats.feeds_failing,
+            waiting=stats.feeds_waiting,
+            off=stats.feeds_off,
+        ),
+        _("Articles: {today} stored today, {total} in total").format(
+            today=stats.articles_today, total=stats.articles_total
+        ),
+        _("Alerts in the last 24 h: {sent} sent, {queued} waiting, {parked} parked").format(
+            sent=stats.alerts_sent, queued=stats.alerts_queued, parked=stats.alerts_parked
+        ),
+        _("Last poll took {duration}.").format(duration=poll),
+    ]
+    if stats.alerts_failed:
+        lines.append(
+            _("{count} alerts were refused by Telegram.").format(count=stats.alerts_failed)
+        )
+    if stats.worst_feeds:
+        lines += ["", _("<b>Failing feeds</b>")]
+        for problem in stats.worst_feeds:
+            name = problem.title or urlsplit(problem.url).netloc or problem.url
+            lines.append(
+                _("• {name}: {failures} failures in a row — {problem}").format(
+                    name=f"<b>{escape(cut(name, 50))}</b>",
+                    failures=problem.consecutive_failures,
+                    problem=escape(error_in_words(problem.last_error_kind, _)),
+                )
+            )
+    return "\n".join(lines)
+
+
+# --- who may run operator commands -----------------------------------------------------------
+
+
+def _is_operator(update: Update, svc: Services) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in svc.admin_ids
+
+
+def _refusal(_: Translate) -> str:
+    return _(
+        "Sorry, only the bot's operators can do that. /sources shows the feeds I read; ask an "
+        "operator if one is missing."
+    )
+
+
+async def _operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reader | None:
+    """The reader if they are an operator; otherwise they get a polite refusal and None."""
+    me = await reader(update, context)
+    if _is_operator(update, services(context)):
+        return me
+    callback = update.callback_query
+    if callback is not None:
+        await callback.answer(_refusal(me._), show_alert=True)
+    else:
+        await reply(update, _refusal(me._))
+    return None
+
+
+# --- /sources --------------------------------------------------------------------------------
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The feeds the bot reads, with their health in plain words (for every reader)."""
+    me = await reader(update, context)
+    async with services(context).sessions() as session:
+        feeds = await repo.all_feeds(session)
+    for text in chunk_lines(sources_lines(feeds, me._, me.language, me.timezone)):
+        await reply(update, text)
+
+
+# --- /addfeed --------------------------------------------------------------------------------
+
+
+def normalize_feed_url(text: str) -> str | None:
+    """The URL an operator typed, with https:// added when the scheme is missing; None if bad."""
+    text = text.strip().strip("<>")
+    if not text or len(text) > MAX_URL or any(c.isspace() for c in text):
+        return None
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return text
+
+
+def _fetch_refusal(result: FetchResult, _: Translate) -> str:
+    if result.error_kind == "blocked_address":
+        return _(
+            "⛔ I can't add that address: it points to a local or private network (loopback, "
+            "LAN, link-local). Feeds added from the chat must be on the public internet."
+        )
+    return _("I couldn't fetch it: {problem}.").format(
+        problem=escape(error_in_words(result.error_kind, _))
+    )
+
+
+async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Fetch a URL once (address-guarded), and store it if it is a feed."""
+    me = await _operator(update, context)
+    if me is None:
+        return
+    _ = me._
+    svc = services(context)
+    raw = command_args(context, update)
+    url = normalize_feed_url(raw)
+    if url is None:
+        await reply(
+            update,
+            _("Send the feed's address: <code>/addfeed https://example.org/feed.xml</code>"),
+        )
+        return
+    async with svc.sessions() as session:
+        existing = await repo.feed_by_url(session, url)
+    if existing is not None and existing.active:
+        await reply(
+            update,
+            _("I already read <b>{title}</b>.").format(title=escape(feed_name(existing))),
+        )
+        return
+    if svc.fetcher is None:
+        await reply(update, _("I can't fetch feeds right now; please try again in a minute."))
+        return
+    result = await svc.fetcher.fetch(FetchRequest(url, trusted=False))
+    if result.error_kind is not None or result.body is None:
+        await reply(update, _fetch_refusal(result, _))
+        return
+    parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.headers)
+    if not parsed.is_feed:
+        await reply(
+            update,
+            _(
+                "That address is not a feed (it looks like a web page or something else). "
+                "Send the address of its RSS or Atom feed."
+            ),
+        )
+        return
+    title = parsed.title or urlsplit(url).netloc
+    now = svc.clock()
+    async with svc.write_lock, svc.sessions.begin() as session:
+        if existing is not None:
+            await repo.reactivate_feed(session, existing.id, now=now)
+        else:
+            await repo.merge_feeds(session, [(url, title)], now=now, origin="chat", trusted=False)
+    await reply(
+        update,
+        _(
+            "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
+            "has today are stored for /search, only new ones are alerted."
+        ).format(title=escape(cut(title, 120)), count=len(parsed.articles)),
+    )
+
+
+# --- /removefeed -----------------------------------------------------------------------------
+
+
+def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineKeyboardMarkup:
+    pages = max((len(feeds) + REMOVE_PAGE - 1) // REMOVE_PAGE, 1)
+    page = min(max(page, 0), pages - 1)
+    shown = feeds[page * REMOVE_PAGE : (page + 1) * REMOVE_PAGE]
+    rows = [
+        [InlineKeyboardButton(f"✖ {cut(feed_name(f), 45)}", callback_data=f"rmfeed:{f.id}")]
+        for f in shown
+    ]
+    paging = []
+    if page > 0:
+        paging.append(InlineKeyboardButton(_("◀ Back"), callback_data=f"rmfeed:p{page - 1}"))
+    if page + 1 < pages:
+        paging.append(InlineKeyboardButton(_("More ▶"), callback_data=f"rmfeed:p{page + 1}"))
+    if paging:
+        rows.append(paging)
+    return InlineKeyboardMarkup(rows)
+
+
+async def _active_feeds(svc: Services) -> list[Feed]:
+    async with svc.sessions() as session:
+        feeds = await repo.all_feeds(session)
+    return sorted((f for f in feeds if f.active), key=lambda f: feed_name(f).casefold())
+
+
+def _removed_text(removed: repo.RemovedFeed, _: Translate) -> str:
+    name = escape(removed.title or removed.url)
+    if removed.deleted:
+        return _("Removed <b>{name}</b> and its stored articles.").format(name=name)
+    return _(
+        "Switched off <b>{name}</b>. It is listed in FEEDS_FILE, so it stays in the table but "
+        "is no longer read; take it out of that file to drop it for good."
+    ).format(name=name)
+
+
+async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the feeds as buttons; /removefeed URL removes one directly."""
+    me = await _operator(update, context)
+    if me is None:
+        return
+    _ = me._
+    svc = services(context)
+    feeds = await _active_feeds(svc)
+    if not feeds:
+        await reply(update, _("I don't read any feed yet."))
+        return
+    wanted = command_args(context, update)
+    if wanted:
+        target = next(
+            (f for f in feeds if f.url == wanted or f.url == normalize_feed_url(wanted)), None
+        )
+        if target is None:
+            await reply(update, _("I don't read that address. /sources lists the feeds."))
+            return
+        async with svc.write_lock, svc.sessions.begin() as session:
+            removed = await repo.remove_feed(session, target.id)
+        await reply(update, _removed_text(removed, _) if removed else _("Already removed."))
+        return
+    await reply(
+        update, _("Which feed should I stop reading?"), reply_markup=_removal_keyboard(feeds, 0, _)
+    )
+
+
+async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap under /removefeed: remove that feed, or turn the page."""
+    callback = update.callback_query
+    assert callback is not None and callback.data is not None
+    me = await _operator(update, context)
+    if me is None:
+        return
+    _ = me._
+    svc = services(context)
+    value = callback.data.split(":", 1)[1]
+    if value.startswith("p"):
+        feeds = await _active_feeds(svc)
+        await callback.answer()
+        await callback.edit_message_reply_markup(
+            _removal_keyboard(feeds, int(value[1:]) if value[1:].isdigit() else 0, _)
+        )
+        return
+    if not value.isdigit():
+        await callback.answer()
+        return
+    async with svc.write_lock, svc.sessions.begin() as session:
+        removed = await repo.remove_feed(session, int(value))
+    if removed is None:
+        await callback.answer(_("Already removed."))
+        return
+    await callback.answer(_("Removed."))
+    await callback.edit_message_text(_removed_text(removed, _))
+
+
+# --- /stats ----------------------------------------------------------------------------------
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s local day in the reader's time zone."""
+    tz = zone(timezone)
+    local = now.astimezone(tz)
+    return datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(now.tzinfo)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Counts an operator needs to see that the bot is well."""
+    me = await _operator(update, context)
+    if me is None:
+        return
+    svc = services(context)
+    now = svc.clock()
+    async with svc.sessions() as session:
+        numbers = await repo.collect_stats(
+            session, now=now, day_start=start_of_day(now, me.timezone)
+        )
+    await reply(update, stats_text(numbers, svc.last_poll_seconds, me._, me.language))

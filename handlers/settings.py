@@ -1,0 +1,430 @@
+"""/settings, /language and /timezone: how, when and in which language a chat gets alerts.
+
+The settings message is one inline keyboard whose callbacks (`set:…`) store the change on the
+chat row and redraw the same message in place, so the reader always sees what is stored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import zoneinfo
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from db import repo
+from db.models import Chat
+from feeds.preferences import MINUTES_PER_DAY, parse_languages
+from feeds.render import escape
+from handlers.common import command_args, is_group_admin, reader, reply
+from handlers.context import services
+from handlers.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Translate,
+    format_clock,
+    format_moment,
+    language_name,
+    pick_language,
+    translator,
+)
+
+ARTICLE_LANGUAGES = ("de", "en", "fr", "es", "it", "nl", "ru", "pl")
+"""The article languages offered as toggles (the feeds' common languages)."""
+QUIET_PRESETS = ((22 * 60, 7 * 60), (23 * 60, 6 * 60), (0, 8 * 60))
+DIGEST_HOURS = range(24)
+CHECK = "✅ "
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """What the settings message shows, read from the chat row."""
+
+    language: str
+    timezone: str
+    alert_mode: str
+    digest_hour: int | None
+    quiet_start: int | None
+    quiet_end: int | None
+    article_languages: frozenset[str]
+
+    @classmethod
+    def of(cls, chat: Chat) -> ChatSettings:
+        return cls(
+            language=pick_language(chat.language),
+            timezone=chat.timezone or "UTC",
+            alert_mode=chat.alert_mode or "instant",
+            digest_hour=chat.digest_hour,
+            quiet_start=chat.quiet_start,
+            quiet_end=chat.quiet_end,
+            article_languages=parse_languages(chat.article_languages),
+        )
+
+    @property
+    def quiet(self) -> tuple[int, int] | None:
+        if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
+            return None
+        return self.quiet_start, self.quiet_end
+
+
+# --- rendering (pure) ------------------------------------------------------------------------
+
+
+def _span(start: int, end: int, language: str) -> str:
+    return f"{format_clock(start, language)}–{format_clock(end, language)}"
+
+
+def describe_mode(s: ChatSettings, _: Translate) -> str:
+    if s.alert_mode == "hourly":
+        return _("one digest per hour")
+    if s.alert_mode == "daily":
+        hour = s.digest_hour if s.digest_hour is not None else 8
+        return _("one digest a day at {time}").format(time=format_clock(hour * 60, s.language))
+    return _("instantly")
+
+
+def settings_text(s: ChatSettings, _: Translate) -> str:
+    """The settings message (HTML): every setting in plain words."""
+    quiet = s.quiet
+    quiet_text = (
+        _("{span} (alerts wait and come as one digest afterwards)").format(
+            span=_span(*quiet, s.language)
+        )
+        if quiet
+        else _("off")
+    )
+    if s.article_languages:
+        names = sorted(language_name(code, s.language) for code in s.article_languages)
+        languages_text = ", ".join(names)
+    else:
+        languages_text = _("all languages")
+    return "\n".join(
+        [
+            _("<b>Your settings</b>"),
+            _("Alerts: {mode}").format(mode=escape(describe_mode(s, _))),
+            _("Quiet hours: {quiet}").format(quiet=escape(quiet_text)),
+            _("Article languages: {languages}").format(languages=escape(languages_text)),
+            _("Bot language: {language}").format(language=LANGUAGE_NAMES[s.language]),
+            _("Time zone: {zone} — change it with /timezone <i>Europe/Vienna</i>").format(
+                zone=escape(s.timezone)
+            ),
+        ]
+    )
+
+
+def _mark(chosen: bool, label: str) -> str:
+    return CHECK + label if chosen else label
+
+
+def settings_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
+    """The main settings keyboard: mode, quiet hours, article languages, bot language."""
+    mode = [
+        InlineKeyboardButton(
+            _mark(s.alert_mode == "instant", _("Instant")), callback_data="set:mode:instant"
+        ),
+        InlineKeyboardButton(
+            _mark(s.alert_mode == "hourly", _("Hourly")), callback_data="set:mode:hourly"
+        ),
+        InlineKeyboardButton(
+            _mark(s.alert_mode == "daily", _("Daily…")), callback_data="set:daily"
+        ),
+    ]
+    quiet = [
+        InlineKeyboardButton(
+            _mark(s.quiet == (start, end), "🌙 " + _span(start, end, s.language)),
+            callback_data=f"set:quiet:{start}-{end}",
+        )
+        for start, end in QUIET_PRESETS
+    ]
+    quiet.append(
+        InlineKeyboardButton(
+            _mark(s.quiet is None, _("No quiet hours")), callback_data="set:quiet:off"
+        )
+    )
+    toggles = [
+        InlineKeyboardButton(
+            _mark(code in s.article_languages, language_name(code, s.language)),
+            callback_data=f"set:al:{code}",
+        )
+        for code in ARTICLE_LANGUAGES
+    ]
+    toggles.append(
+        InlineKeyboardButton(
+            _mark(not s.article_languages, _("All languages")), callback_data="set:al:all"
+        )
+    )
+    bot_language = [
+        InlineKeyboardButton(
+            _mark(s.language == code, LANGUAGE_NAMES[code]), callback_data=f"set:lang:{code}"
+        )
+        for code in LANGUAGES
+    ]
+    rows = [mode, quiet[:2], quiet[2:]]
+    rows += [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
+    rows.append(bot_language)
+    return InlineKeyboardMarkup(rows)
+
+
+def hour_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
+    """The daily digest's hour: 24 buttons and a way back."""
+    chosen = s.digest_hour if s.alert_mode == "daily" else None
+    buttons = [
+        InlineKeyboardButton(
+            _mark(hour == chosen, format_clock(hour * 60, s.language)),
+            callback_data=f"set:hour:{hour}",
+        )
+        for hour in DIGEST_HOURS
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([InlineKeyboardButton(_("« Back"), callback_data="set:back")])
+    return InlineKeyboardMarkup(rows)
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _mark(code == current, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}"
+                )
+                for code in LANGUAGES
+            ]
+        ]
+    )
+
+
+# --- the settings callbacks ------------------------------------------------------------------
+
+
+def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
+    """The chat columns a `set:…` tap changes; None when the data is not a change."""
+    parts = data.split(":")
+    if len(parts) != 3:
+        return None
+    _prefix, key, value = parts
+    if key == "mode" and value in ("instant", "hourly"):
+        return {"alert_mode": value}
+    if key == "hour" and value.isdigit() and int(value) in DIGEST_HOURS:
+        return {"alert_mode": "daily", "digest_hour": int(value)}
+    if key == "quiet":
+        if value == "off":
+            return {"quiet_start": None, "quiet_end": None}
+        start, _sep, end = value.partition("-")
+        if start.isdigit() and end.isdigit():
+            return {
+                "quiet_start": int(start) % MINUTES_PER_DAY,
+                "quiet_end": int(end) % MINUTES_PER_DAY,
+            }
+        return None
+    if key == "al":
+        if value == "all":
+            return {"article_languages": None}
+        if value not in ARTICLE_LANGUAGES:
+            return None
+        chosen = set(s.article_languages) ^ {value}
+        # Unticking the last language means "no filter", never "no articles at all".
+        return {"article_languages": ",".join(sorted(chosen)) or None}
+    if key == "lang" and value in LANGUAGES:
+        return {"language": value}
+    return None
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
+    callback = update.callback_query
+    assert callback is not None
+    try:
+        await callback.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        # A tap on the option that is already chosen redraws the same message.
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the chat's settings with buttons to change them."""
+    me = await reader(update, context)
+    async with services(context).sessions() as session:
+        chat = await repo.get_chat(session, me.chat_id)
+    assert chat is not None  # reader() just stored it
+    current = ChatSettings.of(chat)
+    await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on the settings keyboard: store the change, redraw the message in place."""
+    callback = update.callback_query
+    assert callback is not None and callback.data is not None
+    me = await reader(update, context)
+    svc = services(context)
+    if not await is_group_admin(update, context):
+        await callback.answer(_only_admins(me._), show_alert=True)
+        return
+    async with svc.sessions() as session:
+        chat = await repo.get_chat(session, me.chat_id)
+    assert chat is not None
+    current = ChatSettings.of(chat)
+    if callback.data in ("set:daily", "set:back"):
+        await callback.answer()
+        _ = me._
+        if callback.data == "set:daily":
+            await _edit(
+                update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
+            )
+        else:
+            await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+        return
+    changes = apply_setting(current, callback.data)
+    if changes is None:
+        await callback.answer(me._("That button is out of date; send /settings again."))
+        return
+    async with svc.write_lock, svc.sessions.begin() as session:
+        chat = await repo.update_chat_settings(session, me.chat_id, **changes)
+    assert chat is not None
+    updated = ChatSettings.of(chat)
+    _ = translator(updated.language)  # a language change answers in the new language at once
+    await callback.answer(_("Saved."))
+    await _edit(update, settings_text(updated, _), settings_keyboard(updated, _))
+
+
+def _only_admins(_: Translate) -> str:
+    return _("Only the group's administrators can change the settings here.")
+
+
+# --- /language -------------------------------------------------------------------------------
+
+
+def _language_switched(language: str) -> str:
+    _ = translator(language)  # the confirmation is already in the new language
+    return _("Done: I speak English with you now.")
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language shows buttons; /language de switches at once."""
+    me = await reader(update, context)
+    wanted = command_args(context, update).strip().lower()
+    if not wanted:
+        await reply(
+            update,
+            me._("Which language should I use? Current: {language}").format(
+                language=LANGUAGE_NAMES[pick_language(me.language)]
+            ),
+            reply_markup=language_keyboard(me.language),
+        )
+        return
+    code = _language_code(wanted)
+    if code is None:
+        await reply(
+            update,
+            me._("I speak English and German: /language en or /language de."),
+        )
+        return
+    if not await is_group_admin(update, context):
+        await reply(update, _only_admins(me._))
+        return
+    await _store_language(context, me.chat_id, code)
+    await reply(update, _language_switched(code))
+
+
+def _language_code(wanted: str) -> str | None:
+    names = {name.lower(): code for code, name in LANGUAGE_NAMES.items()}
+    names.update({"german": "de", "englisch": "en", "english": "en", "deutsch": "de"})
+    if wanted in names:
+        return names[wanted]
+    code = pick_language(wanted)
+    return code if wanted.split("-")[0] == code else None
+
+
+async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code: str) -> None:
+    svc = services(context)
+    async with svc.write_lock, svc.sessions.begin() as session:
+        await repo.update_chat_settings(session, chat_id, language=code)
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on English / Deutsch under /language."""
+    callback = update.callback_query
+    assert callback is not None and callback.data is not None
+    me = await reader(update, context)
+    code = callback.data.split(":", 1)[1]
+    if code not in LANGUAGES:
+        await callback.answer(me._("That button is out of date; send /language again."))
+        return
+    if not await is_group_admin(update, context):
+        await callback.answer(_only_admins(me._), show_alert=True)
+        return
+    await _store_language(context, me.chat_id, code)
+    await callback.answer(LANGUAGE_NAMES[code])
+    await _edit(update, _language_switched(code), language_keyboard(code))
+
+
+# --- /timezone -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone name by its lower-case spelling ("europe/vienna" → "Europe/Vienna")."""
+    names = zoneinfo.available_timezones() | {"UTC"}
+    return {name.lower(): name for name in names}
+
+
+def find_zone(text: str) -> str | None:
+    """The IANA name a reader meant ("europe/vienna", "Europe/Vienna", "UTC"), or None."""
+    return _zones().get(text.strip().replace(" ", "_").lower())
+
+
+def suggest_zones(text: str) -> list[str]:
+    """Close IANA names for a misspelled one ("Europe/Viena" → Europe/Vienna)."""
+    wanted = text.strip().replace(" ", "_").lower()
+    zones = _zones()
+    close = difflib.get_close_matches(wanted, list(zones), n=3, cutoff=0.75)
+    if not close:  # a bare city: "vienna" → Europe/Vienna
+        close = [key for key in zones if key.rsplit("/", 1)[-1] == wanted][:3]
+    return [zones[key] for key in close]
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone Europe/Vienna stores the chat's time zone; without a name it shows it."""
+    me = await reader(update, context)
+    _ = me._
+    svc = services(context)
+    wanted = command_args(context, update)
+    if not wanted:
+        await reply(
+            update,
+            _(
+                "Your time zone is {zone}; it is {now} there. Change it with "
+                "<code>/timezone Europe/Vienna</code> (any IANA name, e.g. "
+                "America/New_York, Asia/Tokyo, UTC)."
+            ).format(
+                zone=escape(me.timezone),
+                now=escape(format_moment(svc.clock(), me.language, me.timezone)),
+            ),
+        )
+        return
+    name = find_zone(wanted)
+    if name is None:
+        text = _(
+            "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
+            "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
+        ).format(zone=escape(wanted[:64]))
+        suggestions = suggest_zones(wanted)
+        if suggestions:
+            text += "\n" + _("Did you mean {zones}?").format(
+                zones=", ".join(f"<code>{escape(z)}</code>" for z in suggestions)
+            )
+        await reply(update, text)
+        return
+    if not await is_group_admin(update, context):
+        await reply(update, _only_admins(_))
+        return
+    async with svc.write_lock, svc.sessions.begin() as session:
+        await repo.update_chat_settings(session, me.chat_id, timezone=name)
+    await reply(
+        update,
+        _("Time zone set to {zone}. It is {now} there.").format(
+            zone=escape(name), now=escape(format_moment(svc.clock(), me.language, name))
+        ),
+    )
