@@ -227,6 +227,13 @@ def _chat_key(value: Any) -> int | str:
     raise ApiError(400, "Bad Request: chat not found")
 
 
+def _default_chat_type(chat_id: int) -> str:
+    """Telegram's id ranges: users are positive, supergroups -100…, basic groups negative."""
+    if chat_id > 0:
+        return "private"
+    return "supergroup" if chat_id <= -1000000000000 else "group"
+
+
 def _is_group(chat_id: int | str) -> bool:
     return isinstance(chat_id, str) or chat_id < 0
 
@@ -482,6 +489,9 @@ class FakeBotAPI(BackgroundServer):
             if "update_id" not in update:
                 update["update_id"] = self._next_update_id
             self._next_update_id = max(self._next_update_id, int(update["update_id"])) + 1
+            query = update.get("callback_query")
+            if isinstance(query, dict) and "id" in query:
+                self._queries.setdefault(str(query["id"]), False)  # answerable once
             self._updates.append(update)
             self._changed.notify_all()
             return update
@@ -507,9 +517,10 @@ class FakeBotAPI(BackgroundServer):
         title: str | None = None,
         first_name: str = "Reader",
     ) -> JSONDict:
-        """Create or update a chat; ``chat_type`` defaults from the id (negative = group)."""
+        """Create or update a chat; ``chat_type`` defaults from the id (positive = private,
+        -100… = supergroup, other negative = group)."""
         with self._lock:
-            kind = chat_type or ("private" if chat_id > 0 else "group")
+            kind = chat_type or _default_chat_type(chat_id)
             if kind == "private":
                 chat: JSONDict = {"id": chat_id, "type": "private", "first_name": first_name}
             else:
@@ -523,8 +534,6 @@ class FakeBotAPI(BackgroundServer):
             return chat
         if isinstance(key, str):
             return self.register_chat(-1001000000000, "channel", title=key)
-        if key <= -1000000000000:
-            return self.register_chat(key, "supergroup")
         return self.register_chat(key)
 
     def _new_message_id(self, key: int | str) -> int:
@@ -549,7 +558,7 @@ class FakeBotAPI(BackgroundServer):
         starting with "/" gets a ``bot_command`` entity, so PTB's CommandHandler sees it.
         """
         with self._changed:
-            kind = chat_type or ("private" if chat_id > 0 else "group")
+            kind = chat_type or _default_chat_type(chat_id)
             known = self._chats.get(chat_id)
             if known is None or known["type"] != kind or (title and known.get("title") != title):
                 self.register_chat(chat_id, kind, title=title, first_name=first_name)
