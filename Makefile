@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench lock clean
+.PHONY: run test lint fmt bench lock clean i18n
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ bench: $(STAMP)
 # Re-resolve the pinned dependencies after changing pyproject.toml.
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+# Re-extract every _("…") and N_("…") string and merge new ones into the German catalog;
+# then translate the empty msgstr entries. handlers/i18n.py compiles the .po in memory at start,
+# so there is no .mo to build. Without fuzzy matching a new string starts empty, never guessed.
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -k _ -k N_ --no-location --sort-output --project=newsbot \
+		-o handlers/locale/newsbot.pot bot handlers feeds
+	$(BIN)/pybabel -q update -i handlers/locale/newsbot.pot -d handlers/locale -D newsbot -l de \
+		--no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV)
