@@ -1,0 +1,148 @@
+"""full-text search: search_docs, the search_fts FTS5 index with its triggers, search_queries
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-26 12:00:00
+
+SQLite only for the index (FTS5); `search_queries` (the texts behind /search paging buttons)
+exists on every backend. The index is filled for the articles already stored.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import db.models
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BACKFILL_CHUNK = 2000
+
+# External content: FTS5 stores only the index; the text is read from search_docs. Its delete
+# and update triggers must hand FTS5 the old values, or the index silently rots.
+FTS_SCHEMA = [
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        sort_at INTEGER NOT NULL,
+        title_norm TEXT NOT NULL,
+        teaser_norm TEXT NOT NULL,
+        meta TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX ix_search_docs_sort_at ON search_docs (sort_at)",
+    """
+    CREATE VIRTUAL TABLE search_fts USING fts5(
+        title_norm, teaser_norm, meta,
+        content='search_docs', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 0'
+    )
+    """,
+    """
+    CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+        INSERT INTO search_fts (rowid, title_norm, teaser_norm, meta)
+        VALUES (new.id, new.title_norm, new.teaser_norm, new.meta);
+    END
+    """,
+    """
+    CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+        INSERT INTO search_fts (search_fts, rowid, title_norm, teaser_norm, meta)
+        VALUES ('delete', old.id, old.title_norm, old.teaser_norm, old.meta);
+    END
+    """,
+    """
+    CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
+        INSERT INTO search_fts (search_fts, rowid, title_norm, teaser_norm, meta)
+        VALUES ('delete', old.id, old.title_norm, old.teaser_norm, old.meta);
+        INSERT INTO search_fts (rowid, title_norm, teaser_norm, meta)
+        VALUES (new.id, new.title_norm, new.teaser_norm, new.meta);
+    END
+    """,
+    # Deleting an article (retention, feed removal) takes its index row along; a trigger rather
+    # than a foreign key, so it holds even on a connection without PRAGMA foreign_keys.
+    """
+    CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN
+        DELETE FROM search_docs WHERE id = old.id;
+    END
+    """,
+]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "search_queries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("used_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_queries")),
+        sa.UniqueConstraint("text", name=op.f("uq_search_queries_text")),
+    )
+    op.create_index("ix_search_queries_used_at", "search_queries", ["used_at"])
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    for statement in FTS_SCHEMA:
+        op.execute(statement)
+    _backfill(bind)
+
+
+def _backfill(bind: sa.engine.Connection) -> None:
+    """Index the articles stored before this revision, a chunk at a time."""
+    from db.search import document
+
+    articles = sa.table(
+        "articles",
+        sa.column("id", sa.Integer()),
+        sa.column("feed_id", sa.Integer()),
+        sa.column("title", sa.Text()),
+        sa.column("teaser", sa.Text()),
+        sa.column("language", sa.String()),
+        sa.column("published_at", db.models.UTCDateTime()),
+        sa.column("fetched_at", db.models.UTCDateTime()),
+    )
+    insert = sa.text(
+        "INSERT INTO search_docs (id, sort_at, title_norm, teaser_norm, meta) "
+        "VALUES (:id, :sort_at, :title_norm, :teaser_norm, :meta)"
+    )
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(
+                articles.c.id,
+                articles.c.feed_id,
+                articles.c.title,
+                articles.c.teaser,
+                articles.c.language,
+                articles.c.published_at,
+                articles.c.fetched_at,
+            )
+            .where(articles.c.id > last)
+            .order_by(articles.c.id)
+            .limit(BACKFILL_CHUNK)
+        ).all()
+        if not rows:
+            return
+        documents = [document(*row) for row in rows]
+        bind.execute(
+            insert,
+            [
+                {"id": d[0], "sort_at": d[1], "title_norm": d[2], "teaser_norm": d[3], "meta": d[4]}
+                for d in documents
+            ],
+        )
+        last = rows[-1][0]
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS articles_search_ad")
+        op.execute("DROP TABLE IF EXISTS search_fts")
+        op.execute("DROP TABLE IF EXISTS search_docs")
+    op.drop_index("ix_search_queries_used_at", table_name="search_queries")
+    op.drop_table("search_queries")
