@@ -12,6 +12,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import search
 from db.models import Alert, Article, Chat, Feed, Subscription
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
@@ -351,6 +352,16 @@ async def store_articles(
         if row.story_id is None:
             row.story_id = row.id
     await session.flush()
+    # The full-text index rows, in the same transaction (normalized in Python: see db.search).
+    await search.index_articles(
+        session,
+        [
+            search.document(
+                row.id, feed_id, row.title, row.teaser, row.language, row.published_at, now
+            )
+            for row, _ in new_rows
+        ],
+    )
     queued = 0
     if match is not None:
         queued = await _queue_alerts(session, new_rows, match, now=now)
