@@ -104,11 +104,12 @@ def settings_text(s: ChatSettings, _: Translate) -> str:
     return "\n".join(
         [
             _("<b>Your settings</b>"),
-            _("Alerts: {mode}").format(mode=escape(describe_mode(s, _))),
-            _("Quiet hours: {quiet}").format(quiet=escape(quiet_text)),
-            _("Article languages: {languages}").format(languages=escape(languages_text)),
-            _("Bot language: {language}").format(language=LANGUAGE_NAMES[s.language]),
-            _("Time zone: {zone} — change it with /timezone <i>Europe/Vienna</i>").format(
+            "🔔 " + _("Alerts: {mode}").format(mode=escape(describe_mode(s, _))),
+            "🌙 " + _("Quiet hours: {quiet}").format(quiet=escape(quiet_text)),
+            "📰 " + _("Article languages: {languages}").format(languages=escape(languages_text)),
+            "🗣 " + _("Bot language: {language}").format(language=LANGUAGE_NAMES[s.language]),
+            "🕓 "
+            + _("Time zone: {zone} — change it with /timezone <i>Europe/Vienna</i>").format(
                 zone=escape(s.timezone)
             ),
         ]
@@ -123,13 +124,13 @@ def settings_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
     """The main settings keyboard: mode, quiet hours, article languages, bot language."""
     mode = [
         InlineKeyboardButton(
-            _mark(s.alert_mode == "instant", _("Instant")), callback_data="set:mode:instant"
+            _mark(s.alert_mode == "instant", "🔔 " + _("Instant")), callback_data="set:mode:instant"
         ),
         InlineKeyboardButton(
-            _mark(s.alert_mode == "hourly", _("Hourly")), callback_data="set:mode:hourly"
+            _mark(s.alert_mode == "hourly", "🔔 " + _("Hourly")), callback_data="set:mode:hourly"
         ),
         InlineKeyboardButton(
-            _mark(s.alert_mode == "daily", _("Daily…")), callback_data="set:daily"
+            _mark(s.alert_mode == "daily", "🔔 " + _("Daily…")), callback_data="set:daily"
         ),
     ]
     quiet = [
@@ -141,24 +142,25 @@ def settings_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
     ]
     quiet.append(
         InlineKeyboardButton(
-            _mark(s.quiet is None, _("No quiet hours")), callback_data="set:quiet:off"
+            _mark(s.quiet is None, "🌙 " + _("No quiet hours")), callback_data="set:quiet:off"
         )
     )
     toggles = [
         InlineKeyboardButton(
-            _mark(code in s.article_languages, language_name(code, s.language)),
+            _mark(code in s.article_languages, "📰 " + language_name(code, s.language)),
             callback_data=f"set:al:{code}",
         )
         for code in ARTICLE_LANGUAGES
     ]
     toggles.append(
         InlineKeyboardButton(
-            _mark(not s.article_languages, _("All languages")), callback_data="set:al:all"
+            _mark(not s.article_languages, "📰 " + _("All languages")), callback_data="set:al:all"
         )
     )
     bot_language = [
         InlineKeyboardButton(
-            _mark(s.language == code, LANGUAGE_NAMES[code]), callback_data=f"set:lang:{code}"
+            _mark(s.language == code, "🗣 " + LANGUAGE_NAMES[code]),
+            callback_data=f"set:lang:{code}",
         )
         for code in LANGUAGES
     ]

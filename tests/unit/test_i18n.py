@@ -57,7 +57,7 @@ def _placeholders(text: str) -> list[str]:
 
 
 def _german_entries() -> list[tuple[str, str]]:
-    return [(m.id, m.string) for m in _german() if m.id and isinstance(m.id, str)]
+    return [(m.id, str(m.string)) for m in _german() if m.id and isinstance(m.id, str)]
 
 
 def test_every_string_in_the_code_is_in_the_german_catalog() -> None:

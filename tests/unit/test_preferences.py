@@ -9,13 +9,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.preferences import Preferences, in_quiet_hours, parse_languages, release_at
+from handlers.settings import ChatSettings, apply_setting, find_zone, suggest_zones
 
 VIENNA = "Europe/Vienna"
-NIGHT = {"quiet_start": 22 * 60, "quiet_end": 7 * 60}
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def night(timezone: str = VIENNA, mode: str = "instant", hour: int | None = None) -> Preferences:
+    """Quiet hours 22:00–07:00 on the reader's wall clock."""
+    return Preferences(timezone, mode, hour, quiet_start=22 * 60, quiet_end=7 * 60)
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_instant_without_quiet_hours_is_now() -> None:
@@ -67,13 +74,13 @@ def test_daily_digest_across_the_spring_dst_change() -> None:
     ],
 )
 def test_quiet_hours_across_midnight_in_the_readers_zone(now: datetime, expected: datetime) -> None:
-    prefs = Preferences(timezone=VIENNA, **NIGHT)
+    prefs = night()
     assert release_at(now, prefs) == expected
 
 
 def test_quiet_hours_on_the_autumn_dst_night() -> None:
     # 26 Oct 2025: Vienna falls back from CEST to CET at 03:00; the night is 25 h long.
-    prefs = Preferences(timezone=VIENNA, **NIGHT)
+    prefs = night()
     # 23:00 CEST on the 25th is 21:00 UTC; 07:00 CET on the 26th is 06:00 UTC.
     assert release_at(utc(2025, 10, 25, 21), prefs) == utc(2025, 10, 26, 6)
     assert in_quiet_hours(utc(2025, 10, 26, 5, 59), prefs)
@@ -82,7 +89,7 @@ def test_quiet_hours_on_the_autumn_dst_night() -> None:
 
 def test_quiet_hours_on_the_spring_dst_night() -> None:
     # 30 Mar 2025: 02:00 CET jumps to 03:00 CEST; 07:00 CEST is 05:00 UTC.
-    prefs = Preferences(timezone=VIENNA, **NIGHT)
+    prefs = night()
     assert release_at(utc(2025, 3, 30, 0, 30), prefs) == utc(2025, 3, 30, 5)
 
 
@@ -95,15 +102,15 @@ def test_quiet_hours_within_one_day() -> None:
 
 def test_the_same_utc_moment_is_quiet_in_one_zone_and_not_in_another() -> None:
     moment = utc(2025, 6, 1, 21)  # 23:00 in Vienna, 17:00 in New York
-    assert in_quiet_hours(moment, Preferences(timezone=VIENNA, **NIGHT))
-    assert not in_quiet_hours(moment, Preferences(timezone="America/New_York", **NIGHT))
+    assert in_quiet_hours(moment, night())
+    assert not in_quiet_hours(moment, night("America/New_York"))
 
 
 def test_a_digest_due_inside_quiet_hours_waits_for_their_end() -> None:
-    prefs = Preferences(timezone=VIENNA, alert_mode="daily", digest_hour=6, **NIGHT)
+    prefs = night(mode="daily", hour=6)
     # The 06:00 digest falls inside 22–07, so it goes out at 07:00 local (05:00 UTC).
     assert release_at(utc(2025, 6, 1, 12), prefs) == utc(2025, 6, 2, 5)
-    hourly = Preferences(timezone=VIENNA, alert_mode="hourly", **NIGHT)
+    hourly = night(mode="hourly")
     assert release_at(utc(2025, 6, 1, 19, 30), hourly) == utc(2025, 6, 2, 5)
 
 
@@ -144,3 +151,39 @@ def test_release_is_never_early_never_quiet_and_within_a_day(
     assert moment >= now
     assert moment - now <= (datetime(2000, 1, 3) - datetime(2000, 1, 1))
     assert not in_quiet_hours(moment, prefs)
+
+
+# --- the /settings taps and /timezone names (pure parts of handlers/settings.py) -------------
+
+SETTINGS = ChatSettings("de", "UTC", "instant", None, None, None, frozenset())
+
+
+def test_article_language_toggles_and_none_means_every_language() -> None:
+    assert apply_setting(SETTINGS, "set:al:de") == {"article_languages": "de"}
+    both = ChatSettings("de", "UTC", "instant", None, None, None, frozenset({"de", "en"}))
+    assert apply_setting(both, "set:al:en") == {"article_languages": "de"}
+    only = ChatSettings("de", "UTC", "instant", None, None, None, frozenset({"de"}))
+    # Unticking the last language must not silence every article.
+    assert apply_setting(only, "set:al:de") == {"article_languages": None}
+    assert apply_setting(both, "set:al:all") == {"article_languages": None}
+    assert apply_setting(SETTINGS, "set:al:xx") is None
+
+
+def test_mode_hour_quiet_and_language_taps() -> None:
+    assert apply_setting(SETTINGS, "set:mode:hourly") == {"alert_mode": "hourly"}
+    assert apply_setting(SETTINGS, "set:hour:7") == {"alert_mode": "daily", "digest_hour": 7}
+    assert apply_setting(SETTINGS, "set:hour:24") is None
+    assert apply_setting(SETTINGS, "set:quiet:1320-420") == {"quiet_start": 1320, "quiet_end": 420}
+    assert apply_setting(SETTINGS, "set:quiet:off") == {"quiet_start": None, "quiet_end": None}
+    assert apply_setting(SETTINGS, "set:lang:en") == {"language": "en"}
+    assert apply_setting(SETTINGS, "set:lang:fr") is None
+    assert apply_setting(SETTINGS, "set:mode:weekly") is None
+
+
+def test_time_zone_names_are_found_in_any_case_and_misspellings_get_suggestions() -> None:
+    assert find_zone("europe/vienna") == "Europe/Vienna"
+    assert find_zone("utc") == "UTC"
+    assert find_zone("America/New York") == "America/New_York"
+    assert find_zone("Europe/Viena") is None
+    assert "Europe/Vienna" in suggest_zones("Europe/Viena")
+    assert suggest_zones("vienna") == ["Europe/Vienna"]
