@@ -135,9 +135,7 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await callback.answer(_("Subscribed.") if result.created else _("Already subscribed."))
     message = callback.message
     if message is not None:
-        await context.bot.send_message(
-            message.chat.id, render_subscribed(result, _), disable_web_page_preview=True
-        )
+        await context.bot.send_message(message.chat.id, render_subscribed(result, _))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
