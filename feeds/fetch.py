@@ -59,6 +59,7 @@ _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
+_KEEPALIVE = 20
 # Only encodings this module can decompress with a bound on the output.
 _ACCEPT_ENCODING = "gzip, deflate"
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
@@ -355,7 +356,11 @@ class Fetcher:
         )
         limits = httpx.Limits(
             max_connections=max_in_flight,
-            max_keepalive_connections=min(max_in_flight, 100),
+            # httpcore scans every pooled connection once per idle connection on each request
+            # (quadratic): 100 kept-alive connections made 1,000 fetches take 43 s instead of
+            # 4 s. Feeds rarely share a host within a poll, so a small keep-alive pool loses
+            # little.
+            max_keepalive_connections=min(_KEEPALIVE, max_in_flight),
             keepalive_expiry=30.0,
         )
         headers = {

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from feeds.fetch import USER_AGENT, Fetcher, FetchRequest, is_public_address
+from feeds.fetch import (
+    USER_AGENT,
+    Fetcher,
+    FetchRequest,
+    is_public_address,
+    parse_max_age,
+    parse_retry_after,
+)
 from feeds.parse import parse_feed
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -467,6 +474,7 @@ async def test_a_redirect_from_a_public_hop_to_a_private_address_is_refused(
         "news.example": ["127.0.0.1"],
         "intranet.example": ["192.168.1.10"],
         "rebind.example": ["127.0.0.1", "10.0.0.1"],
+        "localhost.example": ["127.0.0.2"],
     }
     server.routes["/feed"] = respond(200, RSS)
     server.routes["/to-intranet"] = respond(
@@ -476,6 +484,12 @@ async def test_a_redirect_from_a_public_hop_to_a_private_address_is_refused(
         302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
     )
     server.routes["/to-file"] = respond(302, headers={"Location": "file:///etc/passwd"})
+    server.routes["/to-loopback"] = respond(
+        302, headers={"Location": f"http://localhost.example:{server.port}/feed"}
+    )
+    server.routes["/to-v6-loopback"] = respond(
+        307, headers={"Location": f"http://[::1]:{server.port}/feed"}
+    )
     async with fetcher(resolver=_fake_dns(dns), address_allowed=_loopback_plays_internet) as f:
 
         async def untrusted(url: str) -> str | None:
@@ -487,6 +501,52 @@ async def test_a_redirect_from_a_public_hop_to_a_private_address_is_refused(
         assert await untrusted(server.url("/to-intranet", "news.example")) == "blocked_address"
         assert await untrusted(server.url("/to-metadata", "news.example")) == "blocked_address"
         assert await untrusted(server.url("/to-file", "news.example")) == "bad_scheme"
+        assert await untrusted(server.url("/to-loopback", "news.example")) == "blocked_address"
+        assert await untrusted(server.url("/to-v6-loopback", "news.example")) == "blocked_address"
         assert await untrusted(server.url("/feed", "rebind.example")) == "blocked_address"
         assert await untrusted(server.url("/feed", "nowhere.example")) == "network"
-    assert [s.path for s in server.seen] == ["/feed", "/to-intranet", "/to-metadata", "/to-file"]
+    # Every refused hop was refused before a connection: the server saw only the first hops.
+    assert [s.path for s in server.seen] == [
+        "/feed",
+        "/to-intranet",
+        "/to-metadata",
+        "/to-file",
+        "/to-loopback",
+        "/to-v6-loopback",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # in the past: retry now
+        ("Thu, 01 Jan 1970 00:02:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_values(value: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(value) == seconds
+
+
+def test_retry_after_date_counts_from_now() -> None:
+    assert parse_retry_after("Thu, 01 Jan 1970 01:00:00 GMT", now=0.0) == 3600.0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("max-age=300", 300.0),
+        ("public, max-age=900, must-revalidate", 900.0),
+        ('max-age="60"', 60.0),
+        ("s-maxage=100", None),
+        ("no-store, max-age=300", None),
+        ("no-cache", None),
+        (None, None),
+    ],
+)
+def test_max_age_values(value: str | None, seconds: float | None) -> None:
+    assert parse_max_age(value) == seconds
