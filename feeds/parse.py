@@ -104,8 +104,6 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str]) -> ParsedFeed:
     utf8, encoding_problem = _to_utf8(body, lowered)
     utf8 = strip_doctype(utf8)
     parser_headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
-    if "content-language" in lowered:
-        parser_headers["content-language"] = lowered["content-language"]
     # No sanitizing or link rewriting inside HTML: html_to_text drops all markup (scripts and
     # styles with their content) anyway, and skipping them makes feedparser about 20% faster.
     # Output over the whole corpus is identical either way.
@@ -126,7 +124,11 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str]) -> ParsedFeed:
             is_feed=False,
         )
     feed_link = _absolute_http(feed.get("link"), url)
-    feed_language = _normalize_language(feed.get("language"))
+    # The document's own declaration beats the server's Content-Language (often a site-wide
+    # default), which in turn beats guessing.
+    feed_language = _normalize_language(feed.get("language")) or _normalize_language(
+        lowered.get("content-language")
+    )
     unstable = _unstable_ids(entries, {url, feed_link or ""})
     articles = tuple(_article(entry, url, feed_language, unstable) for entry in entries)
     return ParsedFeed(

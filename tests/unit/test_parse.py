@@ -485,3 +485,33 @@ def test_truncated_and_corrupted_corpus_files_never_raise(
     parsed = parse_feed(body[:cut] + junk, "http://x.org/feed")
     for article in parsed.articles:
         assert not TAG.search(article.title)
+
+
+def test_declared_language_beats_the_content_language_header_which_beats_guessing() -> None:
+    feed = (
+        "<rss version='2.0'><channel><title>t</title>{}"
+        "<item><title>{}</title></item></channel></rss>"
+    )
+    english = "The government announced new measures against the storm on Monday"
+    header = {"Content-Language": "de-AT"}
+    declared = parse_feed(
+        feed.format("<language>en-US</language>", english).encode(), "http://x/", header
+    )
+    assert declared.language == "en" and declared.articles[0].language == "en"
+    by_header = parse_feed(feed.format("", english).encode(), "http://x/", header)
+    assert by_header.language == "de" and by_header.articles[0].language == "de"
+    guessed = parse_feed(feed.format("", english).encode(), "http://x/")
+    assert guessed.language is None and guessed.articles[0].language == "en"
+    too_short = parse_feed(feed.format("", "Putin").encode(), "http://x/")
+    assert too_short.articles[0].language is None
+
+
+def test_atom_xml_lang_per_entry() -> None:
+    body = (
+        b"<feed xmlns='http://www.w3.org/2005/Atom' xml:lang='en'><title>t</title>"
+        b"<entry xml:lang='de'><title>Hallo</title><link href='http://x/1'/></entry>"
+        b"<entry><title>Hello</title><link href='http://x/2'/></entry></feed>"
+    )
+    parsed = parse_feed(body, "http://x/feed")
+    assert parsed.language == "en"
+    assert [a.language for a in parsed.articles] == ["de", "en"]
