@@ -23,13 +23,14 @@ Defences, in the order a request meets them:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import re
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from types import TracebackType
@@ -516,40 +517,21 @@ class Fetcher:
                 )
         return bytes(body)
 
-    def _host_slot(self, key: str) -> _HostSlot:
-        return _HostSlot(self, key)
-
-
-class _HostSlot:
-    """The per-host semaphore, created on demand and forgotten when nobody uses it."""
-
-    def __init__(self, fetcher: Fetcher, key: str) -> None:
-        self._fetcher = fetcher
-        self._key = key
-
-    async def __aenter__(self) -> None:
-        f = self._fetcher
-        semaphore = f._hosts.get(self._key)
+    @contextlib.asynccontextmanager
+    async def _host_slot(self, key: str) -> AsyncIterator[None]:
+        """Hold one of the host's `per_host` slots; the semaphore lives while anyone uses it."""
+        semaphore = self._hosts.get(key)
         if semaphore is None:
-            semaphore = f._hosts[self._key] = asyncio.Semaphore(f._per_host_limit)
-        f._host_users[self._key] = f._host_users.get(self._key, 0) + 1
+            semaphore = self._hosts[key] = asyncio.Semaphore(self._per_host_limit)
+        self._host_users[key] = self._host_users.get(key, 0) + 1
         try:
-            await semaphore.acquire()
-        except BaseException:
-            self._release_user()
-            raise
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._fetcher._hosts[self._key].release()
-        self._release_user()
-
-    def _release_user(self) -> None:
-        f = self._fetcher
-        f._host_users[self._key] -= 1
-        if f._host_users[self._key] == 0:
-            # Keeps the dict from growing with every host ever seen.
-            del f._host_users[self._key]
-            del f._hosts[self._key]
+            async with semaphore:
+                yield
+        finally:
+            self._host_users[key] -= 1
+            if self._host_users[key] == 0:  # keeps the dict from growing with every host seen
+                del self._host_users[key]
+                del self._hosts[key]
 
 
 @dataclass(slots=True)
