@@ -155,24 +155,36 @@ async def _export_feeds(settings: Settings) -> int:
 
 
 async def _search(settings: Settings, query: str) -> int:
-    from db import repo
+    """Print what /search would answer: the newest matches with their marked words."""
+    from db import search
     from db.engine import make_engine, make_sessionmaker, migrate
+    from feeds.clock import utc_now
+    from feeds.query import QueryError, parse_query
+    from feeds.render_search import ANSI_BOLD, MARKDOWN_BOLD, highlight_of, render_terminal
+    from feeds.search_request import parse_search
 
+    try:
+        request = parse_search(query, now=utc_now())
+        parsed = None
+        if request.query_text or not request.has_filters:
+            parsed = parse_query(request.query_text)
+    except QueryError as error:
+        print(f"newsbot search: {error.message}", file=sys.stderr)
+        return 2
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
-        words = [w for w in query.replace('"', " ").split() if w.upper() not in {"OR", "AND"}]
         async with make_sessionmaker(engine)() as session:
-            results = await repo.search_contains(session, words, limit=20)
+            found = await search.search(session, request, parsed, per_page=20)
     finally:
         await engine.dispose()
-    if not results:
+    if not found.results:
         print(f"no stored article matches {query!r}")
         return 0
-    for item in results:
-        print(f"{item.published_at:%Y-%m-%d %H:%M} UTC  {item.source}")
-        print(f"  {item.title}")
-        print(f"  {item.link}")
+    bold = ANSI_BOLD if sys.stdout.isatty() else MARKDOWN_BOLD
+    print(render_terminal(found.results, highlight=highlight_of(parsed), bold=bold))
+    if found.more:
+        print("\n(more results: narrow the query, or add since:/source:/lang:)")
     return 0
 
 

@@ -1,86 +1,133 @@
-"""/search: newest stored articles that contain the reader's words, five per page."""
+"""/search: stored articles matching the query language, newest first, five per page.
+
+The paging buttons carry `s:<stored query id>:<page>`: the query text (up to 200 characters
+plus filters) does not fit Telegram's 64-byte callback data, so it is kept in the
+`search_queries` table, and the buttons keep working after a restart.
+"""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from db import repo
-from feeds.render import cut, escape, format_time
-from handlers.common import command_args, reader, reply
+from db import search as index
+from feeds.query import Query, QueryError, parse_query
+from feeds.render import escape
+from feeds.render_search import highlight_of, render_results
+from feeds.search_request import SearchRequest, parse_search
+from handlers.common import Reader, command_args, reader, reply
 from handlers.context import services
-from handlers.i18n import Translate
+from handlers.i18n import Translate, time_formatter
 
-PAGE = 5
-
-
-def render_results(
-    results: list[repo.FoundArticle], query: str, page: int, _: Translate, timezone: str = "UTC"
-) -> str:
-    """A page of results as HTML: linked headline, source and date, a teaser excerpt."""
-    if not results:
-        return _("No stored article matches <b>{query}</b>.").format(query=escape(query))
-    lines = [
-        _("Results for <b>{query}</b>, page {page}:").format(query=escape(query), page=page + 1)
-    ]
-    for item in results[:PAGE]:
-        lines.append(
-            f'\n<a href="{escape(item.link)}">{escape(cut(item.title, 150))}</a>\n'
-            f"<i>{escape(item.source)} · {escape(format_time(item.published_at, timezone))}</i>\n"
-            f"{escape(cut(item.teaser, 160))}"
-        )
-    return "\n".join(lines)
+PAGE = index.PER_PAGE
+CALLBACK_PREFIX = "s:"
+MAX_PAGE = 999
 
 
-def _buttons(query: str, page: int, more: bool, _: Translate) -> InlineKeyboardMarkup | None:
+def _understand(
+    typed: str, context: ContextTypes.DEFAULT_TYPE, _: Translate
+) -> tuple[SearchRequest, Query | None]:
+    """The request and its parsed query (None: filters only); raises QueryError."""
+    request = parse_search(typed, now=services(context).clock(), _=_)
+    if not request.query_text and request.has_filters:
+        return request, None
+    return request, parse_query(request.query_text, _=_)
+
+
+def _buttons(
+    query_id: int | None, page: int, more: bool, _: Translate
+) -> InlineKeyboardMarkup | None:
+    if query_id is None:
+        return None
     row = []
-    # Callback data carries the state (query and page), so paging survives restarts.
     if page > 0:
-        row.append(InlineKeyboardButton(_("◀ Newer"), callback_data=_data(page - 1, query)))
-    if more:
-        row.append(InlineKeyboardButton(_("Older ▶"), callback_data=_data(page + 1, query)))
+        row.append(InlineKeyboardButton(_("◀ Newer"), callback_data=_data(query_id, page - 1)))
+    if more and page < MAX_PAGE:
+        row.append(InlineKeyboardButton(_("Older ▶"), callback_data=_data(query_id, page + 1)))
     return InlineKeyboardMarkup([row]) if row else None
 
 
-def _data(page: int, query: str) -> str:
-    data = f"s:{page}:{query}"
-    return data.encode("utf-8")[:64].decode("utf-8", errors="ignore")
+def _data(query_id: int, page: int) -> str:
+    return f"{CALLBACK_PREFIX}{query_id}:{page}"
 
 
-async def _page(
-    context: ContextTypes.DEFAULT_TYPE, query: str, page: int
-) -> tuple[list[repo.FoundArticle], bool]:
-    words = [w for w in query.replace('"', " ").split() if w.upper() not in {"OR", "AND"}]
-    async with services(context).sessions() as session:
-        found = await repo.search_contains(session, words, limit=PAGE + 1, offset=page * PAGE)
-    return found[:PAGE], len(found) > PAGE
+def _parse_data(data: str) -> tuple[int, int] | None:
+    """(stored query id, page) from a button, None for anything else (older formats too)."""
+    parts = data.removeprefix(CALLBACK_PREFIX).split(":")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        return None
+    return int(parts[0]), min(int(parts[1]), MAX_PAGE)
+
+
+async def _answer(
+    context: ContextTypes.DEFAULT_TYPE,
+    me: Reader,
+    request: SearchRequest,
+    query: Query | None,
+    page: int,
+    query_id: int | None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of one result page (stores the query when a next page exists)."""
+    svc = services(context)
+    async with svc.sessions() as session:
+        found = await index.search(session, request, query, page=page)
+    if query_id is None and found.more:
+        async with svc.write_lock, svc.sessions.begin() as session:
+            query_id = await index.save_query(session, request.text, now=svc.clock())
+    text = render_results(
+        found.results,
+        shown_query=request.text,
+        highlight=highlight_of(query),
+        page=page,
+        per_page=PAGE,
+        timezone=me.timezone,
+        _=me._,
+        time_format=time_formatter(me.language),
+    )
+    return text, _buttons(query_id, page, found.more, me._)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Search every stored article."""
     me = await reader(update, context)
-    query = command_args(context, update)
-    if not query:
+    typed = command_args(context, update)
+    if not typed:
         await reply(update, me._("What should I look for? Example: /search Kim Jong Un"))
         return
-    results, more = await _page(context, query, 0)
-    await reply(
-        update,
-        render_results(results, query, 0, me._, me.timezone),
-        reply_markup=_buttons(query, 0, more, me._),
-    )
+    try:
+        request, query = _understand(typed, context, me._)
+    except QueryError as error:
+        await reply(update, "⚠️ " + escape(error.message))
+        return
+    text, buttons = await _answer(context, me, request, query, 0, None)
+    await reply(update, text, reply_markup=buttons, disable_web_page_preview=True)
 
 
 async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tap on a paging button under search results."""
+    """A tap on a paging button under search results: the message shows the other page."""
     callback = update.callback_query
-    assert callback is not None and callback.data is not None
+    assert callback is not None
     me = await reader(update, context)
-    _prefix, raw_page, query = callback.data.split(":", 2)
-    page = max(int(raw_page), 0) if raw_page.isdigit() else 0
-    results, more = await _page(context, query, page)
+    parsed = _parse_data(callback.data or "")
+    stored = None
+    if parsed is not None:
+        async with services(context).sessions() as session:
+            stored = await index.load_query(session, parsed[0])
+    if parsed is None or stored is None:
+        await callback.answer(me._("This search has expired; send /search again."))
+        return
+    query_id, page = parsed
+    try:
+        request, query = _understand(stored, context, me._)
+    except QueryError as error:
+        await callback.answer(error.message[:200])
+        return
+    text, buttons = await _answer(context, me, request, query, page, query_id)
     await callback.answer()
-    await callback.edit_message_text(
-        render_results(results, query, page, me._, me.timezone),
-        reply_markup=_buttons(query, page, more, me._),
-    )
+    try:
+        await callback.edit_message_text(text, reply_markup=buttons, disable_web_page_preview=True)
+    except BadRequest as error:
+        # A double tap asks for the page already shown; Telegram refuses the no-op edit.
+        if "not modified" not in str(error).lower():
+            raise

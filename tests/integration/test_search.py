@@ -1,0 +1,352 @@
+"""/search on a real SQLite file: the FTS5 index in sync, the query language, filters, order,
+paging, marked snippets, retention, the migration's backfill, and the command over the fake
+Bot API."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from db import repo, search
+from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
+from feeds.models import Article
+from feeds.query import parse_query
+from feeds.render_search import highlight_of, render_results
+from feeds.search_request import parse_search
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.integration.harness import make_settings, running
+
+NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
+KRONE = ("https://www.krone.at/nachrichten/rss.xml", "Krone")
+BBC = ("https://feeds.bbci.co.uk/news/world/rss.xml", "BBC News")
+LOCAL = ("http://127.0.0.1:9/krone.xml", "Krone")  # the bot polls it: loopback, nothing there
+
+# (feed, title, teaser, language, hours before NOW)
+STORIES: list[tuple[tuple[str, str], str, str, str, float]] = [
+    (
+        KRONE,
+        "Seltene Auslandsreise: Kim fährt nach China",
+        "Nordkoreas Machthaber Kim Jong-un reist mit dem Zug nach Peking und könnte Putin treffen.",
+        "de",
+        30,
+    ),
+    (
+        BBC,
+        "Kim Jong Un meets Xi in Beijing",
+        "North Korea's leader travels by armoured train.",
+        "en",
+        20,
+    ),
+    (BBC, "Kimberly Clark shares fall", "The maker of tissues lowers its outlook.", "en", 10),
+    (KRONE, "Köln feiert den Karneval", "Hunderttausende in der Kölner Innenstadt.", "de", 5),
+    (
+        KRONE,
+        "Fussball-WM: Österreich gewinnt",
+        "Ein Tor in der Nachspielzeit entscheidet.",
+        "de",
+        400,
+    ),
+    (BBC, "Un, Jong and Kim: three names explained", "A guide to Korean names.", "en", 3),
+    (BBC, "South Korea's president visits Tokyo", "Seoul and Tokyo talk trade.", "en", 2),
+    (KRONE, "Raketenfabrik besichtigt", "Neue Raketen werden getestet; Putin gratuliert.", "de", 1),
+    (BBC, "<script>alert(1)</script> Kim & Co", "Tags <b>stay</b> text: Kim > all.", "en", 0.5),
+]
+
+
+def _article(index: int, title: str, teaser: str, language: str, hours: float) -> Article:
+    return Article(
+        guid=f"story-{index}",
+        link=f"https://news.example/{index}?a=1&b=2",
+        canonical_link=f"https://news.example/{index}",
+        title=title,
+        teaser=teaser,
+        published=NOW - timedelta(hours=hours),
+        language=language,
+    )
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    maker = make_sessionmaker(engine)
+    async with maker.begin() as session:
+        await repo.merge_feeds(session, [KRONE, BBC], now=NOW)
+    yield maker
+    await engine.dispose()
+
+
+async def _feed_ids(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    async with sessions() as session:
+        return {feed.url: feed.id for feed in await repo.all_feeds(session)}
+
+
+Story = tuple[tuple[str, str], str, str, str, float]
+
+
+async def _store(
+    sessions: async_sessionmaker[AsyncSession], stories: list[Story] = STORIES, first: int = 0
+) -> None:
+    feeds = await _feed_ids(sessions)
+    for index, ((url, _name), title, teaser, language, hours) in enumerate(stories, first):
+        async with sessions.begin() as session:
+            await repo.store_articles(
+                session,
+                feeds[url],
+                [_article(index, title, teaser, language, hours)],
+                now=NOW - timedelta(hours=max(hours - 0.1, 0)),
+                match=None,
+            )
+
+
+async def _search(
+    sessions: async_sessionmaker[AsyncSession], typed: str, page: int = 0, per_page: int = 20
+) -> search.SearchPage:
+    request = parse_search(typed, now=NOW)
+    query = parse_query(request.query_text) if request.query_text else None
+    async with sessions() as session:
+        return await search.search(session, request, query, page=page, per_page=per_page)
+
+
+async def _titles(sessions: async_sessionmaker[AsyncSession], typed: str) -> list[str]:
+    return [result.title for result in (await _search(sessions, typed)).results]
+
+
+def _integrity_check(database_url: str) -> None:
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+        # rank=1: compare the index with the content table too, not only its own structure.
+        connection.execute(
+            "INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def _fts_rows(database_url: str, match: str) -> list[int]:
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+        rows = connection.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (match,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def test_index_stays_in_sync_through_inserts_updates_deletes_and_pruning(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _store(sessions)
+    _integrity_check(database_url)
+    async with sessions.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE search_docs SET title_norm = 'umbenannt' "
+                "WHERE id = (SELECT min(id) FROM articles)"
+            )
+        )
+    _integrity_check(database_url)
+    assert await _titles(sessions, "umbenannt") == ["Seltene Auslandsreise: Kim fährt nach China"]
+    async with sessions.begin() as session:
+        await session.execute(text("DELETE FROM articles WHERE title LIKE 'Kimberly%'"))
+    _integrity_check(database_url)
+    assert "Kimberly Clark shares fall" not in await _titles(sessions, "Kim*")
+
+    async with sessions.begin() as session:
+        pruned = await repo.prune_articles(session, before=NOW - timedelta(days=7))
+    assert pruned == 1  # the football story, 400 hours old
+    _integrity_check(database_url)
+    assert await _titles(sessions, "Fußball") == []
+    assert _fts_rows(database_url, '"fussball"') == []
+    async with sessions() as session:
+        docs = (await session.execute(text("SELECT count(*) FROM search_docs"))).scalar_one()
+        articles = (await session.execute(text("SELECT count(*) FROM articles"))).scalar_one()
+    assert docs == articles == len(STORIES) - 2
+
+
+async def test_language_aware_matching(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _store(sessions)
+    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(sessions, "Nordkorea")
+    kim = await _titles(sessions, "Kim Jong-un")
+    assert "Kim Jong Un meets Xi in Beijing" in kim
+    assert "Seltene Auslandsreise: Kim fährt nach China" in kim
+    assert await _titles(sessions, "Koeln") == ["Köln feiert den Karneval"]
+    assert await _titles(sessions, "Fußball") == ["Fussball-WM: Österreich gewinnt"]
+    # A country in one language finds it in the others.
+    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(sessions, "North Korea")
+
+
+async def test_query_language(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _store(sessions)
+    assert "Un, Jong and Kim: three names explained" in await _titles(sessions, "kim jong un")
+    phrase = await _titles(sessions, '"kim jong un"')
+    assert "Un, Jong and Kim: three names explained" not in phrase
+    assert "Kim Jong Un meets Xi in Beijing" in phrase
+    assert "Kimberly Clark shares fall" not in await _titles(sessions, "Kim")
+    assert "Kimberly Clark shares fall" in await _titles(sessions, "Kim*")
+    assert await _titles(sessions, "Raketen*") == ["Raketenfabrik besichtigt"]
+    assert set(await _titles(sessions, "Karneval OR Tokyo")) == {
+        "Köln feiert den Karneval",
+        "South Korea's president visits Tokyo",
+    }
+    assert await _titles(sessions, "Korea -South") == ["Kim Jong Un meets Xi in Beijing"]
+    assert await _titles(sessions, "title:Putin") == []
+    assert "Raketenfabrik besichtigt" in await _titles(sessions, "Putin")
+
+
+async def test_filters(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _store(sessions)
+    assert await _titles(sessions, "Kim source:krone") == [
+        "Seltene Auslandsreise: Kim fährt nach China"
+    ]
+    assert "Kim Jong Un meets Xi in Beijing" in await _titles(sessions, "Kim source:bbci")
+    assert await _titles(sessions, "Kim lang:de") == ["Seltene Auslandsreise: Kim fährt nach China"]
+    assert "Seltene Auslandsreise: Kim fährt nach China" not in await _titles(
+        sessions, "Kim since:24h"
+    )
+    assert "Kim Jong Un meets Xi in Beijing" in await _titles(sessions, "Kim since:24h")
+    assert await _titles(sessions, "Fußball since:2025-09-10") == []
+    assert await _titles(sessions, "Fußball since:2025-09-10 sort:relevance") == []
+    assert await _titles(sessions, "Kim source:nowhere") == []
+    assert len(await _titles(sessions, "source:krone")) == 4  # filters alone list the source
+
+
+async def test_newest_first_and_by_relevance(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _store(sessions)
+    kim = await _search(sessions, "Kim")
+    times = [result.published for result in kim.results]
+    assert times == sorted(times, reverse=True)
+    assert kim.results[0].title.startswith("<script>")
+    best = await _titles(sessions, "Putin sort:relevance")
+    # "Putin" is in the teaser of both; the shorter teaser ranks first under bm25.
+    assert best == ["Raketenfabrik besichtigt", "Seltene Auslandsreise: Kim fährt nach China"]
+    assert await _titles(sessions, "Putin") == best  # also newest first here
+
+
+async def test_a_backlog_article_sorts_by_its_publication_time(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Stored last (highest id) but published long ago: it must not come first.
+    late = [(KRONE, "Kim im Archiv", "Ein alter Bericht.", "de", 100)]
+    await _store(sessions)
+    await _store(sessions, late, first=100)
+    titles = await _titles(sessions, "Kim")
+    assert titles[-1] == "Kim im Archiv"
+
+
+async def test_paging_is_stable_and_complete(sessions: async_sessionmaker[AsyncSession]) -> None:
+    many = [
+        (BBC if i % 2 else KRONE, f"Wetterbericht Nummer {i}", "Sonne und Regen.", "de", 50 - i)
+        for i in range(12)
+    ]
+    await _store(sessions, many)
+    pages = [await _search(sessions, "Wetterbericht", page=p, per_page=5) for p in range(3)]
+    assert [len(p.results) for p in pages] == [5, 5, 2]
+    assert [p.more for p in pages] == [True, True, False]
+    titles = [r.title for p in pages for r in p.results]
+    assert titles == [f"Wetterbericht Nummer {i}" for i in range(11, -1, -1)]
+
+
+async def test_results_mark_the_matched_words_and_escape_everything(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await _store(sessions)
+    typed = "Nordkorea Kim Jong-un"
+    page = await _search(sessions, typed, per_page=5)
+    query = parse_query(parse_search(typed, now=NOW).query_text)
+    html = render_results(page.results, shown_query=typed, highlight=highlight_of(query), page=0)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <b>Kim</b> &amp; Co" not in html  # no hit
+    assert "Machthaber <b>Kim Jong-un</b>" in html
+    assert "<b>Nordkoreas</b>" in html
+    assert 'href="https://news.example/0?a=1&amp;b=2"' in html
+    # Only <a>, <b> and <i> tags: everything from the feed is text.
+    assert set(re.findall(r"</?([a-z]+)", html)) <= {"a", "b", "i"}
+
+    other = await _search(sessions, "Kim & Co", per_page=5)
+    query = parse_query("Kim & Co")
+    html = render_results(
+        other.results, shown_query="Kim & Co", highlight=highlight_of(query), page=0
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <b>Kim</b> &amp; <b>Co</b>" in html
+    assert "Tags &lt;b&gt;stay&lt;/b&gt; text: <b>Kim</b> &gt; all." in html
+
+
+async def test_migration_indexes_articles_stored_before_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = create_engine(url, poolclass=NullPool)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO feeds (id, url, title, origin, trusted, active, backlog_done, "
+                "consecutive_failures, created_at) VALUES (1, 'https://www.krone.at/rss', "
+                "'Krone', 'file', 1, 1, 1, 0, '2025-09-01 00:00:00.000000')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO articles (feed_id, story_id, guid, link, canonical_link, title, "
+                "title_key, teaser, language, published_at, fetched_at) VALUES (1, 1, 'g', "
+                "'https://k/1', 'https://k/1', 'Nordkoreas Machthaber reist', 'x', "
+                "'Kim Jong-un fährt nach Peking.', 'de', '2025-09-01 10:00:00.000000', "
+                "'2025-09-01 10:05:00.000000')"
+            )
+        )
+    engine.dispose()
+    migrate(url)
+    _integrity_check(url)
+    async_engine = make_engine(url)
+    try:
+        titles = await _titles(make_sessionmaker(async_engine), "Nordkorea Kim")
+    finally:
+        await async_engine.dispose()
+    assert titles == ["Nordkoreas Machthaber reist"]
+
+
+async def test_search_and_paging_through_the_bot_api(tmp_path: Path) -> None:
+    chat = 4242
+    with FakeBotAPI() as api:
+        settings = make_settings(api.base_url, tmp_path, [])
+        migrate(settings.DATABASE_URL)
+        engine = make_engine(settings.DATABASE_URL)
+        maker = make_sessionmaker(engine)
+        async with maker.begin() as session:
+            await repo.merge_feeds(session, [LOCAL], now=NOW)
+        stories: list[Story] = [
+            (LOCAL, f"Kim <Nr. {i}> besucht Fabrik", "Kim Jong-un inspiziert.", "de", 20 - i)
+            for i in range(7)
+        ]
+        await _store(maker, stories)
+        await engine.dispose()
+        async with running(settings):
+            api.push_message(chat, "/search Kim Jong-un")
+            first = (await api.wait_for_messages_async(chat, 1))[-1]
+            assert "&lt;Nr. 6&gt; besucht Fabrik" in first["html"]
+            assert "<b>Kim Jong-un</b>" in first["html"]
+            assert "Nr. 1>" not in first["text"]
+            buttons = first["reply_markup"]["inline_keyboard"][0]
+            data = buttons[-1]["callback_data"]
+            assert data.startswith("s:") and len(data.encode()) <= 64
+
+            api.push_callback_query(chat, first["message_id"], data)
+            assert await api.wait_for_async(lambda: len(api.edits(chat)) >= 1)
+            edited = api.edits(chat)[-1]
+            assert "Kim <Nr. 1> besucht Fabrik" in api.sent_messages(chat)[-1]["text"]
+            assert "Kim <Nr. 6>" not in api.sent_messages(chat)[-1]["text"]
+            assert edited["message_id"] == first["message_id"]
+
+        # After a restart the button still pages (its query is in the database).
+        async with running(settings):
+            newer = api.sent_messages(chat)[-1]["reply_markup"]["inline_keyboard"][0][0]
+            api.push_callback_query(chat, first["message_id"], newer["callback_data"])
+            assert await api.wait_for_async(lambda: len(api.edits(chat)) >= 2)
+            assert "Kim <Nr. 6> besucht Fabrik" in api.sent_messages(chat)[-1]["text"]
