@@ -75,6 +75,7 @@ class Deliverer:
         self._next_slot = 0.0
         self._chat_ready: dict[int, float] = {}
         self._busy_chats: set[int] = set()
+        self._claimed: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
         self.sent_messages = 0
@@ -107,9 +108,13 @@ class Deliverer:
         svc = self._svc
         async with svc.sessions() as session:
             due = await repo.due_alerts(session, svc.clock(), limit=self._limits.batch)
+        # An alert dispatched from an earlier snapshot may be sent and marked while we pace
+        # this pass; only ids the database no longer returns are released from the claim.
+        self._claimed &= {alert.id for alert in due}
         per_chat: dict[int, list[repo.DueAlert]] = {}
         for alert in due:
-            per_chat.setdefault(alert.chat_id, []).append(alert)
+            if alert.id not in self._claimed:
+                per_chat.setdefault(alert.chat_id, []).append(alert)
         dispatched = 0
         for chat_id, alerts in per_chat.items():
             if chat_id in self._busy_chats or self._chat_ready.get(chat_id, 0) > time.monotonic():
@@ -118,6 +123,7 @@ class Deliverer:
             await self._global_slot()
             await self._slots.acquire()
             self._busy_chats.add(chat_id)
+            self._claimed.update(alert.id for alert in batch)
             gap = (
                 self._limits.private_gap
                 if alerts[0].chat_type == "private"

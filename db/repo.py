@@ -422,13 +422,10 @@ def _wants_language(chat: Chat, language: str | None) -> bool:
     return language in chat.article_languages.split(",")
 
 
-async def recent_articles(
-    session: AsyncSession, *, since: datetime, limit: int
-) -> list[ArticleValue]:
-    """The newest stored articles (published since `since`) as pipeline values."""
+async def recent_articles(session: AsyncSession, *, limit: int) -> list[ArticleValue]:
+    """The newest stored articles as pipeline values."""
     rows = await session.scalars(
         select(Article)
-        .where(Article.published_at >= since)
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(limit)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -25,7 +24,6 @@ from handlers.common import command_args, is_group_admin, reader, reply
 from handlers.context import Services, services
 from handlers.i18n import Translate
 
-RECENT_WINDOW = timedelta(days=7)
 RECENT_SCAN = 3000
 RECENT_SHOWN = 3
 
@@ -84,9 +82,7 @@ async def subscribe_chat(svc: Services, chat_id: int, text: str, _: Translate) -
     if created:
         svc.index.add(row.id, chat_id, row.query_text, query)
     async with svc.sessions() as session:
-        recent = await repo.recent_articles(
-            session, since=svc.clock() - RECENT_WINDOW, limit=RECENT_SCAN
-        )
+        recent = await repo.recent_articles(session, limit=RECENT_SCAN)
     matches = await asyncio.to_thread(_recent_matches, query, recent)
     return Subscribed(query, created, matches)
 

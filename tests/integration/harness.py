@@ -18,9 +18,7 @@ from bot.settings import Settings
 TOKEN = "123456:TEST-token_for-the-fake-api"
 
 
-def make_settings(
-    api_url: str, tmp_path: Path, feeds: list[str], **overrides: Any
-) -> Settings:
+def make_settings(api_url: str, tmp_path: Path, feeds: list[str], **overrides: Any) -> Settings:
     """Settings for a test bot: fake API, a temporary database and feeds file."""
     feeds_file = tmp_path / "feeds.txt"
     feeds_file.write_text("\n".join(feeds) + "\n")
@@ -43,9 +41,7 @@ async def running(settings: Settings, **build: Any) -> AsyncIterator[Application
     assert app.post_init is not None
     await app.post_init(app)
     assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-    )
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
     await app.start()
     try:
         yield app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import db_count, eventually, make_settings, running
 
@@ -42,7 +42,9 @@ async def test_reader_gets_exactly_one_alert_for_the_seed_article(tmp_path: Path
         settings = make_settings(api.base_url, tmp_path, [url])
         async with running(settings):
             # The first poll stores the backlog (the old item) without alerting it.
-            assert await eventually(lambda: db_count(settings, "SELECT count(*) FROM articles") == 1)
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM articles") == 1
+            )
             api.push_message(READER, "/subscribe Kim Jong Un")
             api.push_message(FAN, "/subscribe Fußball")
             replies = await api.wait_for_messages_async(READER, 1)

@@ -1,0 +1,67 @@
+"""Fill a bot's database with chats, subscriptions, articles and queued alerts, via the repos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from db import repo
+from db.engine import make_engine, make_sessionmaker, migrate
+from db.models import Feed
+from feeds.models import Article, Hit
+from feeds.query import parse_query, query_to_json
+
+NOW = datetime.now(UTC)
+
+
+def article(number: int, *, title: str | None = None) -> Article:
+    link = f"https://news.example.org/story/{number}"
+    return Article(
+        guid=f"story-{number}",
+        link=link,
+        canonical_link=link,
+        title=title or f"Headline {number}: Kim fährt nach China",
+        teaser=f"Teaser of story {number} & more <text>",
+        published=NOW - timedelta(minutes=number % 600),
+        language="de",
+    )
+
+
+async def seed_outbox(
+    database_url: str,
+    alerts_per_chat: Mapping[int, int],
+    *,
+    chat_type: str = "private",
+    distinct_articles: bool = True,
+) -> int:
+    """Queue `n` alerts for each chat (distinct articles); returns how many were queued."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    queued = 0
+    try:
+        async with sessions.begin() as session:
+            await repo.merge_feeds(session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW)
+            feed_id = (await repo.all_feeds(session))[0].id
+            # The articles are already here: the bot must not poll this feed.
+            await session.execute(update(Feed).where(Feed.id == feed_id).values(active=False))
+            stored_query = query_to_json(parse_query("Kim"))
+            subscriptions: dict[int, int] = {}
+            for chat_id in alerts_per_chat:
+                kind = chat_type if chat_id > 0 else "group"
+                await repo.upsert_chat(session, chat_id, now=NOW, chat_type=kind)
+                row, _ = await repo.add_subscription(session, chat_id, "Kim", stored_query, now=NOW)
+                subscriptions[chat_id] = row.id
+            most = max(alerts_per_chat.values(), default=0)
+            for index in range(most):
+                wanted = [c for c, n in alerts_per_chat.items() if n > index]
+                hits = [Hit(subscriptions[c], c, "Kim") for c in wanted]
+                result = await repo.store_articles(
+                    session, feed_id, [article(index)], now=NOW, match=lambda _a, h=hits: h
+                )
+                queued += result.alerts_queued
+    finally:
+        await engine.dispose()
+    return queued
