@@ -22,7 +22,43 @@ from bot.poll import PollSummary
 from bot.runtime import open_runtime
 from bot.settings import Settings
 
-WORDS = ["Kim", "Jong", "Un", "Nordkorea", "Rakete", "China", "Russland", "Putin", "Xi", "Jinping", "Regierung", "Wahl", "Parlament", "missile", "summit", "economy", "inflation", "election", "minister", "border", "talks", "Pyongyang", "Seoul", "Tokyo", "Berlin", "Wien", "Brüssel", "Gipfel", "Handel", "Zölle", "Sanktionen", "Energie", "Klima", "Fußball", "Weltmeisterschaft"]
+WORDS = (
+    "Kim",
+    "Jong",
+    "Un",
+    "Nordkorea",
+    "Rakete",
+    "China",
+    "Russland",
+    "Putin",
+    "Xi",
+    "Jinping",
+    "Regierung",
+    "Wahl",
+    "Parlament",
+    "missile",
+    "summit",
+    "economy",
+    "inflation",
+    "election",
+    "minister",
+    "border",
+    "talks",
+    "Pyongyang",
+    "Seoul",
+    "Tokyo",
+    "Berlin",
+    "Wien",
+    "Brüssel",
+    "Gipfel",
+    "Handel",
+    "Zölle",
+    "Sanktionen",
+    "Energie",
+    "Klima",
+    "Fußball",
+    "Weltmeisterschaft",
+)
 
 
 def _items(feed: int, count: int, cycle_seed: int = 0) -> list[dict[str, object]]:
@@ -83,7 +119,6 @@ def main(argv: list[str] | None = None) -> None:
             feeds_file.write_text("\n".join(urls) + "\n")
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None,
-                TELEGRAM_BOT_TOKEN="1:bench",
                 DATABASE_URL=f"sqlite:///{tmp}/bench.db",
                 FEEDS_FILE=feeds_file,
                 POLL_INTERVAL=300,
