@@ -135,9 +135,11 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every error from a handler or job with its traceback; tell the reader if we can."""
     log.error("error while handling %r", update, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
+        user = update.effective_user
+        _ = translator(user.language_code if user else None)
         with contextlib.suppress(Exception):
             await update.effective_message.reply_text(
-                "Sorry, something went wrong on my side. Please try again in a moment."
+                _("Sorry, something went wrong on my side. Please try again in a moment.")
             )
 
 
@@ -167,6 +169,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     runtime.poller.notify_admins = notify_admins
     try:
         await application.bot.set_my_commands(COMMANDS)
+        await application.bot.set_my_commands(command_menu(translator("de")), language_code="de")
     except Exception:
         log.exception("could not set the command menu; going on without it")
     job_queue = application.job_queue

@@ -24,9 +24,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from db import repo
 from db.models import Chat
-from feeds.render import AlertView, render_alert, render_alert_plain, render_digest
+from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
 from handlers.context import Services
-from handlers.i18n import Translate, translator
+from handlers.i18n import Translate, time_formatter, translator
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,10 @@ class Deliverer:
         for chat_id, alerts in per_chat.items():
             if chat_id in self._busy_chats or self._chat_ready.get(chat_id, 0) > time.monotonic():
                 continue
-            batch = alerts if len(alerts) > self._limits.digest_over else alerts[:1]
+            fold = len(alerts) > self._limits.digest_over or (
+                len(alerts) > 1 and any(a.held for a in alerts)
+            )
+            batch = alerts if fold else alerts[:1]
             await self._global_slot()
             await self._slots.acquire()
             self._busy_chats.add(chat_id)
@@ -168,14 +171,15 @@ class Deliverer:
     async def _send(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
         language, timezone = await self._chat_settings(chat_id)
         _ = translator(language)
+        when = time_formatter(language)
         ids = [a.id for a in alerts]
         try:
             if len(alerts) == 1:
-                message = await self._send_one(chat_id, alerts[0], timezone, _)
+                message = await self._send_one(chat_id, alerts[0], timezone, _, when)
                 await self._mark_sent(ids, message.message_id)
             else:
                 for text, carried in render_digest(
-                    [_view(a) for a in alerts], timezone=timezone, _=_
+                    [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
                 ):
                     message = await self._bot.send_message(
                         chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
@@ -213,24 +217,22 @@ class Deliverer:
             await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
 
     async def _send_one(
-        self, chat_id: int, alert: repo.DueAlert, timezone: str, _: Translate
+        self,
+        chat_id: int,
+        alert: repo.DueAlert,
+        timezone: str,
+        _: Translate,
+        when: TimeFormat,
     ) -> Message:
         view = _view(alert)
         markup = None
         if alert.subscription_id is not None:
-            markup = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            _("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}"
-                        )
-                    ]
-                ]
-            )
+            mute = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}")
+            markup = InlineKeyboardMarkup([[mute]])
         try:
             return await self._bot.send_message(
                 chat_id,
-                render_alert(view, timezone=timezone, _=_),
+                render_alert(view, timezone=timezone, _=_, time_format=when),
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
@@ -240,7 +242,7 @@ class Deliverer:
             # Our markup was refused: the same alert as plain text still reaches the reader.
             return await self._bot.send_message(
                 chat_id,
-                render_alert_plain(view, timezone=timezone, _=_),
+                render_alert_plain(view, timezone=timezone, _=_, time_format=when),
                 parse_mode=None,
                 reply_markup=markup,
             )

@@ -16,7 +16,7 @@ from db import search
 from db.models import Alert, Article, Chat, Feed, Subscription
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
-from feeds.preferences import Preferences
+from feeds.preferences import Preferences, release_at
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""
@@ -48,6 +48,8 @@ class DueAlert:
     published_at: datetime
     language: str | None
     source: str
+    held: bool = False
+    """It waited for a digest, quiet hours or a retry: several of them go out folded."""
 
 
 def title_key(title: str) -> str:
@@ -267,7 +269,7 @@ async def _known_entries(
 ) -> tuple[set[str], set[str]]:
     """Guids and links of this feed that are already stored, among the given ones."""
     guids = {a.guid for a in articles}
-    links = {a.link for a in articles}
+    links = {a.link for a in articles if a.link}
     known_guids: set[str] = set()
     known_links: set[str] = set()
     for chunk in _chunks(sorted(guids), 400):
@@ -294,9 +296,11 @@ async def _story_of(
     session: AsyncSession, canonical_link: str, key: str, published: datetime
 ) -> int | None:
     """The story an article belongs to when another feed already carried it."""
-    story = await session.scalar(
-        select(Article.story_id).where(Article.canonical_link == canonical_link).limit(1)
-    )
+    story = None
+    if canonical_link:
+        story = await session.scalar(
+            select(Article.story_id).where(Article.canonical_link == canonical_link).limit(1)
+        )
     if story is None and len(key) >= 12:
         story = await session.scalar(
             select(Article.story_id)
@@ -325,7 +329,8 @@ async def store_articles(
     seen: set[str] = set()
     new_rows: list[tuple[Article, ArticleValue]] = []
     for value in articles:
-        if value.guid in known_guids or value.link in known_links or value.guid in seen:
+        known_link = bool(value.link) and value.link in known_links
+        if value.guid in known_guids or known_link or value.guid in seen:
             continue
         seen.add(value.guid)
         published = value.published or now
@@ -399,7 +404,8 @@ async def _queue_alerts(
                     query_text=hit.query_text,
                     status="held" if chat.paused else "queued",
                     attempts=0,
-                    next_attempt_at=now,
+                    # Digest modes and quiet hours hold the alert until its release time.
+                    next_attempt_at=release_at(now, chat_preferences(chat)),
                     created_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["chat_id", "story_id"])
@@ -460,6 +466,7 @@ async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> 
             Article.published_at,
             Article.language,
             func.coalesce(Feed.title, Feed.url),
+            Alert.next_attempt_at > Alert.created_at,
         )
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)

@@ -17,6 +17,7 @@ MESSAGE_LIMIT = 4096
 TEASER_LIMIT = 300
 
 Translate = Callable[[str], str]
+TimeFormat = Callable[[datetime, str], str]
 
 
 def _identity(text: str) -> str:
@@ -67,7 +68,7 @@ def render_alert(
     *,
     timezone: str = "UTC",
     _: Translate = _identity,
-    time_format: Callable[[datetime, str], str] = format_time,
+    time_format: TimeFormat = format_time,
 ) -> str:
     """One alert: bold headline, teaser, source and time, the matching query, the link."""
     title = escape(cut(alert.title, 300)) or escape(_("(untitled)"))
@@ -82,10 +83,16 @@ def render_alert(
     return "\n".join(lines)
 
 
-def render_alert_plain(alert: AlertView, *, timezone: str = "UTC", _: Translate = _identity) -> str:
+def render_alert_plain(
+    alert: AlertView,
+    *,
+    timezone: str = "UTC",
+    _: Translate = _identity,
+    time_format: TimeFormat = format_time,
+) -> str:
     """The same alert without markup, for when Telegram refuses our entities."""
     parts = [cut(alert.title, 300), cut(alert.teaser, TEASER_LIMIT), ""]
-    parts.append(f"{alert.source} · {format_time(alert.published, timezone)}")
+    parts.append(f"{alert.source} · {time_format(alert.published, timezone)}")
     parts.append(_("Matched: {query}").format(query=alert.query_text))
     parts.append(alert.link)
     return "\n".join(p for p in parts if p is not None)
@@ -96,6 +103,7 @@ def render_digest(
     *,
     timezone: str = "UTC",
     _: Translate = _identity,
+    time_format: TimeFormat = format_time,
     limit: int = MESSAGE_LIMIT,
 ) -> list[tuple[str, list[int]]]:
     """Many alerts for one chat folded into as few messages as fit Telegram's length limit.
@@ -110,7 +118,7 @@ def render_digest(
     for position, alert in enumerate(alerts):
         entry = (
             f'• <a href="{escape(alert.link)}">{escape(cut(alert.title, 200))}</a>\n'
-            f"  {escape(alert.source)} · {escape(format_time(alert.published, timezone))}"
+            f"  {escape(alert.source)} · {escape(time_format(alert.published, timezone))}"
             f" · {escape(cut(alert.query_text, 60))}"
         )
         # Telegram counts the visible text; counting the markup too keeps us safely under.
