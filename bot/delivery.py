@@ -14,9 +14,11 @@ import contextlib
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -36,7 +38,7 @@ class DeliveryLimits:
     """Telegram's documented limits, with a margin."""
 
     per_second: float = 28.0
-    private_gap: float = 1.0
+    private_gap: float = 1.1
     group_gap: float = 3.1
     digest_over: int = 5
     """More than this many alerts due for one chat at once become a digest."""
@@ -73,6 +75,10 @@ class Deliverer:
         self._limits = limits or DeliveryLimits()
         self._wakeup = asyncio.Event()
         self._next_slot = 0.0
+        self._recent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._last_throttle = 0.0
+        self._last_throttled_chat: int | None = None
         self._chat_ready: dict[int, float] = {}
         self._busy_chats: set[int] = set()
         self._claimed: set[int] = set()
@@ -123,16 +129,9 @@ class Deliverer:
                 len(alerts) > 1 and any(a.held for a in alerts)
             )
             batch = alerts if fold else alerts[:1]
-            await self._global_slot()
             await self._slots.acquire()
             self._busy_chats.add(chat_id)
             self._claimed.update(alert.id for alert in batch)
-            gap = (
-                self._limits.private_gap
-                if alerts[0].chat_type == "private"
-                else self._limits.group_gap
-            )
-            self._chat_ready[chat_id] = time.monotonic() + gap
             task = asyncio.create_task(self._deliver(chat_id, batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -144,13 +143,47 @@ class Deliverer:
             return 1
         return dispatched
 
-    async def _global_slot(self) -> None:
-        """Space messages evenly at the overall rate (no bursts for Telegram to punish)."""
+    async def _paced(self, chat_id: int, chat_type: str) -> None:
+        """Wait for this message's turn: the overall rate, Telegram's pause, the chat's gap.
+
+        Pacing happens right before the request (not at dispatch), so a stall of the event loop
+        cannot release a burst: at most `per_second` sends start in any second.
+        """
+        while True:
+            now = time.monotonic()
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            ready = max(
+                self._next_slot,
+                self._paused_until,
+                self._chat_ready.get(chat_id, 0.0),
+                self._recent[0] + 1.0 if len(self._recent) >= self._limits.per_second else 0.0,
+            )
+            if ready <= now:
+                break
+            await asyncio.sleep(ready - now)
+        self._recent.append(now)
+        self._next_slot = now + 1.0 / self._limits.per_second
+        gap = self._limits.private_gap if chat_type == "private" else self._limits.group_gap
+        self._chat_ready[chat_id] = now + gap
+
+    def _throttled(self, chat_id: int, seconds: float) -> None:
+        """Telegram said wait: hold this chat; two chats in a second means everyone waits."""
         now = time.monotonic()
-        slot = max(self._next_slot, now)
-        self._next_slot = slot + 1.0 / self._limits.per_second
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        self._chat_ready[chat_id] = now + seconds
+        if now - self._last_throttle < 1.0 and self._last_throttled_chat != chat_id:
+            self._paused_until = max(self._paused_until, now + seconds)
+        self._last_throttle, self._last_throttled_chat = now, chat_id
+
+    async def _send_message(
+        self, chat_id: int, chat_type: str, text: str, **kwargs: Any
+    ) -> Message:
+        await self._paced(chat_id, chat_type)
+        try:
+            return await self._bot.send_message(chat_id, text, **kwargs)
+        except RetryAfter as error:
+            self._throttled(chat_id, _retry_seconds(error))
+            raise
 
     async def _deliver(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
         try:
@@ -181,19 +214,16 @@ class Deliverer:
                 for text, carried in render_digest(
                     [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
                 ):
-                    message = await self._bot.send_message(
-                        chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                    message = await self._send_message(
+                        chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
                     )
                     await self._mark_sent([ids[i] for i in carried], message.message_id)
                     self.sent_messages += 1
-                    if len(carried) < len(ids):
-                        await asyncio.sleep(self._limits.private_gap)
                 return
             self.sent_messages += 1
         except RetryAfter as error:
             wait = _retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
-            self._chat_ready[chat_id] = time.monotonic() + wait
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
                 await repo.postpone_chat(
                     session, chat_id, self._svc.clock() + timedelta(seconds=wait)
@@ -230,8 +260,9 @@ class Deliverer:
             mute = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}")
             markup = InlineKeyboardMarkup([[mute]])
         try:
-            return await self._bot.send_message(
+            return await self._send_message(
                 chat_id,
+                alert.chat_type,
                 render_alert(view, timezone=timezone, _=_, time_format=when),
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
@@ -240,8 +271,9 @@ class Deliverer:
             if "entit" not in error.message.lower():
                 raise
             # Our markup was refused: the same alert as plain text still reaches the reader.
-            return await self._bot.send_message(
+            return await self._send_message(
                 chat_id,
+                alert.chat_type,
                 render_alert_plain(view, timezone=timezone, _=_, time_format=when),
                 parse_mode=None,
                 reply_markup=markup,
