@@ -428,27 +428,6 @@ def _wants_language(chat: Chat, language: str | None) -> bool:
     return language in chat.article_languages.split(",")
 
 
-async def recent_articles(session: AsyncSession, *, limit: int) -> list[ArticleValue]:
-    """The newest stored articles as pipeline values."""
-    rows = await session.scalars(
-        select(Article)
-        .order_by(Article.published_at.desc(), Article.id.desc())
-        .limit(limit)
-    )
-    return [
-        ArticleValue(
-            guid=row.guid,
-            link=row.link,
-            canonical_link=row.canonical_link,
-            title=row.title,
-            teaser=row.teaser,
-            published=row.published_at,
-            language=row.language,
-        )
-        for row in rows
-    ]
-
-
 async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> list[DueAlert]:
     """Queued alerts whose time has come, oldest first, for active chats."""
     rows = await session.execute(

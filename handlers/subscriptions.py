@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from db import repo
+from db import repo, search
 from feeds.matcher import Matcher
-from feeds.models import Article
 from feeds.query import (
     Query,
     QueryError,
@@ -20,18 +19,19 @@ from feeds.query import (
     query_to_json,
 )
 from feeds.render import cut, escape
+from feeds.search_request import SearchRequest, SearchResult
 from handlers.common import command_args, is_group_admin, reader, reply
 from handlers.context import Services, services
 from handlers.i18n import Translate
 
-RECENT_SCAN = 3000
+RECENT_CANDIDATES = 20
 RECENT_SHOWN = 3
 
 
-def _recent_matches(query: Query, articles: list[Article]) -> list[Article]:
-    """The newest stored articles this query would have alerted (pure; runs in a thread)."""
+def _alerting(query: Query, candidates: list[SearchResult]) -> list[SearchResult]:
+    """The search hits the alert matcher agrees with (pure; runs in a thread)."""
     matcher = Matcher.build([(0, query)])
-    found = [a for a in articles if matcher.match(a.title, a.teaser, a.language)]
+    found = [r for r in candidates if matcher.match(r.title, r.teaser, r.language)]
     return found[:RECENT_SHOWN]
 
 
@@ -66,7 +66,7 @@ class Subscribed:
 
     query: Query
     created: bool
-    matches: list[Article]
+    matches: list[SearchResult]
 
 
 async def subscribe_chat(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
@@ -81,9 +81,15 @@ async def subscribe_chat(svc: Services, chat_id: int, text: str, _: Translate) -
         )
     if created:
         svc.index.add(row.id, chat_id, row.query_text, query)
+    # The archive's newest matches come from the search index; the matcher confirms them.
     async with svc.sessions() as session:
-        recent = await repo.recent_articles(session, limit=RECENT_SCAN)
-    matches = await asyncio.to_thread(_recent_matches, query, recent)
+        page = await search.search(
+            session,
+            SearchRequest(text=query.text, query_text=query.text),
+            query,
+            per_page=RECENT_CANDIDATES,
+        )
+    matches = await asyncio.to_thread(_alerting, query, list(page.results))
     return Subscribed(query, created, matches)
 
 
@@ -92,7 +98,7 @@ def render_subscribed(result: Subscribed, _: Translate) -> str:
     return _confirmation(result.query, result.created, result.matches, _)
 
 
-def _confirmation(query: Query, created: bool, matches: list[Article], _: Translate) -> str:
+def _confirmation(query: Query, created: bool, matches: list[SearchResult], _: Translate) -> str:
     head = (
         _("✅ Subscribed to <b>{query}</b>.")
         if created
