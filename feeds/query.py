@@ -416,35 +416,39 @@ def _positive(node: Node) -> bool:
 _MAX_NAME_WORDS = 6
 
 
-@lru_cache(maxsize=1024)
-def _alias_terms(code: str, title_only: bool) -> tuple[tuple[str, Term], ...]:
-    """(name, term) for every name of a country, shared by all queries naming it."""
-    terms: list[tuple[str, Term]] = []
+@lru_cache(maxsize=4096)
+def _alternatives(
+    code: str, typed_key: str, title_only: bool
+) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+    """The other names of a country (all but the typed one) and their terms.
+
+    Memoized: every query naming the country shares these term objects.
+    """
+    names: list[str] = []
+    terms: list[Term] = []
     seen: set[tuple[str, ...]] = set()
     for name in countries.names(code):
         term = make_term(name, phrase=True, title_only=title_only)
-        if term is not None and term.words not in seen:
-            seen.add(term.words)
-            terms.append((name, term))
-    return tuple(terms)
+        if term is None or term.words in seen or fold(name) == typed_key:
+            continue
+        seen.add(term.words)
+        names.append(name)
+        terms.append(term)
+    return tuple(names), tuple(terms)
 
 
 def _expansion(
     typed: str, original: Node, title_only: bool, aliases: list[tuple[str, tuple[str, ...]]]
 ) -> Node | None:
-    code = countries.country_of(typed)
+    typed_key = fold(typed)
+    code = countries.table().codes.get(typed_key)
     if code is None:
         return None
-    typed_words = tuple(fold(typed).split())
-    others = [
-        (name, term)
-        for name, term in _alias_terms(code, title_only)
-        if tuple(fold(name).split()) != typed_words
-    ]
-    if not others:
+    names, terms = _alternatives(code, typed_key, title_only)
+    if not terms:
         return None
-    aliases.append((typed, tuple(name for name, _term in others)))
-    return Or((original, *(term for _name, term in others)), alias_of=typed)
+    aliases.append((typed, names))
+    return Or((original, *terms), alias_of=typed)
 
 
 def _is_plain_word(node: Node) -> bool:

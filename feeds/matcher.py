@@ -1,0 +1,651 @@
+"""Match articles against every subscription at once, without looping over subscriptions.
+
+`Matcher.match(title, teaser)` normalizes the article once (`feeds.normalize.analyze`), then
+looks its keys up in an inverted index built from the subscriptions' literals:
+
+- Subscriptions with the same query are one *group*; an article is matched per group, and a
+  matched group contributes all its subscription ids.
+- A query that is a single word, a prefix, or an OR of them (the common case, country names
+  included: each alternative of the expansion is one OR branch) is decided by the lookup
+  alone: an article key (or surface prefix) hit *is* a match. These are the *direct* entries.
+- Any other query (AND, exclusions, phrases, OR branches that are such) is a *candidate*
+  entry, registered under the forms of one positive literal that it cannot match without
+  (for an AND the most selective-looking child; for an OR every branch). An article's keys
+  select the candidates, and only their trees are evaluated.
+
+Prefix literals are bucketed by their first three letters, so an article word costs one
+lookup plus a `startswith` per prefix sharing those letters.
+
+Updates: `add` and `remove` take effect for the next `match` without rebuilding: additions
+go to a small side index, and subscriptions removed or replaced since the main index was built
+are hidden from its results. `compact()` folds everything into a fresh main index; it runs
+outside the lock, so an application can call it in a worker thread (`asyncio.to_thread`) when
+`pending` grows, and swaps the result in atomically. Readers never take the lock: `match`
+reads one immutable state snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+from feeds.normalize import Position, analyze
+from feeds.query import And, Node, Not, Or, Query, Term
+
+__all__ = ["Matcher"]
+
+_PREFIX_BUCKET = 3
+"""Prefix literals are bucketed by this many leading characters (the minimum prefix length)."""
+
+_Anchor = tuple[bool, str]
+"""(is_prefix, key): a literal an entry cannot match without."""
+
+
+_first = itemgetter(0)
+
+
+class _Article:
+    """One article's word positions with the lookups the evaluation needs."""
+
+    __slots__ = (
+        "all_keys",
+        "all_surfaces",
+        "positions",
+        "title_keys",
+        "title_length",
+        "title_surfaces",
+    )
+
+    def __init__(self, title: str, teaser: str, language: str | None) -> None:
+        title_positions = analyze(title, language)
+        teaser_positions = analyze(teaser, language)
+        self.title_length = len(title_positions)
+        self.positions: list[Position] = title_positions + teaser_positions
+        # set().union(*tuples) and map(itemgetter) iterate in C.
+        self.title_keys: set[str] = set().union(*title_positions)
+        self.all_keys: set[str] = self.title_keys.union(*teaser_positions)
+        self.title_surfaces = set(map(_first, title_positions))
+        self.all_surfaces = self.title_surfaces.union(map(_first, teaser_positions))
+
+    def has_phrase(self, term: Term) -> bool:
+        """Whether the words of the term occur consecutively (in the headline, if title-only)."""
+        keys = self.title_keys if term.title_only else self.all_keys
+        last = len(term.words) - 1
+        # Most candidate phrases lack one of their words: a set test is far cheaper than
+        # walking positions.
+        for number, forms in enumerate(term.forms):
+            if forms.isdisjoint(keys) and not (term.prefix and number == last):
+                return False
+        first, positions, length = term.forms[0], self.positions, len(term.words)
+        end_limit = self.title_length if term.title_only else len(positions)
+        for start in range(end_limit - length + 1):
+            if first.isdisjoint(positions[start]):
+                continue
+            # A phrase lies within the headline or within the teaser, never across both.
+            if start < self.title_length < start + length:
+                continue
+            for offset in range(1, length):
+                position = positions[start + offset]
+                if offset == last and term.prefix:
+                    if not position[0].startswith(term.words[last]):
+                        break
+                elif term.forms[offset].isdisjoint(position):
+                    break
+            else:
+                return True
+        return False
+
+
+Check = Callable[[_Article], bool]
+"""A compiled query tree: whether an article matches it."""
+
+
+def _compile(node: Node) -> Check:
+    """Turn a tree into nested closures: far cheaper per article than walking the tree."""
+    if isinstance(node, Term):
+        return _compile_term(node)
+    if isinstance(node, Not):
+        inner = _compile(node.child)
+        return lambda article: not inner(article)
+    if isinstance(node, And):
+        words = _plain_words(node)
+        if words is not None:
+            return _all_words(*words)
+        checks = tuple(_compile(child) for child in node.children)
+
+        def every(article: _Article) -> bool:
+            for branch in checks:  # noqa: SIM110 - cheaper than all() over a generator
+                if not branch(article):
+                    return False
+            return True
+
+        return every
+    return _compile_or(node)
+
+
+def _compile_or(node: Or) -> Check:
+    """Single words are one set test together; the other branches are tried only when a key
+    they need occurs (a country's dozens of phrases cost one test on most articles)."""
+    words: set[str] = set()
+    title_words: set[str] = set()
+    others: list[Node] = []
+    for child in _branches(node):
+        term = _plain_word(child)
+        if term is None:
+            others.append(child)
+        else:
+            (title_words if term.title_only else words).update(term.forms[0])
+    checks = tuple(_compile(child) for child in others)
+    anchors = [anchor for child in others for anchor in (_anchors(child) or [(True, "")])]
+    needed = None if any(p for p, _key in anchors) else frozenset(key for _p, key in anchors)
+    any_word, any_title_word = frozenset(words), frozenset(title_words)
+
+    def check(article: _Article) -> bool:
+        if any_word and not any_word.isdisjoint(article.all_keys):
+            return True
+        if any_title_word and not any_title_word.isdisjoint(article.title_keys):
+            return True
+        if needed is not None and needed.isdisjoint(article.all_keys):
+            return False
+        for branch in checks:  # noqa: SIM110 - cheaper than any() over a generator
+            if branch(article):
+                return True
+        return False
+
+    return check
+
+
+def _branches(node: Node) -> Iterator[Node]:
+    """The alternatives of a node: the children of nested ORs, flattened."""
+    if isinstance(node, Or):
+        for child in node.children:
+            yield from _branches(child)
+    else:
+        yield node
+
+
+def _compile_term(term: Term) -> Check:
+    if len(term.words) > 1:
+        return lambda article: article.has_phrase(term)
+    start, forms = term.words[0], term.forms[0]
+    if term.prefix:
+        if term.title_only:
+            return lambda article: any(s.startswith(start) for s in article.title_surfaces)
+        return lambda article: any(s.startswith(start) for s in article.all_surfaces)
+    if term.title_only:
+        return lambda article: not forms.isdisjoint(article.title_keys)
+    return lambda article: not forms.isdisjoint(article.all_keys)
+
+
+def _plain_words(node: And) -> tuple[tuple[frozenset[str], ...], frozenset[str]] | None:
+    """For an AND of plain words and excluded plain words (the usual `a b -c`): the forms
+    of each required word and the union of the excluded ones; None for anything else."""
+    required: list[frozenset[str]] = []
+    excluded: set[str] = set()
+    for child in node.children:
+        negated = isinstance(child, Not)
+        term = child.child if isinstance(child, Not) else child
+        if not isinstance(term, Term) or len(term.words) > 1 or term.prefix or term.title_only:
+            return None
+        if negated:
+            excluded |= term.forms[0]
+        else:
+            required.append(term.forms[0])
+    return tuple(required), frozenset(excluded)
+
+
+def _all_words(required: tuple[frozenset[str], ...], excluded: frozenset[str]) -> Check:
+    def check(article: _Article) -> bool:
+        keys = article.all_keys
+        if not excluded.isdisjoint(keys):
+            return False
+        return all(not forms.isdisjoint(keys) for forms in required)
+
+    return check
+
+
+def _is_direct(node: Node) -> bool:
+    """A single-word term: the index lookup alone decides it."""
+    return isinstance(node, Term) and len(node.words) == 1
+
+
+def _selectivity(anchors: list[_Anchor]) -> float:
+    """Guess how rarely a set of anchors occurs: longer keys are rarer; prefixes and many
+    alternatives are more common."""
+    shortest = min(len(key) - (2.5 if is_prefix else 0.0) for is_prefix, key in anchors)
+    return shortest - len(anchors) / 8
+
+
+def _term_anchors(term: Term) -> list[_Anchor]:
+    last = len(term.words) - 1
+    best = max(range(len(term.words)), key=lambda i: len(term.words[i]) - (i == last) * 0.5)
+    if term.prefix and best == last:
+        return [(True, term.words[last])]
+    return [(False, form) for form in sorted(term.forms[best])]
+
+
+def _anchors(node: Node) -> list[_Anchor] | None:
+    """The literals one of which must occur for the node to match; None for a negation."""
+    if isinstance(node, Term):
+        return _term_anchors(node)
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, Or):
+        union: list[_Anchor] = []
+        for child in node.children:
+            anchors = _anchors(child)
+            if anchors is None:
+                return None
+            union.extend(anchors)
+        return union
+    best: list[_Anchor] | None = None
+    for child in node.children:
+        anchors = _anchors(child)
+        if anchors is not None and (best is None or _selectivity(anchors) > _selectivity(best)):
+            best = anchors
+    return best
+
+
+_Keyed = dict[str, Collection[int]]
+"""Key → ids: lists while an index is built, frozensets once frozen (faster to unite)."""
+
+
+def _add(table: _Keyed, key: str, values: Iterable[int]) -> None:
+    current = table.get(key)
+    if isinstance(current, list):
+        current.extend(values)
+    else:
+        table[key] = [*(current or ()), *values]
+
+
+def _frozen(table: _Keyed) -> _Keyed:
+    return {key: frozenset(values) for key, values in table.items()}
+
+
+class _Prefixes:
+    """Prefix literals → values, found for a word with a few dict lookups.
+
+    Prefixes are bucketed by their first three letters; a bucket knows the lengths of its
+    prefixes, so a word costs one lookup for its bucket and one per length in it. Once frozen
+    (no more additions), the values found for each word are memoized: news repeats its words.
+    """
+
+    __slots__ = ("_buckets", "_memo")
+
+    _MEMO_LIMIT = 1 << 16
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[list[int], dict[str, Collection[int]]]] = {}
+        self._memo: dict[str, frozenset[int]] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._buckets)
+
+    def add(self, prefix: str, values: Iterable[int]) -> None:
+        lengths, starts = self._buckets.setdefault(prefix[:_PREFIX_BUCKET], ([], {}))
+        if len(prefix) not in lengths:
+            lengths.append(len(prefix))
+            lengths.sort()
+        _add(starts, prefix, values)
+        self._memo = None
+
+    def freeze(self) -> None:
+        for _lengths, starts in self._buckets.values():
+            starts.update(_frozen(starts))
+        self._memo = {}
+
+    def _values(self, word: str) -> frozenset[int]:
+        bucket = self._buckets.get(word[:_PREFIX_BUCKET])
+        if bucket is None:
+            return _NONE
+        values: set[int] = set()
+        lengths, starts = bucket
+        for length in lengths:
+            if length > len(word):
+                break
+            found = starts.get(word[:length])
+            if found is not None:
+                values.update(found)
+        return frozenset(values)
+
+    def hits(self, words: Collection[str], into: set[int]) -> None:
+        """Add the values of every prefix of any of the words."""
+        memo = self._memo
+        if memo is None:
+            into.update(*map(self._values, words))
+            return
+        ordered = list(words)
+        found = list(map(memo.get, ordered))
+        if None in found:
+            if len(memo) >= self._MEMO_LIMIT:
+                memo.clear()
+            for number, values in enumerate(found):
+                if values is None:
+                    word = ordered[number]
+                    found[number] = memo[word] = self._values(word)
+        into.update(*found)  # type: ignore[arg-type]  # no None is left
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+_MORE_NEEDS = 3
+"""Besides its anchor, up to this many more key sets an entry needs are checked as set
+operations before its tree is evaluated."""
+
+
+def _needs(node: Node) -> list[frozenset[str]]:
+    """Key sets one of whose keys must occur for the node to match (each set on its own)."""
+    if isinstance(node, Term):
+        words = len(node.words) - 1 if node.prefix else len(node.words)
+        return list(node.forms[:words])
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, And):
+        return [need for child in node.children for need in _needs(child)]
+    union: set[str] = set()
+    for child in node.children:
+        needs = _needs(child)
+        if not needs:
+            return []
+        best: frozenset[str] = max(needs, key=_need_selectivity)
+        union |= best
+    return [frozenset(union)]
+
+
+def _need_selectivity(need: frozenset[str]) -> float:
+    return _selectivity([(False, key) for key in need])
+
+
+def _plain_word(node: Node) -> Term | None:
+    if isinstance(node, Term) and len(node.words) == 1 and not node.prefix:
+        return node
+    return None
+
+
+def _excluded_words(node: Node) -> frozenset[str]:
+    """Keys whose presence alone rules the node out: its excluded plain words."""
+    if not isinstance(node, And):
+        return frozenset()
+    keys: set[str] = set()
+    for child in node.children:
+        if isinstance(child, Not) and (term := _plain_word(child.child)) and not term.title_only:
+            keys |= term.forms[0]
+    return frozenset(keys)
+
+
+def _decided_by_keys(node: Node) -> bool:
+    """Whether the anchor, the needs and the excluded words decide the node exactly:
+    an AND of a few plain words, some excluded (`korea -south`, `trump iran`)."""
+    if not isinstance(node, And):
+        return False
+    positive = 0
+    for child in node.children:
+        term = _plain_word(child.child if isinstance(child, Not) else child)
+        if term is None or term.title_only:
+            return False
+        positive += not isinstance(child, Not)
+    return positive <= _MORE_NEEDS + 1
+
+
+@dataclass(slots=True)
+class _Index:
+    """An inverted index over query groups (see the module docstring)."""
+
+    direct: _Keyed
+    """Key → the subscription ids an article carrying the key matches, no questions asked."""
+    direct_title: _Keyed
+    direct_prefix: _Prefixes
+    direct_title_prefix: _Prefixes
+    checks: list[Check | None]
+    """Per candidate entry: its compiled tree, or None when the keys decide it (`exact`)."""
+    entry_ids: list[Collection[int]]
+    """Per candidate entry: the subscription ids it matches."""
+    exact: set[int]
+    """The entries that match when anchor and needs occur and no excluded word does."""
+    anchors: _Keyed
+    """Key → the entries anchored on it (one of an entry's anchors must occur)."""
+    anchor_prefix: _Prefixes
+    needs: list[_Keyed]
+    """Per need slot, key → entries needing it (an entry needs one key of each of its slots)."""
+    needing: list[set[int]]
+    """Per need slot, the entries having that slot."""
+    excluded: _Keyed
+    """Key → entries an article carrying the key cannot match."""
+
+    @classmethod
+    def empty(cls) -> _Index:
+        needs: list[_Keyed] = [{} for _ in range(_MORE_NEEDS)]
+        needing: list[set[int]] = [set() for _ in range(_MORE_NEEDS)]
+        return cls(
+            {}, {}, _Prefixes(), _Prefixes(), [], [], set(), {}, _Prefixes(), needs, needing, {}
+        )
+
+    @classmethod
+    def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> _Index:
+        by_root: dict[Node, list[int]] = defaultdict(list)
+        for sub_id, query in subscriptions:
+            by_root[query.root].append(sub_id)
+        index = cls.empty()
+        for root, ids in by_root.items():
+            index.add_group(root, ids)
+        index.freeze()
+        return index
+
+    def freeze(self) -> None:
+        """Turn the id lists into frozensets: uniting those is about a third faster."""
+        self.direct = _frozen(self.direct)
+        self.direct_title = _frozen(self.direct_title)
+        self.anchors = _frozen(self.anchors)
+        self.needs = [_frozen(needs) for needs in self.needs]
+        self.excluded = _frozen(self.excluded)
+        self.entry_ids = [frozenset(ids) for ids in self.entry_ids]
+        for prefixes in (self.direct_prefix, self.direct_title_prefix, self.anchor_prefix):
+            prefixes.freeze()
+
+    def add_group(self, root: Node, ids: Sequence[int]) -> None:
+        """Register the subscriptions (ids) sharing one query tree."""
+        for node in _branches(root):
+            if isinstance(node, Term) and len(node.words) == 1:
+                self._add_direct(node, ids)
+            else:
+                self._add_entry(node, ids)
+
+    def _add_direct(self, term: Term, ids: Sequence[int]) -> None:
+        if term.prefix:
+            prefixes = self.direct_title_prefix if term.title_only else self.direct_prefix
+            prefixes.add(term.words[0], ids)
+            return
+        keys = self.direct_title if term.title_only else self.direct
+        for form in term.forms[0]:
+            _add(keys, form, ids)
+
+    def _add_entry(self, node: Node, ids: Sequence[int]) -> None:
+        entry = len(self.checks)
+        if _decided_by_keys(node):
+            self.checks.append(None)
+            self.exact.add(entry)
+        else:
+            self.checks.append(_compile(node))
+        self.entry_ids.append(ids)
+        anchors = _anchors(node)
+        if anchors is None:  # pragma: no cover - parse_query rejects exclusion-only queries
+            raise ValueError("a query needs something to look for")
+        for is_prefix, key in set(anchors):
+            if is_prefix:
+                self.anchor_prefix.add(key, (entry,))
+            else:
+                _add(self.anchors, key, (entry,))
+        anchor_keys = frozenset(key for is_prefix, key in anchors if not is_prefix)
+        needs = sorted(
+            {need for need in _needs(node) if need != anchor_keys},
+            key=_need_selectivity,
+            reverse=True,
+        )
+        for slot, need in enumerate(needs[:_MORE_NEEDS]):
+            self.needing[slot].add(entry)
+            for key in need:
+                _add(self.needs[slot], key, (entry,))
+        for key in _excluded_words(node):
+            _add(self.excluded, key, (entry,))
+
+    def match(self, article: _Article) -> set[int]:
+        """The ids of every subscription the article matches."""
+        # The loops over keys and entries run in C (set operations over map): on this path
+        # bytecode per key or per id shows in the articles per second.
+        keys = article.all_keys
+        direct = self.direct
+        matched: set[int] = set().union(*map(direct.__getitem__, direct.keys() & keys))
+        if self.direct_title:
+            titles = self.direct_title
+            matched.update(*map(titles.__getitem__, titles.keys() & article.title_keys))
+        if self.direct_prefix:
+            self.direct_prefix.hits(article.all_surfaces, matched)
+        if self.direct_title_prefix:
+            self.direct_title_prefix.hits(article.title_surfaces, matched)
+        entries = self._candidates(article)
+        if not entries:
+            return matched
+        exact = entries & self.exact
+        entry_ids = self.entry_ids
+        if exact:
+            matched.update(*map(entry_ids.__getitem__, exact))
+        if len(exact) < len(entries):
+            checks = self.checks
+            for entry in entries - exact:
+                check = checks[entry]
+                if check is not None and check(article):
+                    matched.update(entry_ids[entry])
+        return matched
+
+    def _candidates(self, article: _Article) -> set[int]:
+        """Entries whose anchor, needs and exclusions the article's keys satisfy."""
+        keys = article.all_keys
+        anchors = self.anchors
+        entries: set[int] = set().union(*map(anchors.__getitem__, anchors.keys() & keys))
+        if self.anchor_prefix:
+            self.anchor_prefix.hits(article.all_surfaces, entries)
+        for slot in range(_MORE_NEEDS):
+            if not entries:
+                return entries
+            needing = entries & self.needing[slot]
+            if needing:
+                needs = self.needs[slot]
+                found = set().union(*map(needs.__getitem__, needs.keys() & keys))
+                entries -= needing - found
+        if entries and self.excluded:
+            excluded = self.excluded
+            entries.difference_update(*map(excluded.__getitem__, excluded.keys() & keys))
+        return entries
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What `match` reads: replaced as a whole, never changed in place (but `side` grows)."""
+
+    main: _Index
+    main_queries: dict[int, Query]
+    hidden: frozenset[int]
+    """Ids whose entry in `main` is stale (removed or replaced since it was built)."""
+    side: _Index
+    side_queries: dict[int, Query]
+
+
+class Matcher:
+    """Which subscriptions an article matches; see the module docstring for how."""
+
+    COMPACT_AFTER = 512
+    """`pending` above which an application should run `compact()` (in a worker thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._compacting = threading.Lock()
+        self._queries: dict[int, Query] = {}
+        self._journal: list[int] = []
+        self._state = _State(_Index.empty(), {}, frozenset(), _Index.empty(), {})
+
+    @classmethod
+    def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> Matcher:
+        """A matcher over (subscription id, parsed query) pairs."""
+        matcher = cls()
+        queries = dict(subscriptions)
+        matcher._queries = queries
+        matcher._state = _State(
+            _Index.build(queries.items()), dict(queries), frozenset(), _Index.empty(), {}
+        )
+        return matcher
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    @property
+    def pending(self) -> int:
+        """Changes since the main index was built (added, replaced or removed subscriptions)."""
+        state = self._state
+        return len(state.side_queries) + len(state.hidden)
+
+    def match(self, title: str, teaser: str, language: str | None = None) -> set[int]:
+        """Ids of the subscriptions the article matches (title-only terms see the title only)."""
+        state = self._state
+        article = _Article(title, teaser, language)
+        result = state.main.match(article)
+        if state.hidden:
+            result -= state.hidden
+        if state.side_queries:
+            result |= state.side.match(article)
+        return result
+
+    def add(self, sub_id: int, query: Query) -> None:
+        """Add (or replace) a subscription; effective for the next `match`."""
+        with self._lock:
+            state = self._state
+            self._queries[sub_id] = query
+            self._journal.append(sub_id)
+            hidden = state.hidden
+            if sub_id in state.main_queries:
+                hidden = hidden | {sub_id}
+            if sub_id in state.side_queries:
+                side_queries = {**state.side_queries, sub_id: query}
+                side = _Index.build(side_queries.items())
+            else:
+                side_queries = {**state.side_queries, sub_id: query}
+                side = state.side
+                side.add_group(query.root, (sub_id,))
+            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+
+    def remove(self, sub_id: int) -> None:
+        """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
+        with self._lock:
+            if self._queries.pop(sub_id, None) is None:
+                return
+            self._journal.append(sub_id)
+            state = self._state
+            hidden = state.hidden | {sub_id} if sub_id in state.main_queries else state.hidden
+            side, side_queries = state.side, state.side_queries
+            if sub_id in side_queries:
+                side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
+                side = _Index.build(side_queries.items())
+            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+
+    def compact(self) -> None:
+        """Rebuild the main index from all subscriptions and swap it in.
+
+        Safe to run in a worker thread while `match`, `add` and `remove` go on: the build works
+        on a snapshot, and changes made meanwhile are carried over into the new state.
+        """
+        with self._compacting:
+            with self._lock:
+                snapshot = dict(self._queries)
+                mark = len(self._journal)
+            main = _Index.build(snapshot.items())
+            with self._lock:
+                changed = set(self._journal[mark:])
+                self._journal = self._journal[mark:]
+                side_queries = {i: self._queries[i] for i in changed if i in self._queries}
+                hidden = frozenset(i for i in changed if i in snapshot)
+                self._state = _State(
+                    main, snapshot, hidden, _Index.build(side_queries.items()), side_queries
+                )
