@@ -44,6 +44,8 @@ class DeliveryLimits:
     """More than this many alerts due for one chat at once become a digest."""
     park_after: int = 8
     """Failed tries (network, 5xx) before an alert is parked for the admins to see."""
+    retry_base: float = 5.0
+    """Seconds before the first retry after a network error or 5xx; doubles each try."""
     in_flight: int = 32
     batch: int = 500
 
@@ -81,7 +83,7 @@ class Deliverer:
         self._last_throttled_chat: int | None = None
         self._chat_ready: dict[int, float] = {}
         self._busy_chats: set[int] = set()
-        self._claimed: set[int] = set()
+        self._chat_done: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
         self.sent_messages = 0
@@ -112,18 +114,21 @@ class Deliverer:
     async def deliver_once(self) -> int:
         """Dispatch one message (or digest) to every chat that may receive now; how many."""
         svc = self._svc
+        taken = time.monotonic()
         async with svc.sessions() as session:
             due = await repo.due_alerts(session, svc.clock(), limit=self._limits.batch)
-        # An alert dispatched from an earlier snapshot may be sent and marked while we pace
-        # this pass; only ids the database no longer returns are released from the claim.
-        self._claimed &= {alert.id for alert in due}
         per_chat: dict[int, list[repo.DueAlert]] = {}
         for alert in due:
-            if alert.id not in self._claimed:
-                per_chat.setdefault(alert.chat_id, []).append(alert)
+            per_chat.setdefault(alert.chat_id, []).append(alert)
         dispatched = 0
         for chat_id, alerts in per_chat.items():
-            if chat_id in self._busy_chats or self._chat_ready.get(chat_id, 0) > time.monotonic():
+            if (
+                chat_id in self._busy_chats
+                or self._chat_ready.get(chat_id, 0) > time.monotonic()
+                # A send to this chat finished after our snapshot: its rows here are stale
+                # (perhaps already sent); the next pass reads them afresh.
+                or self._chat_done.get(chat_id, -1.0) >= taken
+            ):
                 continue
             fold = len(alerts) > self._limits.digest_over or (
                 len(alerts) > 1 and any(a.held for a in alerts)
@@ -131,7 +136,6 @@ class Deliverer:
             batch = alerts if fold else alerts[:1]
             await self._slots.acquire()
             self._busy_chats.add(chat_id)
-            self._claimed.update(alert.id for alert in batch)
             task = asyncio.create_task(self._deliver(chat_id, batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -191,6 +195,7 @@ class Deliverer:
         except Exception:
             log.exception("delivery to chat %s failed unexpectedly", chat_id)
         finally:
+            self._chat_done[chat_id] = time.monotonic()
             self._busy_chats.discard(chat_id)
             self._slots.release()
 
@@ -287,7 +292,7 @@ class Deliverer:
         self, ids: Sequence[int], alerts: Sequence[repo.DueAlert], error: str
     ) -> None:
         attempts = max(a.attempts for a in alerts) + 1
-        delay = min(5.0 * 2 ** (attempts - 1), 3600.0)
+        delay = min(self._limits.retry_base * 2 ** (attempts - 1), 3600.0)
         log.warning("alerts %s failed (%s); retry in %.0fs", ids, error, delay)
         async with self._svc.write_lock, self._svc.sessions.begin() as session:
             await repo.mark_retry(
