@@ -333,6 +333,8 @@ async def store_articles(
         if value.guid in known_guids or known_link or value.guid in seen:
             continue
         seen.add(value.guid)
+        if value.link:  # the same link twice in one document is one article too
+            known_links.add(value.link)
         published = value.published or now
         key = title_key(value.title)
         row = Article(
