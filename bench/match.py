@@ -3,10 +3,15 @@
 Generates a realistic mix of subscriptions (single words, country names, phrases, OR, AND,
 exclusions, prefixes, title-only) and German and English articles from word frequencies of
 real headlines and teasers (the corpus feeds of 2017-2026: tagesschau, ORF, heise, SPIEGEL,
-BBC, Guardian, NYT, Reuters, …; embedded below, so nothing is read at run time). Prints, per
-size: index build time and memory, articles/s through `Matcher.match` (normalization
-included; first pass with cold word caches, second pass warm), and a naive baseline measured
-in the same run on a subset: every subscription as its own compiled regex, looped per article.
+BBC, Guardian, NYT, Reuters, …; embedded below, so nothing is read at run time) plus a
+Zipf tail of made-up rare words and names. Prints, per size: parse and index build time,
+index memory (tracemalloc), articles/s through `Matcher.match` with normalization included
+(cold: first pass with empty word caches; warm: best of three later passes), and a naive
+baseline measured in the same run on a subset: every subscription as its own compiled regex,
+looped per article.
+
+Rates are per CPU second of this process (`time.process_time`), so other work on the machine
+does not distort them; the matcher is single-threaded.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from bench.common import current_rss_mb, table
 from feeds.matcher import Matcher
+from feeds.normalize import clear_caches
 from feeds.query import Node, Not, Or, Query, QueryError, Term, parse_query
 
 _DE_WORDS = """
@@ -494,13 +500,19 @@ def _parse_all(texts: list[str]) -> list[Query]:
     return queries
 
 
-def _match_rate(matcher: Matcher, articles: list[tuple[str, str, str]]) -> tuple[float, float]:
+def _match_rate(
+    matcher: Matcher, articles: list[tuple[str, str, str]], passes: int = 1
+) -> tuple[float, float]:
+    """Articles per CPU second (best of `passes`) and matches per article."""
+    best = float("inf")
     matched = 0
-    started = time.process_time()
-    for title, teaser, language in articles:
-        matched += len(matcher.match(title, teaser, language))
-    elapsed = time.process_time() - started
-    return len(articles) / elapsed, matched / len(articles)
+    for _ in range(passes):
+        matched = 0
+        started = time.process_time()
+        for title, teaser, language in articles:
+            matched += len(matcher.match(title, teaser, language))
+        best = min(best, time.process_time() - started)
+    return len(articles) / best, matched / len(articles)
 
 
 def run(subscriptions: int, articles: int, naive_articles: int, seed: int) -> Result:
@@ -525,8 +537,9 @@ def run(subscriptions: int, articles: int, naive_articles: int, seed: int) -> Re
     index_mb = (tracemalloc.get_traced_memory()[0] - before) / 2**20
     tracemalloc.stop()
 
+    clear_caches()
     cold_rate, matches = _match_rate(matcher, texts)
-    warm_rate, _ = _match_rate(matcher, texts)
+    warm_rate, _ = _match_rate(matcher, texts, passes=3)
     naive_rate = _naive_rate(queries, texts[:naive_articles])
     return Result(
         subscriptions=len(queries),
@@ -546,7 +559,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbot bench match", description=__doc__)
     parser.add_argument("--subscriptions", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--articles", type=int, default=10_000)
-    parser.add_argument("--naive-articles", type=int, default=20, help="baseline subset size")
+    parser.add_argument(
+        "--naive-articles", type=int, default=10, help="baseline subset at 100,000 subscriptions"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rows = []
@@ -563,7 +578,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{result.cold_rate:,.0f}",
                 f"{result.warm_rate:,.0f}",
                 f"{result.naive_rate:,.1f}",
-                f"{result.cold_rate / result.naive_rate:,.0f}×",
+                f"{result.warm_rate / result.naive_rate:,.0f}×",
                 f"{result.matches:.1f}",
             )
         )
@@ -576,7 +591,7 @@ def main(argv: list[str] | None = None) -> None:
         "articles/s (cold)",
         "articles/s (warm)",
         "naive regex articles/s",
-        "speed-up (cold)",
+        "speed-up (warm)",
         "matches/article",
     )
     print(table(headers, rows))

@@ -41,6 +41,8 @@ import simplemma
 __all__ = [
     "Position",
     "analyze",
+    "canonical",
+    "clear_caches",
     "fold",
     "fold_word",
     "index_words",
@@ -165,9 +167,26 @@ def _lemma(word: str, language: str) -> str:
     return simplemma.lemmatize(word, lang=language, low_memory=_LOW_MEMORY)
 
 
+# The most frequent German and English function words. A lemma that is one of them is not
+# added as a form: English `died`/`dies` would otherwise become `die` and match every German
+# text (`die` = the), and `eine`/`seiner` would become `ein`/`sein`.
+_FUNCTION_WORDS_TEXT = (
+    "der die das den dem des ein eine einer einem einen eines kein keine und oder aber "
+    "in im an am auf aus bei mit nach von vor zu zum zur fur uber unter um als wie so "
+    "ist sind war waren wird werden wurde hat haben hatte sein seine ihr ihre sie er es "
+    "wir ich du nicht auch noch nur schon dass wenn weil man mehr sich was wer wo "
+    "the a an and or but on at to of for from by with as is are was were be been being "
+    "has have had do does did will would can could should may might must it its he she "
+    "they we you not no this that these those there here who what which when where why "
+    "how all any some more most other such than then so if his her their our your"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+
+
 def _is_inflection(surface: str, lemma: str) -> bool:
-    """Whether a lemma plausibly inflects the surface form (guards against `war`→`sein`)."""
-    return lemma[:3] == surface[:3]
+    """Whether a lemma plausibly inflects the surface form: it shares the first three letters
+    (guards against `war`→`sein`) and is no function word (guards against `died`→`die`)."""
+    return lemma[:3] == surface[:3] and lemma not in _FUNCTION_WORDS
 
 
 def _forms(token: str, genitive_s: bool) -> Position:
@@ -214,6 +233,15 @@ def _word_positions(tokens: list[str], genitive_s: bool) -> list[Position]:
                     cache.clear()
                 cache[token] = position
     return cast(list[Position], found)
+
+
+def clear_caches() -> None:
+    """Forget every memoized word (benchmarks measure cold starts with it)."""
+    _FORMS_CACHE.clear()
+    _FORMS_CACHE_ENGLISH.clear()
+    _lemma.cache_clear()
+    _bigram_positions.cache_clear()
+    _fold_char.cache_clear()
 
 
 def _word_forms(token: str, genitive_s: bool) -> Position:
