@@ -415,13 +415,27 @@ class _Index:
     """Per need slot, the entries having that slot."""
     excluded: _Keyed
     """Key → entries an article carrying the key cannot match."""
+    excluding: set[int]
+    """The entries having excluded words."""
 
     @classmethod
     def empty(cls) -> _Index:
         needs: list[_Keyed] = [{} for _ in range(_MORE_NEEDS)]
         needing: list[set[int]] = [set() for _ in range(_MORE_NEEDS)]
         return cls(
-            {}, {}, _Prefixes(), _Prefixes(), [], [], set(), {}, _Prefixes(), needs, needing, {}
+            {},
+            {},
+            _Prefixes(),
+            _Prefixes(),
+            [],
+            [],
+            set(),
+            {},
+            _Prefixes(),
+            needs,
+            needing,
+            {},
+            set(),
         )
 
     @classmethod
@@ -490,6 +504,7 @@ class _Index:
             for key in need:
                 _add(self.needs[slot], key, (entry,))
         for key in _excluded_words(node):
+            self.excluding.add(entry)
             _add(self.excluded, key, (entry,))
 
     def match(self, article: _Article) -> set[int]:
@@ -536,7 +551,7 @@ class _Index:
                 needs = self.needs[slot]
                 found = set().union(*map(needs.__getitem__, needs.keys() & keys))
                 entries -= needing - found
-        if entries and self.excluded:
+        if not entries.isdisjoint(self.excluding):
             excluded = self.excluded
             entries.difference_update(*map(excluded.__getitem__, excluded.keys() & keys))
         return entries
