@@ -3,25 +3,30 @@
 `Matcher.match(title, teaser)` normalizes the article once (`feeds.normalize.analyze`), then
 looks its keys up in an inverted index built from the subscriptions' literals:
 
-- Subscriptions with the same query are one *group*; an article is matched per group, and a
-  matched group contributes all its subscription ids.
-- A query that is a single word, a prefix, or an OR of them (the common case, country names
-  included: each alternative of the expansion is one OR branch) is decided by the lookup
-  alone: an article key (or surface prefix) hit *is* a match. These are the *direct* entries.
-- Any other query (AND, exclusions, phrases, OR branches that are such) is a *candidate*
-  entry, registered under the forms of one positive literal that it cannot match without
-  (for an AND the most selective-looking child; for an OR every branch). An article's keys
-  select the candidates, and only their trees are evaluated.
+- Subscriptions with the same query tree share one *group*; a tree that is an OR is split
+  into its branches (a country's names are such branches).
+- A branch that is a single word or a prefix is *direct*: the index maps each of its keys to
+  the subscription ids, and an article carrying the key matches them, no questions asked.
+- Any other branch (AND, phrase, exclusions, nested OR) is a candidate *entry*. It is
+  registered under an *anchor* (the forms of one literal it cannot match without: for an AND
+  the longest word, for an OR every branch), up to three more *needs* (other words it
+  requires) and its excluded words. Set operations over the article's keys keep the entries
+  whose anchor and needs occur and whose excluded words do not; an AND of a few plain words
+  (`trump iran`, `korea -south`) is decided right there, only the others have their compiled
+  tree (nested closures) evaluated.
+- Prefix literals are bucketed by their first three letters; the hits of each article word
+  are memoized in the frozen main index.
 
-Prefix literals are bucketed by their first three letters, so an article word costs one
-lookup plus a `startswith` per prefix sharing those letters.
+The per-article work is thus a handful of C-level set operations over the article's ~40 keys,
+plus the output itself; it does not grow with the number of subscriptions, only with how
+many match.
 
 Updates: `add` and `remove` take effect for the next `match` without rebuilding: additions
 go to a small side index, and subscriptions removed or replaced since the main index was built
-are hidden from its results. `compact()` folds everything into a fresh main index; it runs
-outside the lock, so an application can call it in a worker thread (`asyncio.to_thread`) when
-`pending` grows, and swaps the result in atomically. Readers never take the lock: `match`
-reads one immutable state snapshot.
+are hidden from its results. `compact()` folds everything into a fresh main index; it works
+on a snapshot outside the lock and swaps the result in atomically, so it can run in a worker
+thread, and `add`/`remove` start it in a background thread themselves once `COMPACT_AFTER`
+changes are pending. Readers never take the lock: `match` reads one immutable state snapshot.
 """
 
 from __future__ import annotations
@@ -573,7 +578,8 @@ class Matcher:
     """Which subscriptions an article matches; see the module docstring for how."""
 
     COMPACT_AFTER = 512
-    """`pending` above which an application should run `compact()` (in a worker thread)."""
+    """`pending` changes after which `add`/`remove` start `compact()` in a background thread,
+    so the side index and the hidden ids stay small even if the application never compacts."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -630,6 +636,7 @@ class Matcher:
                 side = state.side
                 side.add_group(query.root, (sub_id,))
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+        self._compact_when_due()
 
     def remove(self, sub_id: int) -> None:
         """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
@@ -644,6 +651,11 @@ class Matcher:
                 side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
                 side = _Index.build(side_queries.items())
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+        self._compact_when_due()
+
+    def _compact_when_due(self) -> None:
+        if self.pending > self.COMPACT_AFTER and not self._compacting.locked():
+            threading.Thread(target=self.compact, name="matcher-compact", daemon=True).start()
 
     def compact(self) -> None:
         """Rebuild the main index from all subscriptions and swap it in.

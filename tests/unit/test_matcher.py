@@ -291,6 +291,27 @@ def test_compaction_in_a_worker_thread_keeps_changes_made_meanwhile() -> None:
     assert len(matcher) == len(expected)
 
 
+def test_many_changes_compact_themselves_in_the_background(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Matcher, "COMPACT_AFTER", 20)
+    queries = _queries(120, seed=8)
+    matcher = Matcher.build(list(enumerate(queries[:60])))
+    for number, query in enumerate(queries[60:], start=60):
+        matcher.add(number, query)
+    for number in range(0, 60, 2):
+        matcher.remove(number)
+    for _ in range(200):  # the background compaction finishes within milliseconds
+        if matcher.pending <= Matcher.COMPACT_AFTER:
+            break
+        threading.Event().wait(0.01)
+    assert matcher.pending <= Matcher.COMPACT_AFTER
+    expected = {n: q for n, q in enumerate(queries) if n >= 60 or n % 2}
+    fresh = Matcher.build(expected.items())
+    for title, teaser, language in generate_articles(30, random.Random(4)):
+        assert matcher.match(title, teaser, language) == fresh.match(title, teaser, language)
+
+
 def _queries(count: int, seed: int) -> list[Query]:
     queries = []
     for text in generate_queries(count, random.Random(seed)):
