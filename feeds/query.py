@@ -548,7 +548,10 @@ def _describe(node: Node, _: Translate, nested: bool = False) -> str:
         return _("not {what}").format(what=_describe(node.child, _, nested=True))
     if isinstance(node, Or):
         if node.alias_of is not None:
-            return _describe(node.children[0], _, nested)
+            original = node.children[0]
+            if isinstance(original, Term):
+                return _describe(original, _, nested)
+            return node.alias_of  # the words of a name, as typed: `North Korea`
         text = _(", or ").join(_describe(child, _, nested=True) for child in node.children)
         return f"({text})" if nested else text
     included = [child for child in node.children if not isinstance(child, Not)]
@@ -581,14 +584,14 @@ def _node_to_data(node: Node) -> dict[str, Any]:
     if isinstance(node, Not):
         return {"not": _node_to_data(node.child)}
     if isinstance(node, Or):
-        data = {"or": [_node_to_data(child) for child in node.children]}
         if node.alias_of is not None:
-            data["alias_of"] = node.alias_of
-        return data
+            # Only what was typed: the other names are looked up again on load.
+            return {"alias": node.alias_of, "of": _node_to_data(node.children[0])}
+        return {"or": [_node_to_data(child) for child in node.children]}
     return {"and": [_node_to_data(child) for child in node.children]}
 
 
-def _node_from_data(data: Any) -> Node:
+def _node_from_data(data: Any, aliases: list[tuple[str, tuple[str, ...]]]) -> Node:
     if not isinstance(data, dict):
         raise ValueError(f"not a query node: {data!r}")
     if "term" in data:
@@ -602,30 +605,30 @@ def _node_from_data(data: Any) -> Node:
             raise ValueError(f"term without words: {data!r}")
         return term
     if "not" in data:
-        return Not(_node_from_data(data["not"]))
+        return Not(_node_from_data(data["not"], aliases))
+    if "alias" in data:
+        original = _node_from_data(data["of"], aliases)
+        title_only = next(iter_terms(original)).title_only
+        return _expansion(str(data["alias"]), original, title_only, aliases) or original
     if "or" in data:
-        alias_of = data.get("alias_of")
-        return Or(
-            tuple(_node_from_data(child) for child in data["or"]),
-            alias_of=None if alias_of is None else str(alias_of),
-        )
+        return Or(tuple(_node_from_data(child, aliases) for child in data["or"]))
     if "and" in data:
-        return And(tuple(_node_from_data(child) for child in data["and"]))
+        return And(tuple(_node_from_data(child, aliases) for child in data["and"]))
     raise ValueError(f"not a query node: {data!r}")
 
 
 def query_to_json(query: Query) -> str:
     """The parsed form to store next to the text the reader typed.
 
-    Terms keep what was typed and their flags; their normalized keys are recomputed on load,
-    so stored queries follow improvements of the normalization.
+    Terms keep what was typed and their flags, country expansions only the name typed: the
+    normalized keys and the other names are computed again on load, so stored queries follow
+    improvements of the normalization and of the name tables (and stay small).
     """
     return json.dumps(
         {
             "v": _JSON_VERSION,
             "text": query.text,
             "root": _node_to_data(query.root),
-            "aliases": [[typed, list(names)] for typed, names in query.aliases],
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -637,7 +640,6 @@ def query_from_json(s: str) -> Query:
     data = json.loads(s)
     if not isinstance(data, dict) or data.get("v") != _JSON_VERSION:
         raise ValueError("unknown stored query format")
-    aliases = tuple(
-        (str(typed), tuple(str(name) for name in names)) for typed, names in data["aliases"]
-    )
-    return Query(text=str(data["text"]), root=_node_from_data(data["root"]), aliases=aliases)
+    aliases: list[tuple[str, tuple[str, ...]]] = []
+    root = _node_from_data(data["root"], aliases)
+    return Query(text=str(data["text"]), root=root, aliases=tuple(aliases))
