@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -78,6 +80,24 @@ def _items(feed: int, count: int, cycle_seed: int = 0) -> list[dict[str, object]
     return items
 
 
+def _serve(pipe: Connection, feeds: int, items: int, hosts: int, latency: float) -> None:
+    """The child process: `hosts` feed servers with `feeds` feeds; sends their URLs back."""
+    use_test_fakes()
+    from tests.fakes.feed_server import FeedServer, rss
+
+    servers = [FeedServer(latency=latency) for _ in range(hosts)]
+    for server in servers:
+        server.start()
+    urls = []
+    for feed in range(feeds):
+        body = rss(_items(feed, items), title=f"Bench feed {feed}", language="de")
+        urls.append(servers[feed % hosts].set_feed(f"/feed/{feed}.xml", body))
+    pipe.send(urls)
+    pipe.recv()
+    for server in servers:
+        server.stop()
+
+
 async def _cycle(settings: Settings) -> tuple[PollSummary, PollSummary, float]:
     async with open_runtime(settings) as runtime:
         first = await runtime.poller.poll(everything=True)
@@ -102,18 +122,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--baseline", type=int, default=25, help="feeds fetched sequentially")
     args = parser.parse_args(argv)
-    use_test_fakes()
-    from tests.fakes.feed_server import FeedServer, rss
-
-    servers = [FeedServer(latency=args.latency) for _ in range(args.hosts)]
-    for server in servers:
-        server.start()
+    # The feed servers run in a process of their own: in ours they would take the GIL (and
+    # the CPU) that the poller is being measured on.
+    parent, child = multiprocessing.Pipe()
+    servers = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(child, args.feeds, args.items, args.hosts, args.latency)
+    )
+    servers.start()
     try:
-        urls = []
-        for feed in range(args.feeds):
-            server = servers[feed % args.hosts]
-            body = rss(_items(feed, args.items), title=f"Bench feed {feed}", language="de")
-            urls.append(server.set_feed(f"/feed/{feed}.xml", body))
+        urls: list[str] = parent.recv()
         with tempfile.TemporaryDirectory() as tmp:
             feeds_file = Path(tmp) / "feeds.txt"
             feeds_file.write_text("\n".join(urls) + "\n")
@@ -128,8 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         subset = urls[: args.baseline]
         baseline = asyncio.run(_baseline(subset))
     finally:
-        for server in servers:
-            server.stop()
+        parent.send("stop")
+        servers.join(10)
 
     sequential_all = baseline / len(subset) * args.feeds
     bytes_first = sum(o.bytes_read for o in first.outcomes)

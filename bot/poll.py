@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.parsing import ParserPool
 from db import repo
 from db.models import Feed
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.models import ParsedFeed
-from feeds.parse import parse_feed
 from feeds.schedule import next_poll_delay, should_deactivate
 from handlers.context import Services
 
@@ -68,6 +68,20 @@ class PollSummary:
         )
 
 
+@dataclass
+class _Write:
+    """One feed's poll result waiting for the batched writer."""
+
+    feed_id: int
+    result: FetchResult
+    parsed: ParsedFeed | None
+    outcome: FeedOutcome
+    done: asyncio.Future[None]
+
+
+WRITE_BATCH = 50
+"""Feeds written per transaction: amortizes commits without holding the lock for long."""
+
 AdminNotice = Callable[[str], Awaitable[None]]
 
 
@@ -85,12 +99,16 @@ class Poller:
         *,
         base_interval: float,
         notify_admins: AdminNotice = _no_notice,
+        parser: ParserPool | None = None,
     ) -> None:
         self._svc = services
         self._fetcher = fetcher
         self._base = base_interval
+        self._parser = parser or ParserPool(workers=0)
         self.notify_admins = notify_admins
         self._running = asyncio.Lock()
+        self._writes: list[_Write] = []
+        self._writer: asyncio.Task[None] | None = None
         self.last: PollSummary | None = None
 
     async def poll(self, *, everything: bool = False) -> PollSummary | None:
@@ -129,8 +147,8 @@ class Poller:
             )
             parsed = None
             if result.error_kind is None and not result.not_modified and result.body is not None:
-                parsed = await asyncio.to_thread(
-                    parse_feed, result.body, result.url or feed.url, result.headers
+                parsed = await self._parser.parse(
+                    result.body, result.url or feed.url, result.headers
                 )
             return await self._store(feed, result, parsed)
         except Exception as error:  # one feed's surprise must not stop the poll
@@ -140,7 +158,7 @@ class Poller:
     async def _store(
         self, feed: Feed, result: FetchResult, parsed: ParsedFeed | None
     ) -> FeedOutcome:
-        svc = self._svc
+        """Queue the feed's write and wait for it: writes are batched, one transaction each."""
         error_kind, error = result.error_kind, result.error
         if parsed is not None and not parsed.is_feed:
             error_kind = "not_a_feed"
@@ -148,54 +166,111 @@ class Poller:
         outcome = FeedOutcome(
             feed.url, "error" if error_kind else "ok", bytes_read=result.bytes_read
         )
+        outcome.error_kind, outcome.error = error_kind, error
         if error_kind is None and result.not_modified:
             outcome.status = "not_modified"
-        async with svc.write_lock, svc.sessions.begin() as session:
-            row = await session.get(Feed, feed.id)
-            if row is None:  # removed while we fetched
-                return outcome
-            now = svc.clock()
-            row.last_polled_at = now
-            if error_kind is not None:
-                outcome.error_kind, outcome.error = error_kind, error
-                await self._record_failure(row, error_kind, error or error_kind, now, result)
-                return outcome
-            if parsed is not None:
-                stored = await repo.store_articles(
-                    session,
-                    row.id,
-                    parsed.articles,
-                    now=now,
-                    match=svc.index.match if row.backlog_done else None,
-                )
-                outcome.new_articles = stored.new_articles
-                outcome.alerts_queued = stored.alerts_queued
-                row.backlog_done = True
-                row.title = row.title or parsed.title or None
-                row.language = parsed.language or row.language
-            if parsed is not None:  # a full response replaces the validators
-                row.etag, row.last_modified = result.etag, result.last_modified
-            else:  # a 304 may refresh them
-                row.etag = result.etag or row.etag
-                row.last_modified = result.last_modified or row.last_modified
-            row.last_success_at = now
-            row.consecutive_failures = 0
-            row.gone_since = None
-            delay = next_poll_delay(
-                base_interval=self._base,
-                outcome=outcome.status,
-                consecutive_failures=0,
-                retry_after=result.retry_after,
-                max_age=result.max_age,
-                ttl_seconds=parsed.ttl_seconds if parsed is not None else None,
-            )
-            row.interval_seconds = delay
-            row.next_poll_at = now + timedelta(seconds=delay)
+        write = _Write(feed.id, result, parsed, outcome, asyncio.get_running_loop().create_future())
+        self._writes.append(write)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain_writes())
+        await write.done
         return outcome
 
-    async def _record_failure(
+    async def _drain_writes(self) -> None:
+        """Write queued poll results, many feeds per transaction (SQLite has one writer)."""
+        while self._writes:
+            batch = self._writes[:WRITE_BATCH]
+            del self._writes[:WRITE_BATCH]
+            notices: list[str] = []
+            try:
+                await self._write(batch, notices)
+            except Exception:
+                log.exception("a batched write failed; writing its feeds one at a time")
+                notices.clear()
+                for write in batch:
+                    try:
+                        await self._write([write], notices)
+                    except Exception as error:
+                        log.exception("storing %s failed", write.outcome.url)
+                        write.outcome.status = "error"
+                        write.outcome.error_kind = "internal"
+                        write.outcome.error = f"{type(error).__name__}: {error}"
+                        write.outcome.new_articles = write.outcome.alerts_queued = 0
+            for write in batch:
+                if not write.done.done():
+                    write.done.set_result(None)
+            for notice in notices:
+                await self.notify_admins(notice)
+
+    async def _write(self, batch: list[_Write], notices: list[str]) -> None:
+        """One transaction: every feed row of the batch, and all their new articles at once."""
+        svc = self._svc
+        async with svc.write_lock, svc.sessions.begin() as session:
+            rows = await repo.feeds_by_id(session, [write.feed_id for write in batch])
+            now = svc.clock()
+            to_store: list[tuple[_Write, Feed]] = []
+            for write in batch:
+                row = rows.get(write.feed_id)
+                if row is None:  # removed while we fetched
+                    continue
+                row.last_polled_at = now
+                outcome = write.outcome
+                if outcome.error_kind is not None:
+                    message = outcome.error or outcome.error_kind
+                    notice = self._record_failure(
+                        row, outcome.error_kind, message, now, write.result
+                    )
+                    if notice:
+                        notices.append(notice)
+                    continue
+                if write.parsed is not None:
+                    to_store.append((write, row))
+                self._record_success(row, write, now)
+            if to_store:
+                results = await repo.store_batch(
+                    session,
+                    [
+                        repo.FeedArticles(row.id, write.parsed.articles, row.backlog_done)
+                        for write, row in to_store
+                        if write.parsed is not None
+                    ],
+                    now=now,
+                    match=svc.index.match,
+                )
+                for (write, row), stored in zip(to_store, results, strict=True):
+                    write.outcome.new_articles = stored.new_articles
+                    write.outcome.alerts_queued = stored.alerts_queued
+                    row.backlog_done = True
+
+    def _record_success(self, row: Feed, write: _Write, now: datetime) -> None:
+        """A 200 or 304: new validators, health reset, next poll after the feed's interval."""
+        result, parsed = write.result, write.parsed
+        if parsed is not None:
+            row.title = row.title or parsed.title or None
+            row.language = parsed.language or row.language
+            # A full response replaces the validators.
+            row.etag, row.last_modified = result.etag, result.last_modified
+        else:  # a 304 may refresh them
+            row.etag = result.etag or row.etag
+            row.last_modified = result.last_modified or row.last_modified
+        row.last_success_at = now
+        row.consecutive_failures = 0
+        row.gone_since = None
+        delay = next_poll_delay(
+            base_interval=self._base,
+            outcome=write.outcome.status,
+            consecutive_failures=0,
+            retry_after=result.retry_after,
+            max_age=result.max_age,
+            ttl_seconds=parsed.ttl_seconds if parsed is not None else None,
+        )
+        row.interval_seconds = delay
+        row.next_poll_at = now + timedelta(seconds=delay)
+
+    def _record_failure(
         self, row: Feed, kind: str, message: str, now: datetime, result: FetchResult | None
-    ) -> None:
+    ) -> str | None:
+        """Count a failure on the row; returns a notice for the admins when it deactivates."""
         log.warning("feed %s failed: %s: %s", row.url, kind, message)
         row.consecutive_failures += 1
         row.last_error_kind = kind
@@ -216,10 +291,11 @@ class Poller:
         row.next_poll_at = now + timedelta(seconds=delay)
         if should_deactivate(row.gone_since, now):
             row.active = False
-            await self.notify_admins(
+            return (
                 f"Feed deactivated: {row.url} has answered {kind.removeprefix('http_')} "
                 f"since {row.gone_since:%Y-%m-%d %H:%M} UTC."
             )
+        return None
 
     async def _record_crash(self, feed: Feed, error: Exception) -> FeedOutcome:
         svc = self._svc
@@ -227,5 +303,5 @@ class Poller:
         async with svc.write_lock, svc.sessions.begin() as session:
             row = await session.get(Feed, feed.id)
             if row is not None:
-                await self._record_failure(row, "internal", message, svc.clock(), None)
+                self._record_failure(row, "internal", message, svc.clock(), None)
         return FeedOutcome(feed.url, "error", error_kind="internal", error=message)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.parsing import ParserPool
 from bot.poll import Poller
 from bot.settings import Settings
 from db import repo
@@ -21,6 +22,7 @@ from db.engine import make_engine, make_sessionmaker, migrate
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
+from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
 from feeds.query import QueryError, query_from_json
 from handlers.context import Services
@@ -85,12 +87,15 @@ async def open_runtime(
             sessions=make_sessionmaker(engine), clock=clock, admin_ids=settings.admin_ids
         )
         await load_feeds_file(settings, services)
+        # Load the lemmatizer's dictionaries now, off the loop, not in the first poll.
+        await asyncio.to_thread(index_words, "Nordkoreas Raketen missiles", None)
         services.index = await load_index(services)
         async with contextlib.AsyncExitStack() as stack:
             if fetcher is None:
                 fetcher = await stack.enter_async_context(Fetcher())
             services.fetcher = fetcher
-            poller = Poller(services, fetcher, base_interval=settings.POLL_INTERVAL)
+            parser = stack.enter_context(ParserPool())
+            poller = Poller(services, fetcher, base_interval=settings.POLL_INTERVAL, parser=parser)
             yield Runtime(settings, engine, services, fetcher, poller)
     finally:
         await engine.dispose()

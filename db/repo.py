@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,9 @@ from feeds.preferences import Preferences, release_at
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""
+T = TypeVar("T")
+MIN_STORY_KEY = 12
+"""Shorter headlines ("News", "Update") are too common to identify a story."""
 
 
 MatchFn = Callable[[ArticleValue], Sequence[Hit]]
@@ -257,6 +260,17 @@ async def due_feeds(session: AsyncSession, now: datetime, limit: int | None = No
     return list(await session.scalars(query))
 
 
+async def feeds_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Feed]:
+    """Feed rows by id, in one query."""
+    found: dict[int, Feed] = {}
+    for chunk in _chunks(sorted(set(ids)), 400):
+        found.update(
+            (feed.id, feed)
+            for feed in await session.scalars(select(Feed).where(Feed.id.in_(chunk)))
+        )
+    return found
+
+
 async def all_feeds(session: AsyncSession) -> list[Feed]:
     return list(await session.scalars(select(Feed).order_by(Feed.id)))
 
@@ -268,49 +282,83 @@ async def _known_entries(
     session: AsyncSession, feed_id: int, articles: Sequence[ArticleValue]
 ) -> tuple[set[str], set[str]]:
     """Guids and links of this feed that are already stored, among the given ones."""
-    guids = {a.guid for a in articles}
-    links = {a.link for a in articles if a.link}
+    guids = sorted({a.guid for a in articles})
+    links = sorted({a.link for a in articles if a.link})
     known_guids: set[str] = set()
     known_links: set[str] = set()
-    for chunk in _chunks(sorted(guids), 400):
-        known_guids.update(
-            await session.scalars(
-                select(Article.guid).where(Article.feed_id == feed_id, Article.guid.in_(chunk))
+    # One round trip per 200 entries: both keys in one query.
+    for start in range(0, max(len(guids), len(links)), 200):
+        rows = await session.execute(
+            select(Article.guid, Article.link).where(
+                Article.feed_id == feed_id,
+                or_(
+                    Article.guid.in_(guids[start : start + 200]),
+                    Article.link.in_(links[start : start + 200]),
+                ),
             )
         )
-    for chunk in _chunks(sorted(links), 400):
-        known_links.update(
-            await session.scalars(
-                select(Article.link).where(Article.feed_id == feed_id, Article.link.in_(chunk))
-            )
-        )
+        for guid, link in rows:
+            known_guids.add(guid)
+            known_links.add(link)
     return known_guids, known_links
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-async def _story_of(
-    session: AsyncSession, canonical_link: str, key: str, published: datetime
-) -> int | None:
-    """The story an article belongs to when another feed already carried it."""
-    story = None
-    if canonical_link:
-        story = await session.scalar(
-            select(Article.story_id).where(Article.canonical_link == canonical_link).limit(1)
-        )
-    if story is None and len(key) >= 12:
-        story = await session.scalar(
-            select(Article.story_id)
-            .where(
-                Article.title_key == key,
-                Article.published_at.between(published - STORY_WINDOW, published + STORY_WINDOW),
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A just-inserted article: its ids and the value it came from."""
+
+    id: int
+    story_id: int
+    value: ArticleValue
+
+
+async def _known_stories(
+    session: AsyncSession, fresh: Sequence[ArticleValue], keys: Sequence[str]
+) -> tuple[dict[str, int], dict[str, list[tuple[datetime, int]]]]:
+    """Stories other feeds already carry, by canonical link and by headline key."""
+    by_link: dict[str, int] = {}
+    links = sorted({v.canonical_link for v in fresh if v.canonical_link})
+    for chunk in _chunks(links, 400):
+        rows = await session.execute(
+            select(Article.canonical_link, Article.story_id).where(
+                Article.canonical_link.in_(chunk)
             )
-            .limit(1)
         )
-    return story
+        for link, story in rows:
+            if story is not None:
+                by_link.setdefault(link, story)
+    by_key: dict[str, list[tuple[datetime, int]]] = {}
+    for chunk in _chunks(sorted({k for k in keys if len(k) >= MIN_STORY_KEY}), 400):
+        rows = await session.execute(
+            select(Article.title_key, Article.published_at, Article.story_id).where(
+                Article.title_key.in_(chunk)
+            )
+        )
+        for key, published, story in rows:
+            if story is not None:
+                by_key.setdefault(key, []).append((published, story))
+    return by_link, by_key
+
+
+def _same_day(found: list[tuple[datetime, int]], published: datetime) -> int | None:
+    for when, story in found:
+        if abs(when - published) <= STORY_WINDOW:
+            return story
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedArticles:
+    """One feed's parsed articles for `store_batch`; `alert=False` stores a backlog."""
+
+    feed_id: int
+    articles: Sequence[ArticleValue]
+    alert: bool = True
 
 
 async def store_articles(
@@ -321,13 +369,27 @@ async def store_articles(
     now: datetime,
     match: MatchFn | None,
 ) -> StoreResult:
-    """Store the feed's new articles and queue an alert per matching chat, in this transaction.
+    """Store one feed's new articles and queue their alerts (see `store_batch`).
 
     `match=None` stores without alerting (a feed's first poll: its backlog).
     """
-    known_guids, known_links = await _known_entries(session, feed_id, articles)
+    alert = match is not None
+    results = await store_batch(
+        session, [FeedArticles(feed_id, articles, alert)], now=now, match=match or _no_hits
+    )
+    return results[0]
+
+
+def _no_hits(_article: ArticleValue) -> Sequence[Hit]:
+    return ()
+
+
+def _new_entries(
+    articles: Sequence[ArticleValue], known_guids: set[str], known_links: set[str]
+) -> list[ArticleValue]:
+    """The entries not stored yet: a known guid or link is the same entry, even in one batch."""
     seen: set[str] = set()
-    new_rows: list[tuple[Article, ArticleValue]] = []
+    fresh: list[ArticleValue] = []
     for value in articles:
         known_link = bool(value.link) and value.link in known_links
         if value.guid in known_guids or known_link or value.guid in seen:
@@ -335,85 +397,180 @@ async def store_articles(
         seen.add(value.guid)
         if value.link:  # the same link twice in one document is one article too
             known_links.add(value.link)
-        published = value.published or now
-        key = title_key(value.title)
-        row = Article(
-            feed_id=feed_id,
-            story_id=await _story_of(session, value.canonical_link, key, published),
-            guid=value.guid,
-            link=value.link,
-            canonical_link=value.canonical_link,
-            title=value.title,
-            title_key=key,
-            teaser=value.teaser,
-            language=value.language,
-            published_at=published,
-            fetched_at=now,
-        )
-        session.add(row)
-        new_rows.append((row, value))
-    if not new_rows:
-        return StoreResult(0, 0)
-    await session.flush()
-    for row, _ in new_rows:
-        if row.story_id is None:
-            row.story_id = row.id
-    await session.flush()
+        fresh.append(value)
+    return fresh
+
+
+async def store_batch(
+    session: AsyncSession,
+    items: Sequence[FeedArticles],
+    *,
+    now: datetime,
+    match: MatchFn,
+) -> list[StoreResult]:
+    """Store several feeds' new articles, index them and queue alerts, in this transaction.
+
+    Statements are batched over all feeds (one insert, one index write, one alert write), so
+    a poll of a thousand feeds costs a few round trips per feed, not dozens: every statement
+    through the async driver costs about half a millisecond however small it is.
+    """
+    fresh_per_item: list[list[ArticleValue]] = []
+    for item in items:
+        known_guids, known_links = await _known_entries(session, item.feed_id, item.articles)
+        fresh_per_item.append(_new_entries(item.articles, known_guids, known_links))
+    flat = [(index, value) for index, fresh in enumerate(fresh_per_item) for value in fresh]
+    if not flat:
+        return [StoreResult(0, 0) for _ in items]
+    values = [value for _, value in flat]
+    keys = [title_key(v.title) for v in values]
+    by_link, by_key = await _known_stories(session, values, keys)
+    stories, leader = _assign_stories(values, keys, by_link, by_key, now)
+    inserted = await session.execute(
+        # Unordered RETURNING lets SQLite take the batch in one statement; (feed, guid) is
+        # unique within it, so it maps the ids back.
+        insert(Article).returning(Article.feed_id, Article.guid, Article.id),
+        [
+            {
+                "feed_id": items[index].feed_id,
+                "story_id": story,
+                "guid": value.guid,
+                "link": value.link,
+                "canonical_link": value.canonical_link,
+                "title": value.title,
+                "title_key": key,
+                "teaser": value.teaser,
+                "language": value.language,
+                "published_at": value.published or now,
+                "fetched_at": now,
+            }
+            for (index, value), key, story in zip(flat, keys, stories, strict=True)
+        ],
+    )
+    id_of = {(feed_id, guid): article_id for feed_id, guid, article_id in inserted}
+    ids = [id_of[(items[index].feed_id, value.guid)] for index, value in flat]
+    resolved: list[int] = []
+    for position, story in enumerate(stories):
+        first = leader[position]
+        if story is not None:
+            resolved.append(story)
+        else:
+            resolved.append(resolved[first] if first is not None else ids[position])
+    new_stories = [
+        {"id": article_id, "story_id": story}
+        for article_id, story, original in zip(ids, resolved, stories, strict=True)
+        if original is None
+    ]
+    if new_stories:
+        await session.execute(update(Article), new_stories)
+    stored = [
+        (index, _Stored(article_id, story, value))
+        for (index, value), article_id, story in zip(flat, ids, resolved, strict=True)
+    ]
     # The full-text index rows, in the same transaction (normalized in Python: see db.search).
     await search.index_articles(
         session,
         [
             search.document(
-                row.id, feed_id, row.title, row.teaser, row.language, row.published_at, now
+                row.id,
+                items[index].feed_id,
+                row.value.title,
+                row.value.teaser,
+                row.value.language,
+                row.value.published or now,
+                now,
             )
-            for row, _ in new_rows
+            for index, row in stored
         ],
     )
-    queued = 0
-    if match is not None:
-        queued = await _queue_alerts(session, new_rows, match, now=now)
-    return StoreResult(len(new_rows), queued)
+    alerting = [row for index, row in stored if items[index].alert]
+    queued = await _queue_alerts(session, alerting, match, now=now) if alerting else {}
+    results = []
+    for index, fresh in enumerate(fresh_per_item):
+        mine = [row.id for i, row in stored if i == index]
+        results.append(StoreResult(len(fresh), sum(queued.get(i, 0) for i in mine)))
+    return results
+
+
+def _assign_stories(
+    values: Sequence[ArticleValue],
+    keys: Sequence[str],
+    by_link: dict[str, int],
+    by_key: dict[str, list[tuple[datetime, int]]],
+    now: datetime,
+) -> tuple[list[int | None], list[int | None]]:
+    """Each article's known story, or the earlier article of this batch it repeats."""
+    stories: list[int | None] = []
+    leader: list[int | None] = []
+    batch_link: dict[str, int] = {}
+    batch_key: dict[str, int] = {}
+    for position, (value, key) in enumerate(zip(values, keys, strict=True)):
+        published = value.published or now
+        story = by_link.get(value.canonical_link) if value.canonical_link else None
+        if story is None and len(key) >= MIN_STORY_KEY:
+            story = _same_day(by_key.get(key, []), published)
+        first = None
+        if story is None:
+            first = batch_link.get(value.canonical_link) if value.canonical_link else None
+            if first is None and len(key) >= MIN_STORY_KEY:
+                first = batch_key.get(key)
+        if value.canonical_link:
+            batch_link.setdefault(value.canonical_link, position)
+        if len(key) >= MIN_STORY_KEY:
+            batch_key.setdefault(key, position)
+        stories.append(story)
+        leader.append(first)
+    return stories, leader
 
 
 async def _queue_alerts(
     session: AsyncSession,
-    new_rows: Sequence[tuple[Article, ArticleValue]],
+    stored: Sequence[_Stored],
     match: MatchFn,
     *,
     now: datetime,
-) -> int:
-    hits_per_row = [(row, match(value)) for row, value in new_rows]
+) -> dict[int, int]:
+    """Queue an alert per matching chat; returns how many were queued per article id."""
+    hits_per_row = [(row, match(row.value)) for row in stored]
     chat_ids = {hit.chat_id for _, hits in hits_per_row for hit in hits}
     if not chat_ids:
-        return 0
-    chats = {
-        chat.id: chat
-        for chat in await session.scalars(select(Chat).where(Chat.id.in_(sorted(chat_ids))))
-    }
-    queued = 0
+        return {}
+    chats: dict[int, Chat] = {}
+    for chunk in _chunks(sorted(chat_ids), 400):
+        found = await session.scalars(select(Chat).where(Chat.id.in_(chunk)))
+        chats.update((chat.id, chat) for chat in found)
+    rows = []
     for row, hits in hits_per_row:
         for hit in _first_hit_per_chat(hits):
             chat = chats.get(hit.chat_id)
-            if chat is None or not chat.active or not _wants_language(chat, row.language):
+            if chat is None or not chat.active or not _wants_language(chat, row.value.language):
                 continue
-            result = await session.execute(
-                _insert(session, Alert)
-                .values(
-                    chat_id=hit.chat_id,
-                    article_id=row.id,
-                    story_id=row.story_id,
-                    subscription_id=hit.subscription_id,
-                    query_text=hit.query_text,
-                    status="held" if chat.paused else "queued",
-                    attempts=0,
+            rows.append(
+                {
+                    "chat_id": hit.chat_id,
+                    "article_id": row.id,
+                    "story_id": row.story_id,
+                    "subscription_id": hit.subscription_id,
+                    "query_text": hit.query_text,
+                    "status": "held" if chat.paused else "queued",
+                    "attempts": 0,
                     # Digest modes and quiet hours hold the alert until its release time.
-                    next_attempt_at=release_at(now, chat_preferences(chat)),
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["chat_id", "story_id"])
+                    "next_attempt_at": release_at(now, chat_preferences(chat)),
+                    "created_at": now,
+                }
             )
-            queued += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    return queued
+    if not rows:
+        return {}
+    await session.execute(
+        _insert(session, Alert).on_conflict_do_nothing(index_elements=["chat_id", "story_id"]),
+        rows,
+    )
+    # The unique (chat, story) index dropped the repeats; count what this batch queued.
+    counted = await session.execute(
+        select(Alert.article_id, func.count())
+        .where(Alert.article_id.in_([row.id for row in stored]), Alert.created_at == now)
+        .group_by(Alert.article_id)
+    )
+    return {article_id: int(count) for article_id, count in counted}
 
 
 def _first_hit_per_chat(hits: Sequence[Hit]) -> list[Hit]:
