@@ -20,12 +20,16 @@ reader and the same word in an article always meet:
 - **Forms** (inflection): besides its folded surface, a word carries its German and English
   lemmas (simplemma) when the lemma is a plausible inflection of it (shares its first three
   letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
-  does not become German `sein`). Outside English, a capitalized word ending in -s also
+  does not become German `sein`) and not a function word (English `died` does not become
+  `die`, German for "the"). Outside English, a capitalized word ending in -s also
   carries its stem, the German genitive of names (`Putins`→`putin`). Two words match when
   their form sets intersect. Each position's *canonical* key is its shortest form; `words()`
   returns those.
 
-All caches here are pure memoization (bounded `lru_cache`), safe to share between threads.
+The lemmatizer runs in simplemma's low-memory mode (about 20 MB instead of 130 MB for German
+and English); its slower lookups only hit words never seen before. All caches here are pure,
+bounded memoization (`lru_cache` and two plain dicts emptied when full), safe to share between
+threads; `clear_caches()` empties them.
 """
 
 from __future__ import annotations
