@@ -30,6 +30,7 @@ import re
 import socket
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -61,6 +62,8 @@ _ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 _KEEPALIVE = 20
+_MAX_HOST_CLIENTS = 512
+"""Hosts whose connections are kept between polls; the least recently used go first."""
 # Only encodings this module can decompress with a bound on the output.
 _ACCEPT_ENCODING = "gzip, deflate"
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
@@ -369,13 +372,16 @@ class Fetcher:
             "Accept": _ACCEPT,
             "Accept-Encoding": _ACCEPT_ENCODING,
         }
-        self._trusted = httpx.AsyncClient(
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            transport=httpx.AsyncHTTPTransport(limits=limits, trust_env=False),
+        self._headers = headers
+        self._timeout = timeout
+        # Trusted feeds get a small client per host: httpcore's pool work grows with the
+        # connections it holds, and per host we never need more than `per_host` of them, all
+        # kept alive between polls (1,000 feeds on 25 hosts: 2,000 connects became 100).
+        self._host_limits = httpx.Limits(
+            max_connections=per_host, max_keepalive_connections=per_host, keepalive_expiry=60.0
         )
+        self._by_host: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
         backend = _GuardedBackend(
             resolver or _system_resolver, address_allowed or is_public_address
         )
@@ -400,7 +406,12 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close all pooled connections."""
-        await self._trusted.aclose()
+        clients = list(self._by_host.values())
+        self._by_host.clear()
+        for client in clients:
+            await client.aclose()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         await self._untrusted.aclose()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
@@ -428,7 +439,6 @@ class Fetcher:
             return state.failed(request, "network", _describe(exc))
 
     async def _fetch(self, request: FetchRequest, state: _Progress) -> FetchResult:
-        client = self._trusted if request.trusted else self._untrusted
         url = httpx.URL(request.url)
         headers = {}
         if request.etag:
@@ -439,7 +449,9 @@ class Fetcher:
             for hop in range(self._max_redirects + 1):
                 _check_scheme(url)
                 state.url = str(url)
-                async with self._host_slot(_host_key(url)), self._global:
+                key = _host_key(url)
+                async with self._host_slot(key), self._global:
+                    client = self._client_for(key) if request.trusted else self._untrusted
                     if hop == 0:
                         # The clock starts once we may talk to the server, not while queued.
                         deadline.reschedule(asyncio.get_running_loop().time() + self._total_timeout)
@@ -516,6 +528,29 @@ class Fetcher:
                     status=response.status_code,
                 )
         return bytes(body)
+
+    def _client_for(self, key: str) -> httpx.AsyncClient:
+        """The host's own client (trusted feeds), created on first use, least used evicted."""
+        client = self._by_host.get(key)
+        if client is not None:
+            self._by_host.move_to_end(key)
+            return client
+        client = httpx.AsyncClient(
+            headers=self._headers,
+            timeout=self._timeout,
+            follow_redirects=False,
+            trust_env=False,
+            transport=httpx.AsyncHTTPTransport(limits=self._host_limits, trust_env=False),
+        )
+        self._by_host[key] = client
+        while len(self._by_host) > _MAX_HOST_CLIENTS:
+            idle = next((k for k in self._by_host if k not in self._host_users), None)
+            if idle is None:
+                break
+            task = asyncio.create_task(self._by_host.pop(idle).aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return client
 
     @contextlib.asynccontextmanager
     async def _host_slot(self, key: str) -> AsyncIterator[None]:
