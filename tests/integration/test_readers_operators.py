@@ -20,7 +20,7 @@ from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.opml import read_feed_list
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeBotAPI
-from tests.integration.harness import db_path, make_settings, running
+from tests.integration.harness import db_path, eventually, make_settings, running
 
 READER = 5001  # a German-speaking reader
 OPERATOR = 4242  # in ADMIN_IDS
@@ -237,6 +237,10 @@ async def test_operator_adds_removes_feeds_and_reads_stats(tmp_path: Path) -> No
             assert removed["text"] == "Removed Example News and its stored articles."
             assert _rows(settings, "SELECT id FROM feeds WHERE origin = 'chat'") == []
             # A FEEDS_FILE feed is switched off instead, or the next start would bring it back.
+            file_title = "SELECT title FROM feeds WHERE origin = 'file'"
+            assert await eventually(
+                lambda: _rows(settings, file_title) == [("From the feeds file",)]
+            )
             listing = await operator.send("/removefeed")
             (file_id,) = _rows(settings, "SELECT id FROM feeds WHERE origin = 'file'")[0]
             switched, _ = await operator.tap(listing, f"rmfeed:{file_id}")
