@@ -1,1 +1,1 @@
-"""Benchmarks behind `newsbot bench …`: each prints its numbers next to a baseline measured in the same run."""
+"""Benchmarks behind `newsbot bench …`: each prints numbers next to a same-run baseline."""

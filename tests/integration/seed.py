@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -27,6 +27,15 @@ def article(number: int, *, title: str | None = None) -> Article:
         published=NOW - timedelta(minutes=number % 600),
         language="de",
     )
+
+
+def _always(hits: list[Hit]) -> Callable[[Article], list[Hit]]:
+    """A match function that says these subscriptions match whatever the article."""
+
+    def match(_article: Article) -> list[Hit]:
+        return hits
+
+    return match
 
 
 async def seed_outbox(
@@ -59,7 +68,7 @@ async def seed_outbox(
                 wanted = [c for c, n in alerts_per_chat.items() if n > index]
                 hits = [Hit(subscriptions[c], c, "Kim") for c in wanted]
                 result = await repo.store_articles(
-                    session, feed_id, [article(index)], now=NOW, match=lambda _a, h=hits: h
+                    session, feed_id, [article(index)], now=NOW, match=_always(hits)
                 )
                 queued += result.alerts_queued
     finally:
