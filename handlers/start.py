@@ -86,6 +86,10 @@ def help_text(_: Translate) -> str:
         _("<code>title:kim</code> — only in the headline"),
         _("<code>(china OR russia) -sport</code> — parentheses group"),
         _(
+            "OR binds tighter than the space: <code>kim OR putin -sport</code> means (kim or "
+            "putin) and not sport."
+        ),
+        _(
             "Case, accents and hyphens do not matter (Kim Jong-un = kim jong un), word endings "
             "are understood (Nordkorea finds Nordkoreas), and country names match in other "
             "languages too (North Korea finds Nordkorea, Corée du Nord, 북한)."
@@ -95,6 +99,10 @@ def help_text(_: Translate) -> str:
         _("/list — your subscriptions"),
         _("/unsubscribe — remove one (buttons), or /unsubscribe <i>number</i>"),
         _("/search <i>query</i> — search every stored article"),
+        _(
+            "/search also takes <code>since:7d</code>, <code>since:2025-09-01</code>, "
+            "<code>source:krone</code>, <code>lang:de</code> and <code>sort:relevance</code>"
+        ),
         _(
             "/pause — stop alerts for now (alerts found while paused are not sent later); "
             "/resume — start again"
