@@ -9,8 +9,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import Update
+
+if TYPE_CHECKING:
+    from db.models import Feed
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -24,6 +28,7 @@ def _configure_logging(level: str) -> None:
     # httpx logs every request at INFO; that drowns the bot's own lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
@@ -75,18 +80,24 @@ def _age(moment: datetime | None, now: datetime) -> str:
     return f"{word}{span}{suffix}"
 
 
-async def _list_feeds(settings: Settings) -> int:
+async def _stored_feeds(settings: Settings) -> list[Feed]:
+    """The feeds table, read after bringing the schema up to date."""
     from db import repo
     from db.engine import make_engine, make_sessionmaker, migrate
-    from feeds.clock import utc_now
 
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
         async with make_sessionmaker(engine)() as session:
-            feeds = await repo.all_feeds(session)
+            return await repo.all_feeds(session)
     finally:
         await engine.dispose()
+
+
+async def _list_feeds(settings: Settings) -> int:
+    from feeds.clock import utc_now
+
+    feeds = await _stored_feeds(settings)
     now = utc_now()
     if not feeds:
         print(f"no feeds stored yet; FEEDS_FILE is {settings.FEEDS_FILE} (read by run / poll)")
@@ -137,17 +148,9 @@ async def _import_feeds(settings: Settings, file: str) -> int:
 
 async def _export_feeds(settings: Settings) -> int:
     """The active feeds of the feeds table as OPML on stdout."""
-    from db import repo
-    from db.engine import make_engine, make_sessionmaker, migrate
     from feeds.opml import FeedEntry, write_opml
 
-    await asyncio.to_thread(migrate, settings.DATABASE_URL)
-    engine = make_engine(settings.DATABASE_URL)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            feeds = await repo.all_feeds(session)
-    finally:
-        await engine.dispose()
+    feeds = await _stored_feeds(settings)
     document = write_opml(FeedEntry(f.url, f.title) for f in feeds if f.active)
     sys.stdout.buffer.write(document)
     sys.stdout.flush()

@@ -17,6 +17,7 @@ from db.models import Alert, Article, Chat, Feed, Subscription
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
 from feeds.preferences import Preferences, release_at
+from feeds.search_request import SearchResult
 
 STORY_WINDOW = timedelta(days=1)
 """The same normalized headline within this window counts as the same story."""
@@ -673,19 +674,6 @@ async def prune_articles(session: AsyncSession, *, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
-class FoundArticle:
-    """A search result."""
-
-    id: int
-    title: str
-    teaser: str
-    link: str
-    source: str
-    published_at: datetime
-    language: str | None
-
-
 def _like_pattern(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -693,19 +681,11 @@ def _like_pattern(word: str) -> str:
 
 async def search_contains(
     session: AsyncSession, words: Sequence[str], *, limit: int = 5, offset: int = 0
-) -> list[FoundArticle]:
-    """Newest articles whose title or teaser contains every word (bound parameters only)."""
+) -> list[SearchResult]:
+    """Newest articles whose title or teaser contains every word: the LIKE baseline of the
+    search benchmark (bound parameters only; no index can help it)."""
     query = (
-        select(
-            Article.id,
-            Article.title,
-            Article.teaser,
-            Article.link,
-            func.coalesce(Feed.title, Feed.url),
-            Article.published_at,
-            Article.language,
-        )
-        .join(Feed, Feed.id == Article.feed_id)
+        search.result_query()
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(limit)
         .offset(offset)
@@ -718,7 +698,7 @@ async def search_contains(
                 Article.teaser.ilike(pattern, escape="\\"),
             )
         )
-    return [FoundArticle(*row) for row in await session.execute(query)]
+    return [SearchResult(*row) for row in await session.execute(query)]
 
 
 # --- reader settings, feed management and statistics (readers and operators) ----------------

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, Feed
@@ -342,23 +342,24 @@ async def feeds_named(session: AsyncSession, needles: Sequence[str]) -> list[int
     return found
 
 
+def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None]]:
+    """The columns of a `SearchResult`, articles joined with their feed's name."""
+    return select(
+        Article.id,
+        Article.title,
+        Article.teaser,
+        Article.link,
+        func.coalesce(Feed.title, Feed.url),
+        Article.published_at,
+        Article.language,
+    ).join(Feed, Feed.id == Article.feed_id)
+
+
 async def _results(session: AsyncSession, ids: Sequence[int]) -> list[SearchResult]:
     """The articles with these ids, in the given order."""
     if not ids:
         return []
-    rows = await session.execute(
-        select(
-            Article.id,
-            Article.title,
-            Article.teaser,
-            Article.link,
-            func.coalesce(Feed.title, Feed.url),
-            Article.published_at,
-            Article.language,
-        )
-        .join(Feed, Feed.id == Article.feed_id)
-        .where(Article.id.in_(list(ids)))
-    )
+    rows = await session.execute(result_query().where(Article.id.in_(list(ids))))
     found = {row[0]: SearchResult(*row) for row in rows}
     return [found[i] for i in ids if i in found]
 
