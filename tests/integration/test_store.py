@@ -220,3 +220,19 @@ async def test_retention_prunes_old_articles_and_their_alerts(
     assert pruned == 1
     async with sessions() as session:
         assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0
+
+
+async def test_digest_mode_and_quiet_hours_hold_the_alert_until_release(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    later = NOW + timedelta(minutes=10)
+    async with sessions.begin() as session:
+        await repo.update_chat_settings(session, 111, alert_mode="hourly")
+        await repo.update_chat_settings(session, 222, quiet_start=7 * 60, quiet_end=9 * 60)
+        await repo.store_articles(session, feed_a, [_article("1")], now=later, match=_everyone)
+    async with sessions() as session:
+        assert await repo.due_alerts(session, later) == []  # 08:10 UTC: hourly, and quiet
+        at_nine = await repo.due_alerts(session, NOW + timedelta(hours=1))
+    assert sorted(a.chat_id for a in at_nine) == [111, 222]
+    assert all(a.held for a in at_nine)  # they waited, so several would go out as a digest
