@@ -24,7 +24,7 @@ from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
-from feeds.query import QueryError, query_from_json
+from feeds.query import Query, QueryError, query_from_json
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,15 @@ async def load_index(services: Services) -> SubscriptionIndex:
 
 def _build_index(rows: list[tuple[int, int, str, str]]) -> SubscriptionIndex:
     entries = []
+    # Many readers follow the same topics: one parsed tree per distinct stored query saves
+    # memory and lets the matcher group them.
+    parsed: dict[str, Query] = {}
     for sid, chat_id, text, query_json in rows:
         try:
-            entries.append((sid, chat_id, text, query_from_json(query_json)))
+            query = parsed.get(query_json)
+            if query is None:
+                query = parsed[query_json] = query_from_json(query_json)
+            entries.append((sid, chat_id, text, query))
         except (QueryError, ValueError, KeyError, TypeError):
             log.exception("subscription %s has an unreadable stored query; skipped", sid)
     return SubscriptionIndex.build(entries)
