@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pycountry
-from babel import Locale
+from babel import Locale, localedata
 
 from feeds.normalize import fold
 
@@ -202,10 +202,23 @@ def _usable_name(name: str) -> str | None:
     return _PARENTHESIZED.sub(" ", name).strip() or None
 
 
+def _territory_names() -> list[dict[str, str]]:
+    """Territory names of every locale in LOCALES, without keeping their other CLDR data.
+
+    Babel caches each loaded locale's whole data (about 50 MB for these locales) for the life
+    of the process; we need only the names, so the caches are emptied again (what other code
+    needs later, Babel reloads on demand).
+    """
+    try:
+        return [dict(Locale.parse(identifier).territories) for identifier in LOCALES]
+    finally:
+        localedata.clear_caches()
+
+
 def _sources() -> list[tuple[str, str]]:
     """(code, name) from every source, in display order: English and German names first."""
     codes = {country.alpha_2 for country in pycountry.countries} | _EXTRA_CODES
-    by_locale = [Locale.parse(identifier).territories for identifier in LOCALES]
+    by_locale = _territory_names()
     rows: list[tuple[str, str]] = []
     for territories in by_locale[:2]:
         rows.extend((code, name) for code, name in territories.items() if code in codes)

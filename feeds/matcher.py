@@ -655,7 +655,16 @@ class Matcher:
 
     def _compact_when_due(self) -> None:
         if self.pending > self.COMPACT_AFTER and not self._compacting.locked():
-            threading.Thread(target=self.compact, name="matcher-compact", daemon=True).start()
+            threading.Thread(
+                target=self._compact_while_due, name="matcher-compact", daemon=True
+            ).start()
+
+    def _compact_while_due(self) -> None:
+        # Changes made during a compaction stay pending; when they are many again (and no
+        # later add or remove came to notice it), compact once more.
+        self.compact()
+        while self.pending > self.COMPACT_AFTER:
+            self.compact()
 
     def compact(self) -> None:
         """Rebuild the main index from all subscriptions and swap it in.
