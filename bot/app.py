@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.delivery import Deliverer, DeliveryLimits
+from bot.poll import PollSummary
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from db import repo
@@ -57,6 +58,7 @@ class Lifecycle:
     runtime: Runtime | None = None
     deliverer: Deliverer | None = None
     delivery_task: asyncio.Task[None] | None = None
+    poll_task: asyncio.Task[PollSummary | None] | None = None
 
 
 def file_url(base_url: str) -> str:
@@ -193,10 +195,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Poll the feeds that are due (the poller skips a tick while a poll still runs)."""
-    runtime = _lifecycle(context.application).runtime
-    if runtime is not None:
-        await runtime.poller.poll()
+    """Start a poll of the due feeds unless one still runs.
+
+    The poll runs as a task of its own rather than inside the job: the JobQueue waits for
+    running jobs on shutdown, and a poll waiting on a slow feed would hold SIGTERM for up to a
+    minute; the task is cancelled instead (its unfinished batch rolls back and is polled again).
+    """
+    life = _lifecycle(context.application)
+    if life.runtime is not None and (life.poll_task is None or life.poll_task.done()):
+        life.poll_task = asyncio.create_task(life.runtime.poller.poll(), name="poll")
 
 
 async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -214,6 +221,13 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
     life = _lifecycle(application)
+    if life.poll_task is not None:
+        life.poll_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await life.poll_task
+        life.poll_task = None
+    if life.runtime is not None:
+        await life.runtime.poller.cancel()
     if life.delivery_task is not None:
         life.delivery_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

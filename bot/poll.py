@@ -9,6 +9,7 @@ stops the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -134,6 +135,18 @@ class Poller:
             if feeds:
                 log.info("poll: %s", summary.describe())
             return summary
+
+    async def cancel(self) -> None:
+        """Stop the batched writer (shutdown); an unfinished batch rolls back."""
+        writer, self._writer = self._writer, None
+        if writer is not None and not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        for write in self._writes:
+            if not write.done.done():
+                write.done.cancel()
+        self._writes.clear()
 
     async def _poll_feed(self, feed: Feed) -> FeedOutcome:
         try:

@@ -73,3 +73,19 @@ def test_kill_9_mid_burst_then_restart_delivers_every_alert(tmp_path: Path) -> N
     assert set(per_chat) == set(chats)
     duplicates = sum(n - 1 for n in per_chat.values())
     assert duplicates <= 32  # at most the messages in flight at the moment of the kill
+
+
+def test_sigterm_during_a_poll_of_a_hanging_feed_stops_within_seconds(tmp_path: Path) -> None:
+    from tests.fakes.feed_server import FeedServer, rss
+
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        url = feeds.set_feed("/slow.xml", rss([{"title": "Langsam", "guid": "1"}]), delay=30)
+        settings = make_settings(api.base_url, tmp_path, [url])
+        log = tmp_path / "bot.log"
+        bot = _start(settings, log)
+        try:
+            assert _wait(lambda: feeds.count("/slow.xml") >= 1, 60), log.read_text()
+        finally:
+            bot.send_signal(signal.SIGTERM)
+        # The feed would answer in 30 s and the fetch may wait 60; the bot does not.
+        assert bot.wait(15) == 0, log.read_text()
