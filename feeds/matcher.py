@@ -254,6 +254,7 @@ def _anchors(node: Node) -> list[_Anchor] | None:
     return best
 
 
+_SMALL_IDS = 4
 _Keyed = dict[str, Collection[int]]
 """Key → ids: lists while an index is built, frozensets once frozen (faster to unite)."""
 
@@ -267,7 +268,14 @@ def _add(table: _Keyed, key: str, values: Iterable[int]) -> None:
 
 
 def _frozen(table: _Keyed) -> _Keyed:
-    return {key: frozenset(values) for key, values in table.items()}
+    return {key: _compact_ids(values) for key, values in table.items()}
+
+
+def _compact_ids(values: Collection[int]) -> Collection[int]:
+    """Ids as a frozenset when many (fast to unite), as a tuple when few (a frozenset of one
+    id costs 216 bytes, a tuple 48: most keys belong to one or two subscriptions)."""
+    unique = tuple(dict.fromkeys(values))
+    return frozenset(unique) if len(unique) > _SMALL_IDS else unique
 
 
 class _Prefixes:
@@ -461,7 +469,7 @@ class _Index:
         self.anchors = _frozen(self.anchors)
         self.needs = [_frozen(needs) for needs in self.needs]
         self.excluded = _frozen(self.excluded)
-        self.entry_ids = [frozenset(ids) for ids in self.entry_ids]
+        self.entry_ids = [_compact_ids(ids) for ids in self.entry_ids]
         for prefixes in (self.direct_prefix, self.direct_title_prefix, self.anchor_prefix):
             prefixes.freeze()
 
