@@ -11,7 +11,6 @@ from datetime import timedelta
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,6 +24,7 @@ from telegram.ext import (
 
 from bot.delivery import Deliverer, DeliveryLimits
 from bot.poll import PollSummary
+from bot.ratelimit import PerRequestRateLimiter
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from db import repo
@@ -82,9 +82,9 @@ def build_application(
         .token(token)
         .base_url(settings.TELEGRAM_API_URL)
         .base_file_url(file_url(settings.TELEGRAM_API_URL))
-        # Our delivery loop paces alerts itself and handles 429 per chat; the limiter is the
-        # safety net for everything else and must not pause all chats on one 429.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        # Our delivery loop paces alerts itself and handles 429 per chat; the limiter paces
+        # everything and retries replies without pausing all chats on one 429.
+        .rate_limiter(PerRequestRateLimiter())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -13,17 +13,18 @@ import asyncio
 import contextlib
 import logging
 import time
-import warnings
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import ExtBot
 
+from bot.ratelimit import NO_RETRY, retry_seconds
 from db import repo
 from db.models import Chat
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
@@ -50,13 +51,6 @@ class DeliveryLimits:
     batch: int = 500
 
 
-def _retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 def _view(alert: repo.DueAlert) -> AlertView:
     return AlertView(
         title=alert.title,
@@ -71,7 +65,7 @@ def _view(alert: repo.DueAlert) -> AlertView:
 class Deliverer:
     """Drains the outbox; `run()` is the long-lived loop, `wake()` says there is work."""
 
-    def __init__(self, services: Services, bot: Bot, limits: DeliveryLimits | None = None):
+    def __init__(self, services: Services, bot: ExtBot[Any], limits: DeliveryLimits | None = None):
         self._svc = services
         self._bot = bot
         self._limits = limits or DeliveryLimits()
@@ -184,9 +178,9 @@ class Deliverer:
     ) -> Message:
         await self._paced(chat_id, chat_type)
         try:
-            return await self._bot.send_message(chat_id, text, **kwargs)
+            return await self._bot.send_message(chat_id, text, rate_limit_args=NO_RETRY, **kwargs)
         except RetryAfter as error:
-            self._throttled(chat_id, _retry_seconds(error))
+            self._throttled(chat_id, retry_seconds(error))
             raise
 
     async def _deliver(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
@@ -227,7 +221,7 @@ class Deliverer:
                 return
             self.sent_messages += 1
         except RetryAfter as error:
-            wait = _retry_seconds(error)
+            wait = retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
                 await repo.postpone_chat(

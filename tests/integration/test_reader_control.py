@@ -192,3 +192,20 @@ async def test_server_errors_retry_and_a_hopeless_alert_is_parked(tmp_path: Path
             assert await eventually(lambda: len(api.sent_messages(9100)) == 1)
             parked = "SELECT count(*) FROM alerts WHERE status='parked' AND chat_id = 9101"
             assert await eventually(lambda: db_count(settings, parked) == 1)
+
+
+async def test_a_reply_throttled_by_telegram_is_sent_after_the_wait(tmp_path: Path) -> None:
+    with FakeBotAPI() as api:
+        settings = make_settings(api.base_url, tmp_path, [])
+        async with running(settings):
+            api.fail_next(
+                "sendMessage",
+                429,
+                "Too Many Requests: retry after 1",
+                chat_id=READER,
+                retry_after=1,
+            )
+            api.push_message(READER, "/list")
+            replies = await api.wait_for_messages_async(READER, 1)
+        assert len(replies) == 1
+        assert "subscriptions" in replies[0]["text"]
