@@ -11,6 +11,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
@@ -19,6 +21,21 @@ from feeds.models import ParsedFeed
 from feeds.parse import parse_feed
 
 log = logging.getLogger(__name__)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: leave when the bot is gone (even after `kill -9`, which runs no cleanup).
+
+    The pool's queues hold both ends of their pipes in every worker, so a worker would
+    otherwise wait for work forever, with the pool's resource tracker beside it.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -51,7 +68,10 @@ class ParserPool:
             # spawn, not fork: the bot has threads (database, HTTP) that fork would copy
             # in whatever state they are.
             self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

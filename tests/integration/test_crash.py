@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -89,3 +90,30 @@ def test_sigterm_during_a_poll_of_a_hanging_feed_stops_within_seconds(tmp_path: 
             bot.send_signal(signal.SIGTERM)
         # The feed would answer in 30 s and the fetch may wait 60; the bot does not.
         assert bot.wait(15) == 0, log.read_text()
+
+
+def _stored(settings: Settings) -> int:
+    try:
+        return db_count(settings, "SELECT count(*) FROM articles")
+    except sqlite3.Error:  # not created or migrated yet
+        return 0
+
+
+def test_parser_processes_do_not_outlive_a_killed_bot(tmp_path: Path) -> None:
+    from tests.fakes.feed_server import FeedServer, rss
+
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        url = feeds.set_feed("/f.xml", rss([{"title": "Eins", "guid": "1"}]))
+        settings = make_settings(api.base_url, tmp_path, [url])
+        log = tmp_path / "bot.log"
+        bot = _start(settings, log)
+        try:
+            assert _wait(lambda: _stored(settings) == 1, 60), log.read_text()
+            children = subprocess.run(
+                ["pgrep", "-P", str(bot.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+            assert children, "the feed was parsed in a worker process"
+        finally:
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(10)
+        assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 15)
