@@ -192,6 +192,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
+    async with svc.sessions() as session:
+        feeds = [feed for feed in await repo.all_feeds(session) if feed.active]
+    log.info(
+        "newsbot is up: %d feeds polled every %gs, %d subscriptions, database %s",
+        len(feeds),
+        life.settings.POLL_INTERVAL,
+        len(svc.index),
+        life.settings.DATABASE_URL,
+    )
 
 
 async def _poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
