@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -199,7 +200,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         len(feeds),
         life.settings.POLL_INTERVAL,
         len(svc.index),
-        life.settings.DATABASE_URL,
+        make_url(life.settings.DATABASE_URL).render_as_string(hide_password=True),
     )
 
 
