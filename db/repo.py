@@ -184,13 +184,24 @@ async def list_subscriptions(session: AsyncSession, chat_id: int) -> list[Subscr
 async def remove_subscription(
     session: AsyncSession, chat_id: int, subscription_id: int
 ) -> Subscription | None:
-    """Delete one of the chat's subscriptions; None when it is not the chat's."""
+    """Delete one of the chat's subscriptions and its undelivered alerts; None when it is not
+    the chat's."""
     subscription = await session.get(Subscription, subscription_id)
     if subscription is None or subscription.chat_id != chat_id:
         return None
+    await _drop_pending(session, subscription_id, "subscription removed")
     await session.delete(subscription)
     await session.flush()
     return subscription
+
+
+async def _drop_pending(session: AsyncSession, subscription_id: int, reason: str) -> None:
+    """A reader who removes or mutes a topic gets none of its alerts still in the outbox."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.subscription_id == subscription_id, Alert.status.in_(("queued", "held")))
+        .values(status="dropped", last_error=reason)
+    )
 
 
 async def set_muted(
@@ -200,6 +211,8 @@ async def set_muted(
     if subscription is None or subscription.chat_id != chat_id:
         return None
     subscription.muted = muted
+    if muted:
+        await _drop_pending(session, subscription_id, "subscription muted")
     await session.flush()
     return subscription
 

@@ -236,3 +236,15 @@ async def test_digest_mode_and_quiet_hours_hold_the_alert_until_release(
         at_nine = await repo.due_alerts(session, NOW + timedelta(hours=1))
     assert sorted(a.chat_id for a in at_nine) == [111, 222]
     assert all(a.held for a in at_nine)  # they waited, so several would go out as a digest
+
+
+async def test_removing_or_muting_a_subscription_drops_its_undelivered_alerts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_a, _ = await _setup(sessions)
+    async with sessions.begin() as session:
+        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        assert await repo.set_muted(session, 222, 2, True) is not None
+        assert await repo.remove_subscription(session, 111, 1) is not None
+    async with sessions() as session:
+        assert await repo.due_alerts(session, NOW) == []
