@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import db_count, eventually, make_settings, running
@@ -25,36 +26,31 @@ def _item(number: int, title: str) -> dict[str, object]:
     }
 
 
+def _serve(feeds: FeedServer, *titles: str) -> str:
+    """The test feed with these items (the first is the backlog the first poll stores)."""
+    return feeds.set_feed("/f.xml", rss([_item(number, t) for number, t in enumerate(titles)]))
+
+
+def _articles(settings: Settings) -> int:
+    return db_count(settings, "SELECT count(*) FROM articles")
+
+
 async def test_pause_skips_alerts_and_resume_brings_new_ones(tmp_path: Path) -> None:
     with FakeBotAPI() as api, FeedServer() as feeds:
-        url = feeds.set_feed("/f.xml", rss([_item(0, "Backlog")]))
-        settings = make_settings(api.base_url, tmp_path, [url])
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
         async with running(settings):
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM articles") == 1
-            )
+            assert await eventually(lambda: _articles(settings) == 1)
             api.push_message(READER, "/subscribe Nordkorea")
             api.push_message(READER, "/pause")
             assert len(await api.wait_for_messages_async(READER, 2)) == 2
-            feeds.set_feed(
-                "/f.xml", rss([_item(0, "Backlog"), _item(1, "Nordkorea testet Rakete")])
-            )
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete")
             assert await eventually(
                 lambda: db_count(settings, "SELECT count(*) FROM alerts WHERE status='held'") == 1
             )
             api.push_message(READER, "/resume")
             resumed = await api.wait_for_messages_async(READER, 3)
             assert "1" in resumed[-1]["text"]  # tells how many were skipped
-            feeds.set_feed(
-                "/f.xml",
-                rss(
-                    [
-                        _item(0, "Backlog"),
-                        _item(1, "Nordkorea testet Rakete"),
-                        _item(2, "Nordkoreas Armee"),
-                    ]
-                ),
-            )
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete", "Nordkoreas Armee")
             assert await eventually(lambda: len(_alerts(api, READER)) == 1)
         titles = [m["text"].split("\n")[0] for m in _alerts(api, READER)]
         assert titles == ["Nordkoreas Armee"]
@@ -62,15 +58,12 @@ async def test_pause_skips_alerts_and_resume_brings_new_ones(tmp_path: Path) -> 
 
 async def test_mute_button_stops_that_subscription(tmp_path: Path) -> None:
     with FakeBotAPI() as api, FeedServer() as feeds:
-        url = feeds.set_feed("/f.xml", rss([_item(0, "Backlog")]))
-        settings = make_settings(api.base_url, tmp_path, [url])
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
         async with running(settings):
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM articles") == 1
-            )
+            assert await eventually(lambda: _articles(settings) == 1)
             api.push_message(READER, "/subscribe China")
             await api.wait_for_messages_async(READER, 1)
-            feeds.set_feed("/f.xml", rss([_item(0, "Backlog"), _item(1, "Kim fährt nach China")]))
+            _serve(feeds, "Backlog", "Kim fährt nach China")
             assert await eventually(lambda: len(_alerts(api, READER)) == 1)
             alert = _alerts(api, READER)[0]
             button = alert["reply_markup"]["inline_keyboard"][0][0]
@@ -81,19 +74,8 @@ async def test_mute_button_stops_that_subscription(tmp_path: Path) -> None:
             assert await eventually(
                 lambda: db_count(settings, "SELECT count(*) FROM subscriptions WHERE muted=1") == 1
             )
-            feeds.set_feed(
-                "/f.xml",
-                rss(
-                    [
-                        _item(0, "Backlog"),
-                        _item(1, "Kim fährt nach China"),
-                        _item(2, "China wächst"),
-                    ]
-                ),
-            )
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM articles") == 3
-            )
+            _serve(feeds, "Backlog", "Kim fährt nach China", "China wächst")
+            assert await eventually(lambda: _articles(settings) == 3)
             polls = feeds.count("/f.xml")
             assert await eventually(lambda: feeds.count("/f.xml") >= polls + 1)
         assert len(_alerts(api, READER)) == 1
