@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TypeGuard
 
 from feeds.normalize import Position, analyze
 from feeds.query import And, Node, Not, Or, Query, Term
@@ -212,7 +213,7 @@ def _all_words(required: tuple[frozenset[str], ...], excluded: frozenset[str]) -
     return check
 
 
-def _is_direct(node: Node) -> bool:
+def _is_direct(node: Node) -> TypeGuard[Term]:
     """A single-word term: the index lookup alone decides it."""
     return isinstance(node, Term) and len(node.words) == 1
 
@@ -374,7 +375,7 @@ def _need_selectivity(need: frozenset[str]) -> float:
 
 
 def _plain_word(node: Node) -> Term | None:
-    if isinstance(node, Term) and len(node.words) == 1 and not node.prefix:
+    if _is_direct(node) and not node.prefix:
         return node
     return None
 
@@ -476,7 +477,7 @@ class _Index:
     def add_group(self, root: Node, ids: Sequence[int]) -> None:
         """Register the subscriptions (ids) sharing one query tree."""
         for node in _branches(root):
-            if isinstance(node, Term) and len(node.words) == 1:
+            if _is_direct(node):
                 self._add_direct(node, ids)
             else:
                 self._add_entry(node, ids)
