@@ -26,7 +26,6 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
 from db import repo
-from db.models import Chat
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
 from handlers.context import Services
 from handlers.i18n import Translate, time_formatter, translator
@@ -193,15 +192,9 @@ class Deliverer:
             self._busy_chats.discard(chat_id)
             self._slots.release()
 
-    async def _chat_settings(self, chat_id: int) -> tuple[str, str]:
-        async with self._svc.sessions() as session:
-            chat = await session.get(Chat, chat_id)
-        if chat is None:
-            return "en", "UTC"
-        return chat.language or "en", chat.timezone or "UTC"
-
     async def _send(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
-        language, timezone = await self._chat_settings(chat_id)
+        # The outbox query already joined the chat: its language and zone come along.
+        language, timezone = alerts[0].chat_language, alerts[0].chat_timezone
         _ = translator(language)
         when = time_formatter(language)
         ids = [a.id for a in alerts]

@@ -54,6 +54,8 @@ class DueAlert:
     source: str
     held: bool = False
     """It waited for a digest, quiet hours or a retry: several of them go out folded."""
+    chat_language: str = "en"
+    chat_timezone: str = "UTC"
 
 
 def title_key(title: str) -> str:
@@ -619,6 +621,8 @@ async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> 
             Article.language,
             func.coalesce(Feed.title, Feed.url),
             Alert.next_attempt_at > Alert.created_at,
+            func.coalesce(Chat.language, "en"),
+            func.coalesce(Chat.timezone, "UTC"),
         )
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)
