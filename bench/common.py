@@ -1,19 +1,9 @@
-"""Helpers the benchmarks share: peak memory, tables, the repo's test fakes."""
+"""Helpers the benchmarks share: peak memory and tables."""
 
 from __future__ import annotations
 
 import resource
-import sys
 from collections.abc import Sequence
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def use_test_fakes() -> None:
-    """Make `tests.fakes` importable (benchmarks run from a checkout, next to the tests)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def peak_rss_mb() -> float:

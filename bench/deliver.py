@@ -11,37 +11,161 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from telegram import Bot
+from sqlalchemy import create_engine, insert
+from telegram import Bot, Update
 from telegram.error import RetryAfter
+from telegram.ext import Application
 
-from bench.common import peak_rss_mb, table, use_test_fakes
+from bench.common import peak_rss_mb, table
+from bench.fakes import FakeBotAPI
+from bot.settings import Settings
+from db.engine import migrate
+from db.models import Alert, Article, Chat, Feed, Subscription
+from feeds.query import parse_query, query_to_json
+
+TOKEN = "123456:bench-token_for-the-fake-api"  # noqa: S105 (only the fake Bot API sees it)
+FIRST_CHAT = 30_000
+SENT = "SELECT count(*) FROM alerts WHERE status = 'sent'"
+
+
+def _seed_outbox(database: Path, chats: int) -> None:
+    """One queued alert for each of ``chats`` private chats, all for the same article.
+
+    Rows go straight into the tables: the benchmark measures draining the outbox, not filling it.
+    """
+    url = f"sqlite:///{database}"
+    migrate(url)
+    now = datetime.now(UTC)
+    link = "https://news.example.org/story/1"
+    chat_ids = range(FIRST_CHAT, FIRST_CHAT + chats)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            # Inactive: the article is already here, the bot must not poll this feed.
+            connection.execute(
+                insert(Feed).values(
+                    id=1,
+                    url="http://127.0.0.1:9/rss",
+                    title="Test Source",
+                    active=False,
+                    created_at=now,
+                )
+            )
+            connection.execute(
+                insert(Article).values(
+                    id=1,
+                    feed_id=1,
+                    story_id=1,
+                    guid="story-1",
+                    link=link,
+                    canonical_link=link,
+                    title="Headline 1: Kim fährt nach China",
+                    title_key="kim fahrt nach china",
+                    teaser="Teaser of story 1 & more <text>",
+                    language="de",
+                    published_at=now,
+                    fetched_at=now,
+                )
+            )
+            connection.execute(
+                insert(Chat), [{"id": c, "type": "private", "created_at": now} for c in chat_ids]
+            )
+            stored_query = query_to_json(parse_query("Kim"))
+            connection.execute(
+                insert(Subscription),
+                [
+                    {
+                        "id": n,
+                        "chat_id": c,
+                        "query_text": "Kim",
+                        "query_json": stored_query,
+                        "created_at": now,
+                    }
+                    for n, c in enumerate(chat_ids, 1)
+                ],
+            )
+            connection.execute(
+                insert(Alert),
+                [
+                    {
+                        "chat_id": c,
+                        "article_id": 1,
+                        "story_id": 1,
+                        "subscription_id": n,
+                        "query_text": "Kim",
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for n, c in enumerate(chat_ids, 1)
+                ],
+            )
+    finally:
+        engine.dispose()
+
+
+def _count_sent(database: Path) -> int:
+    """Read straight from the bot's SQLite file while it runs (WAL allows it)."""
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection:
+        return int(connection.execute(SENT).fetchone()[0])
+
+
+@contextlib.asynccontextmanager
+async def _running(settings: Settings) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The bot started as `newsbot run` starts it, and stopped gracefully afterwards."""
+    from bot.app import build_application
+
+    app = build_application(settings)
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 async def _newsbot(api_url: str, tmp: Path, alerts: int) -> tuple[float, int]:
-    from tests.integration.harness import db_count, make_settings, running
-    from tests.integration.seed import seed_outbox
-
-    settings = make_settings(api_url, tmp, [], LOG_LEVEL="WARNING")
-    chats = {30_000 + i: 1 for i in range(alerts)}
-    await seed_outbox(settings.DATABASE_URL, chats)
-    sent = "SELECT count(*) FROM alerts WHERE status = 'sent'"
+    database = tmp / "bench.db"
+    feeds_file = tmp / "feeds.txt"
+    feeds_file.write_text("\n")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api_url,
+        DATABASE_URL=f"sqlite:///{database}",
+        FEEDS_FILE=feeds_file,
+        POLL_INTERVAL=1,
+        LOG_LEVEL="WARNING",
+    )
+    _seed_outbox(database, alerts)
     started = time.perf_counter()
-    async with running(settings):
-        while db_count(settings, sent) < alerts:
+    async with _running(settings):
+        while _count_sent(database) < alerts:
             await asyncio.sleep(0.5)
             if time.perf_counter() - started > alerts:  # far beyond 1/s: something is stuck
                 break
-    return time.perf_counter() - started, db_count(settings, sent)
+    return time.perf_counter() - started, _count_sent(database)
 
 
 async def _naive(api_url: str, alerts: int) -> tuple[float, int, int]:
     """Everything at once, no pacing, no retry: what many feed-to-Telegram bots do."""
-    from tests.integration.harness import TOKEN
-
     bot = Bot(TOKEN, base_url=api_url)
     delivered = throttled = 0
     started = time.perf_counter()
@@ -64,9 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--baseline", type=int, default=300, help="alerts for the naive sender")
     args = parser.parse_args(argv)
-    use_test_fakes()
     logging.basicConfig(level=logging.WARNING)
-    from tests.fakes.telegram_api import FakeBotAPI
 
     with FakeBotAPI(record_calls=False) as api, tempfile.TemporaryDirectory() as tmp:
         api.set_limits()
@@ -75,8 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         chats = len(api.delivered_chats())
         violations = api.limit_violations()
         api.clear_records()
-        with contextlib.suppress(Exception):
-            time.sleep(2)  # let the fake's windows empty before the baseline
+        time.sleep(2)  # let the fake's windows empty before the baseline
         base_seconds, base_delivered, base_429 = asyncio.run(_naive(api.base_url, args.baseline))
     print(f"deliver: {args.alerts} alerts to {args.alerts} chats, fake Bot API enforcing 30/s")
     print(

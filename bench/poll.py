@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import peak_rss_mb, table, use_test_fakes
+from bench.common import peak_rss_mb, table
+from bench.fakes import FeedServer, rss
 from bot.poll import PollSummary
 from bot.runtime import open_runtime
 from bot.settings import Settings
@@ -82,9 +83,6 @@ def _items(feed: int, count: int, cycle_seed: int = 0) -> list[dict[str, object]
 
 def _serve(pipe: Connection, feeds: int, items: int, hosts: int, latency: float) -> None:
     """The child process: `hosts` feed servers with `feeds` feeds; sends their URLs back."""
-    use_test_fakes()
-    from tests.fakes.feed_server import FeedServer, rss
-
     servers = [FeedServer(latency=latency) for _ in range(hosts)]
     for server in servers:
         server.start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bench.fakes import FeedServer
 from bot.runtime import open_runtime
 from feeds.parse import parse_feed
-from tests.fakes.feed_server import FeedServer
 from tests.integration.harness import db_count, make_settings
 
 CORPUS = Path(__file__).parents[1] / "data" / "feeds"

@@ -11,8 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.fakes import FakeBotAPI
 from bot.settings import Settings
-from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import TOKEN, db_count, make_settings
 from tests.integration.seed import seed_outbox
 
@@ -77,7 +77,7 @@ def test_kill_9_mid_burst_then_restart_delivers_every_alert(tmp_path: Path) -> N
 
 
 def test_sigterm_during_a_poll_of_a_hanging_feed_stops_within_seconds(tmp_path: Path) -> None:
-    from tests.fakes.feed_server import FeedServer, rss
+    from bench.fakes import FeedServer, rss
 
     with FakeBotAPI() as api, FeedServer() as feeds:
         url = feeds.set_feed("/slow.xml", rss([{"title": "Langsam", "guid": "1"}]), delay=30)
@@ -100,7 +100,7 @@ def _stored(settings: Settings) -> int:
 
 
 def test_parser_processes_do_not_outlive_a_killed_bot(tmp_path: Path) -> None:
-    from tests.fakes.feed_server import FeedServer, rss
+    from bench.fakes import FeedServer, rss
 
     with FakeBotAPI() as api, FeedServer() as feeds:
         url = feeds.set_feed("/f.xml", rss([{"title": "Eins", "guid": "1"}]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes.telegram_api import FakeBotAPI
+from bench.fakes import FakeBotAPI
 from tests.integration.harness import db_count, eventually, make_settings, running
 from tests.integration.seed import seed_outbox
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes.feed_server import FeedServer
-from tests.fakes.telegram_api import FakeBotAPI
+from bench.fakes import FakeBotAPI, FeedServer
 from tests.integration.harness import db_count, eventually, make_settings, running
 
 SEED = Path(__file__).parents[1] / "data" / "seed" / "krone-de-kim-china.xml"

@@ -6,9 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.fakes import FeedServer, rss
 from bot.runtime import open_runtime
 from db import repo
-from tests.fakes.feed_server import FeedServer, rss
 from tests.integration.harness import db_count, make_settings
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.fakes import FakeBotAPI, FeedServer, rss
 from bot.settings import Settings
-from tests.fakes.feed_server import FeedServer, rss
-from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import db_count, eventually, make_settings, running
 from tests.integration.seed import seed_outbox
 

@@ -14,12 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.fakes import FakeBotAPI, FeedServer, rss
 from bot.__main__ import main
 from bot.settings import Settings
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.opml import read_feed_list
-from tests.fakes.feed_server import FeedServer, rss
-from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import db_path, eventually, make_settings, running
 
 READER = 5001  # a German-speaking reader

@@ -17,13 +17,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
+from bench.fakes import FakeBotAPI
 from db import repo, search
 from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
 from feeds.models import Article
 from feeds.query import parse_query
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
-from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import make_settings, running
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)

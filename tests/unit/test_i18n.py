@@ -12,6 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from bench.fakes import EntityParseError, parse_html
 from handlers.i18n import (
     LOCALE_DIR,
     catalog_path,
@@ -22,7 +23,6 @@ from handlers.i18n import (
     time_formatter,
     translator,
 )
-from tests.fakes.telegram_html import EntityParseError, parse_html
 
 ROOT = Path(__file__).parents[2]
 SOURCES = ("bot", "handlers", "feeds")

@@ -19,7 +19,7 @@ def _alert(**changes: str) -> AlertView:
         "query_text": '"Kim Jong Un"',
     }
     values.update(changes)
-    return AlertView(published=WHEN, **values)  # type: ignore[arg-type]
+    return AlertView(published=WHEN, **values)
 
 
 def _visible(html: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from tests.fakes.loopback import BackgroundServer, QuietHandler
+from bench.fakes._loopback import BackgroundServer, QuietHandler
 
 RSS_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 
