@@ -205,11 +205,16 @@ class BotState:
         return user
 
     def _register_chat(
-        self, chat_id: int, chat_type: str | None = None, *, title: str | None = None
+        self,
+        chat_id: int,
+        chat_type: str | None = None,
+        *,
+        title: str | None = None,
+        first_name: str = "Reader",
     ) -> JSONDict:
         kind = chat_type or _default_chat_type(chat_id)
         if kind == "private":
-            chat: JSONDict = {"id": chat_id, "type": "private", "first_name": "Reader"}
+            chat: JSONDict = {"id": chat_id, "type": "private", "first_name": first_name}
         else:
             chat = {"id": chat_id, "type": kind, "title": title or f"Group {chat_id}"}
         self._chats[chat_id] = chat
@@ -266,7 +271,7 @@ class BotState:
             kind = chat_type or _default_chat_type(chat_id)
             known = self._chats.get(chat_id)
             if known is None or known["type"] != kind or (title and known.get("title") != title):
-                self._register_chat(chat_id, kind, title=title)
+                self._register_chat(chat_id, kind, title=title, first_name=first_name)
             sender = user_id if user_id is not None else (chat_id if kind == "private" else 1111)
             message: JSONDict = {
                 "message_id": self._new_message_id(chat_id),
