@@ -90,7 +90,7 @@ class _Handler(QuietHandler):
         body = self.read_body()
         parts = urlsplit(self.path)
         try:
-            status, payload = api.answer_http(
+            status, payload = api._answer_http(
                 parts.path, parts.query, self.headers.get("Content-Type", ""), body
             )
         except _DropConnection:
@@ -205,7 +205,7 @@ class FakeBotAPI(BackgroundServer, BotMethods):
 
     # ------------------------------------------------------------------ HTTP
 
-    def answer_http(
+    def _answer_http(
         self, path: str, query: str, content_type: str, body: bytes
     ) -> tuple[int, JSONDict]:
         """Status and JSON body for one request; raises _DropConnection for a lost answer."""
