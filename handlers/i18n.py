@@ -256,7 +256,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "it": (
         ("Corea del Nord", "Corea del Nord"),
-        ("Putin", "Putin"),
+        ("Kim Jong Un", "Kim Jong Un"),
     ),
     "pt": (
         ("Coreia do Norte", "Coreia do Norte"),
