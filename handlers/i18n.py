@@ -113,6 +113,23 @@ already holds the pairs with all of its language's plural forms, so switching a 
 that is left; the table keeps them in the template until then."""
 
 
+REWORDED: dict[str, str] = {
+    "/help shows the query syntax, /settings alert mode, quiet hours and languages, /language "
+    "switches between English and German.": N_(
+        "/help shows the query syntax, /settings alert mode, quiet hours and languages, "
+        "/language the bot's language."
+    ),
+    "/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone": N_(
+        "/language — the bot's language; /timezone <i>Europe/Vienna</i> — your time zone"
+    ),
+    "I speak English and German: /language en or /language de.": N_(
+        "Languages: /language en, de, fr, es, it, pt, ru, uk, ko, ja, zh."
+    ),
+}
+"""Messages that still say "English or German" → their wording for eleven languages, already
+translated in every catalog: the handlers swap the literal, nothing else."""
+
+
 def negotiate(language_code: str | None) -> str:
     """Our interface language for a Telegram `language_code` (an IETF tag such as `pt-BR`,
     `zh-hans`, `de_AT`): its primary language when we speak it, English otherwise.

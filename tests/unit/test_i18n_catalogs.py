@@ -22,6 +22,7 @@ from handlers.i18n import (
     LANGUAGES,
     LOCALE_DIR,
     PLURALS,
+    REWORDED,
     catalog_path,
     command_menu,
     examples,
@@ -157,6 +158,16 @@ def test_russian_ukrainian_and_east_asian_plural_forms_read_right() -> None:
     assert plural_translator("de")(*new, 1).format(count=1) == "1 neuer Artikel"
     assert plural_translator("fr")(*new, 0).format(count=0) == "0 nouvel article"
     assert plural_translator("en")(*new, 2).format(count=2) == "2 new articles"
+
+
+def test_the_rewordings_for_eleven_languages_replace_messages_the_code_has() -> None:
+    template = {m.id for m in _template() if m.id}
+    for current, new in REWORDED.items():
+        assert current in template and new in template
+    assert all(f" {code}" in new for code in LANGUAGES for new in list(REWORDED.values())[-1:])
+    for language in TRANSLATED:
+        _ = translator(language)
+        assert all(_(new) == _(old) for old, new in REWORDED.items()), language
 
 
 def test_the_plural_pairs_replace_messages_the_code_has() -> None:
@@ -324,8 +335,9 @@ def test_every_example_parses_and_fits_a_button(language: str) -> None:
 
 
 HEADLINES = [
-    # (language, example label, headline, teaser, where it was published). Texts are quoted
-    # as published (the two corpus ones are also in /work/shared/corpus, see tests/data/SOURCES.md).
+    # (language, example label, headline, teaser, where it was published): texts quoted as
+    # published; "shared corpus" ones come from the team's feed corpus (publisher feeds saved by
+    # third-party parser test suites), the others from the pages named.
     (
         "en",
         "North Korea",
