@@ -35,13 +35,14 @@ bench: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
-# Re-extract every _("…") and N_("…") string and merge new ones into the German catalog;
-# then translate the empty msgstr entries. handlers/i18n.py compiles the .po in memory at start,
-# so there is no .mo to build. Without fuzzy matching a new string starts empty, never guessed.
+# Re-extract every _("…"), N_("…"), ngettext("…", "…", n) and N_plural("…", "…") string and
+# merge new ones into every catalog (handlers/locale/*/LC_MESSAGES/newsbot.po); then translate the
+# empty msgstr entries. handlers/i18n.py compiles the .po in memory at start, so there is no .mo
+# to build. Without fuzzy matching a new string starts empty, never guessed.
 i18n: $(STAMP)
-	$(BIN)/pybabel -q extract -k _ -k N_ --no-location --sort-output --project=newsbot \
-		-o handlers/locale/newsbot.pot bot handlers feeds
-	$(BIN)/pybabel -q update -i handlers/locale/newsbot.pot -d handlers/locale -D newsbot -l de \
+	$(BIN)/pybabel -q extract -k _ -k N_ -k ngettext:1,2 -k N_plural:1,2 --no-location \
+		--sort-output --project=newsbot -o handlers/locale/newsbot.pot bot handlers feeds
+	$(BIN)/pybabel -q update -i handlers/locale/newsbot.pot -d handlers/locale -D newsbot \
 		--no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:

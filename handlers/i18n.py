@@ -1,10 +1,11 @@
 """Message catalogs and locale formats: the reader's language picks every text we send.
 
-The source strings are English inside `_("…")`; German lives in
-`handlers/locale/de/LC_MESSAGES/newsbot.po`. The `.po` file is compiled in memory on first use
-(Babel's pofile → mofile), so there is no build step and no compiled `.mo` that could go stale
-next to its source; `make i18n` re-extracts the template and merges new strings into the `.po`.
-Fuzzy entries are not used: a string is translated, or the catalog test fails.
+The source strings are English inside `_("…")` (and `ngettext("…", "…", n)` where a number meets
+a noun); the other ten languages live in `handlers/locale/<code>/LC_MESSAGES/newsbot.po`. A `.po`
+file is compiled in memory on first use (Babel's pofile → mofile), so there is no build step and
+no compiled `.mo` that could go stale next to its source; `make i18n` re-extracts the template and
+merges new strings into every `.po`. Fuzzy entries are not used: a string is translated, or the
+catalog test fails.
 """
 
 from __future__ import annotations
@@ -25,12 +26,27 @@ from feeds.preferences import zone
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "newsbot"
-LANGUAGES = ("en", "de")
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "it": "Italiano",
+    "pt": "Português",
+    "ru": "Русский",
+    "uk": "Українська",
+    "ko": "한국어",
+    "ja": "日本語",
+    "zh": "中文",
+}
+"""The interface languages, each named in its own words: the /language buttons must be readable
+by the speakers of each, whatever language the bot speaks at the moment."""
+LANGUAGE_NAMES = LANGUAGES
 DEFAULT_LANGUAGE = "en"
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
-"""Each language in its own words: the /language buttons must be readable by its speakers."""
 
 Translate = Callable[[str], str]
+TranslatePlural = Callable[[str, str, int], str]
+"""`ngettext`: `(singular msgid, plural msgid, n) -> text` with the language's plural rule."""
 TimeFormat = Callable[[datetime, str], str]
 """`(moment, time zone name) -> text`, the shape `feeds.render.render_alert` takes."""
 
@@ -40,10 +56,94 @@ def N_(message: str) -> str:
     return message
 
 
-def pick_language(code: str | None) -> str:
-    """Our language for a Telegram `language_code` such as `de-AT`; English otherwise."""
-    base = (code or "").split("-")[0].split("_")[0].lower()
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction where it is defined; `ngettext` it where shown."""
+    return singular, plural
+
+
+PLURALS: dict[str, tuple[str, str]] = {
+    "{count} new articles": N_plural("{count} new article", "{count} new articles"),
+    "{count} articles matched while paused and were skipped.": N_plural(
+        "{count} article matched while paused and was skipped.",
+        "{count} articles matched while paused and were skipped.",
+    ),
+    "{count} alerts were refused by Telegram.": N_plural(
+        "{count} alert was refused by Telegram.", "{count} alerts were refused by Telegram."
+    ),
+    "<b>I read {count} feeds</b> ({failing} failing).": N_plural(
+        "<b>I read {count} feed</b> ({failing} failing).",
+        "<b>I read {count} feeds</b> ({failing} failing).",
+    ),
+    "• {name}: {failures} failures in a row — {problem}": N_plural(
+        "• {name}: {failures} failure in a row — {problem}",
+        "• {name}: {failures} failures in a row — {problem}",
+    ),
+    "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it has today "
+    "are stored for /search, only new ones are alerted.": N_plural(
+        "✅ Added <b>{title}</b> with {count} item. I read it from now on; the items it has "
+        "today are stored for /search, only new ones are alerted.",
+        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it has "
+        "today are stored for /search, only new ones are alerted.",
+    ),
+    "The query is too long ({length} characters): use at most {limit}. Split it into several "
+    "subscriptions.": N_plural(
+        "The query is too long ({length} character): use at most {limit}. Split it into "
+        "several subscriptions.",
+        "The query is too long ({length} characters): use at most {limit}. Split it into "
+        "several subscriptions.",
+    ),
+    "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
+    "Example: raket*": N_plural(
+        "The prefix {prefix}* is too short: write at least {minimum} letter before the *. "
+        "Example: raket*",
+        "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
+        "Example: raket*",
+    ),
+    "Too many nested parentheses: use at most {limit} levels. Example: (china OR russia) "
+    "sanctions": N_plural(
+        "Too many nested parentheses: use at most {limit} level. Example: (china OR russia) "
+        "sanctions",
+        "Too many nested parentheses: use at most {limit} levels. Example: (china OR russia) "
+        "sanctions",
+    ),
+}
+"""Where a number meets a noun today: the `_()` msgid in the code → the `ngettext` pair that
+replaces it (the number that picks the form is the first placeholder of the pair). Every catalog
+already holds the pairs with all of its language's plural forms, so switching a call is all
+that is left; the table keeps them in the template until then."""
+
+
+REWORDED: dict[str, str] = {
+    "/help shows the query syntax, /settings alert mode, quiet hours and languages, /language "
+    "switches between English and German.": N_(
+        "/help shows the query syntax, /settings alert mode, quiet hours and languages, "
+        "/language the bot's language."
+    ),
+    "/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone": N_(
+        "/language — the bot's language; /timezone <i>Europe/Vienna</i> — your time zone"
+    ),
+    "I speak English and German: /language en or /language de.": N_(
+        "Languages: /language en, de, fr, es, it, pt, ru, uk, ko, ja, zh."
+    ),
+}
+"""Messages that still say "English or German" → their wording for eleven languages, already
+translated in every catalog: the handlers swap the literal, nothing else."""
+
+
+def negotiate(language_code: str | None) -> str:
+    """Our interface language for a Telegram `language_code` (an IETF tag such as `pt-BR`,
+    `zh-hans`, `de_AT`): its primary language when we speak it, English otherwise.
+
+    Chinese in any script or region (`zh-TW`, `zh-Hant`) gets our Simplified catalog: readers of
+    Traditional characters read it, and English would serve them worse.
+    """
+    base = (language_code or "").strip().replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def pick_language(code: str | None) -> str:
+    """The name the handlers use for `negotiate`."""
+    return negotiate(code)
 
 
 def catalog_path(language: str) -> Path:
@@ -66,6 +166,15 @@ def _catalog(language: str) -> NullTranslations:
 def translator(language: str | None) -> Translate:
     """The gettext function for a language (English: the source strings)."""
     return _catalog(pick_language(language)).gettext
+
+
+def plural_translator(language: str | None) -> TranslatePlural:
+    """The `ngettext` function for a language: the form its plural rule picks for `n`.
+
+    Format the result with the number too: `ngettext("{count} new article", "{count} new
+    articles", n).format(count=n)`.
+    """
+    return _catalog(pick_language(language)).ngettext
 
 
 def _zone_label(local: datetime, language: str) -> str:
@@ -113,3 +222,89 @@ def language_name(code: str, language: str) -> str:
     except (UnknownLocaleError, ValueError):
         name = None
     return str(name) if name else code
+
+
+def format_when(moment: datetime, language: str | None, timezone: str = "UTC") -> str:
+    """`format_moment` for any Telegram language code: the shape the brief of issue 16 names."""
+    return format_moment(moment, pick_language(language), timezone)
+
+
+MENU = (
+    ("subscribe", N_("Alerts for a topic: /subscribe Nordkorea")),
+    ("list", N_("Your subscriptions")),
+    ("unsubscribe", N_("Remove a subscription")),
+    ("search", N_("Search stored articles")),
+    ("settings", N_("Alert mode, quiet hours, languages")),
+    ("language", N_("Language of the bot")),
+    ("timezone", N_("Your time zone")),
+    ("sources", N_("The feeds I read and their health")),
+    ("pause", N_("Pause alerts")),
+    ("resume", N_("Resume alerts")),
+    ("help", N_("Query syntax and commands")),
+    ("start", N_("What this bot does")),
+)
+"""The command menu, the same as `handlers.start.MENU` (which `bot/app.py` sends today)."""
+
+
+def command_menu(language: str | None) -> list[tuple[str, str]]:
+    """`(command, description)` pairs for `set_my_commands(..., language_code=language)`."""
+    _ = translator(language)
+    return [(command, _(description)) for command, description in MENU]
+
+
+EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("North Korea", "North Korea"),
+        ("Kim Jong Un or Pyongyang", '"Kim Jong Un" OR Pyongyang'),
+        ("Putin", "Putin"),
+    ),
+    "de": (
+        ("Nordkorea", "Nordkorea"),
+        ("Kim Jong Un oder Pjöngjang", '"Kim Jong Un" OR Pjöngjang'),
+        ("Putin", "Putin"),
+    ),
+    "fr": (
+        ("Corée du Nord", "Corée du Nord"),
+        ("Poutine", "Poutine"),
+    ),
+    "es": (
+        ("Corea del Norte", "Corea del Norte"),
+        ("Putin", "Putin"),
+    ),
+    "it": (
+        ("Corea del Nord", "Corea del Nord"),
+        ("Kim Jong Un", "Kim Jong Un"),
+    ),
+    "pt": (
+        ("Coreia do Norte", "Coreia do Norte"),
+        ("Kim Jong-un", "Kim Jong Un"),
+    ),
+    "ru": (
+        ("КНДР", "КНДР"),
+        ("Ким Чен Ын", "Ким Чен Ын"),
+    ),
+    "uk": (
+        ("Північна Корея", "Північна Корея"),
+        ("Зеленський", "Зеленський"),
+    ),
+    "ko": (
+        ("북한", "북한"),
+        ("북한 미사일", "북한 미사일"),
+    ),
+    "ja": (
+        ("北朝鮮", "北朝鮮"),
+        ("北朝鮮のミサイル", "北朝鮮 ミサイル"),
+    ),
+    "zh": (
+        ("朝鲜", "朝鲜"),
+        ("朝鲜导弹", "朝鲜 导弹"),
+    ),
+}
+"""One-tap example subscriptions, as `(button label, query)`, in the words a reader of each
+language would type; every query matches a real headline in that language that says what its
+label says (tests/unit/test_i18n_examples.py)."""
+
+
+def examples(language: str | None) -> list[tuple[str, str]]:
+    """The `(label, query)` examples for /start's buttons and /help, in the reader's language."""
+    return list(EXAMPLES[pick_language(language)])

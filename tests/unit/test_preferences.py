@@ -176,7 +176,7 @@ def test_mode_hour_quiet_and_language_taps() -> None:
     assert apply_setting(SETTINGS, "set:quiet:1320-420") == {"quiet_start": 1320, "quiet_end": 420}
     assert apply_setting(SETTINGS, "set:quiet:off") == {"quiet_start": None, "quiet_end": None}
     assert apply_setting(SETTINGS, "set:lang:en") == {"language": "en"}
-    assert apply_setting(SETTINGS, "set:lang:fr") is None
+    assert apply_setting(SETTINGS, "set:lang:nl") is None
     assert apply_setting(SETTINGS, "set:mode:weekly") is None
 
 
