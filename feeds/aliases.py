@@ -49,6 +49,7 @@ __all__ = [
     "DEMONYM_LANGUAGES",
     "ORDINARY_WORDS",
     "Entity",
+    "country_forms",
     "demonyms",
     "entities",
     "entity_for",
@@ -67,6 +68,7 @@ class Entity:
 
 
 DEMONYM_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "pt", "ru")
+# Ukrainian adjectives are listed for the countries in Ukrainian news only.
 
 ORDINARY_WORDS: frozenset[str] = frozenset(
     fold(word)
@@ -411,6 +413,14 @@ def _masculine(word: str, language: str, surname: bool) -> Cases:
         }
     if last in "йь":  # Сергей → Сергея; Шанхай → Шанхая; Эммануэль → Эммануэля
         stem = word[:-1]
+        if language == "uk":  # Китай → Китаю, Китаєм, Китаї; Ізраїль → Ізраїлем, Ізраїлі
+            vowel = stem[-1:] in _VOWELS
+            return {
+                "gen": stem + "я",
+                "dat": stem + "ю",
+                "ins": stem + ("єм" if vowel else "ем"),
+                "loc": stem + ("ї" if vowel else "і"),
+            }
         return {"gen": stem + "я", "dat": stem + "ю", "ins": stem + "ем", "loc": stem + "е"}
     if last in "ая":
         return _feminine(word, language)
@@ -434,18 +444,25 @@ def _feminine(word: str, language: str) -> Cases:
         if word.endswith("ія"):
             return {"gen": stem + "ї", "acc": stem + "ю", "ins": stem + "єю"}
         soft = last == "я" or stem[-1:] in _VELARS_AND_SIBILANTS
+        i = "ї" if stem[-1:] in _VOWELS else "і"  # Корея → Кореї
         return {
-            "gen": stem + ("і" if soft else "и"),
-            "dat": stem + "і",
+            "gen": stem + (i if soft else "и"),
+            "dat": stem + i,
             "acc": stem + ("ю" if last == "я" else "у"),
-            "ins": stem + ("ею" if last == "я" else "ою"),
+            "ins": stem + (("єю" if i == "ї" else "ею") if last == "я" else "ою"),
         }
     if word.endswith("ия"):
         return {"gen": stem + "и", "acc": stem + "ю", "ins": stem + "ей"}
     if last == "я":
         return {"gen": stem + "и", "dat": stem + "е", "acc": stem + "ю", "ins": stem + "ей"}
     genitive = "и" if stem[-1:] in _VELARS_AND_SIBILANTS else "ы"
-    return {"gen": stem + genitive, "dat": stem + "е", "acc": stem + "у", "ins": stem + "ой"}
+    instrumental = "ей" if stem[-1:] in _SIBILANTS else "ой"  # Польша → Польшей
+    return {
+        "gen": stem + genitive,
+        "dat": stem + "е",
+        "acc": stem + "у",
+        "ins": stem + instrumental,
+    }
 
 
 def _feminine_surname(word: str) -> Cases:
@@ -491,6 +508,75 @@ def _case_forms(name: str, language: str, flags: frozenset[str], kind: str) -> l
         " ".join(cases.get(key, word) for word, cases in zip(words, declined, strict=True))
         for key in keys
     ]
+
+
+def _adjective(word: str, language: str) -> Cases:
+    """A feminine or plural adjective before a noun: Северная → Северной, Северную;
+    Соединенные → Соединенных; uk Північна → Північної; Сполучені → Сполучених."""
+    if language == "ru" and word.endswith("ая"):
+        return {
+            "gen": word[:-2] + "ой",
+            "dat": word[:-2] + "ой",
+            "acc": word[:-2] + "ую",
+            "ins": word[:-2] + "ой",
+        }
+    if word.endswith(("ые", "і")):
+        stem, y = (word[:-2], "ы") if word.endswith("ые") else (word[:-1], "и")
+        return {"gen": stem + y + "х", "dat": stem + y + "м", "ins": stem + y + "ми"}
+    if language == "uk" and word.endswith("а"):
+        return {
+            "gen": word[:-1] + "ої",
+            "dat": word[:-1] + "ій",
+            "acc": word[:-1] + "у",
+            "ins": word[:-1] + "ою",
+        }
+    return {}
+
+
+def _plural_noun(word: str) -> Cases:
+    """Штаты → Штатов, Штатам, Штатами; uk Штати → Штатів, Штатам, Штатами."""
+    stem = word[:-1]
+    genitive = "ов" if word.endswith("ы") else "ів"
+    return {"gen": stem + genitive, "dat": stem + "ам", "ins": stem + "ами"}
+
+
+def _cyrillic_language(name: str) -> str | None:
+    """ "uk" for a name with Ukrainian letters, "ru" for other Cyrillic, else None."""
+    if _script(name) != "Cyrillic":
+        return None
+    return "uk" if any(letter in name for letter in "іїєґІЇЄҐ") else "ru"
+
+
+def _country_cases(name: str, language: str) -> list[str]:
+    """Oblique cases of a Russian or Ukrainian country name: Россия → России, Россию …;
+    Северная Корея → Северной Кореи …; Республика Корея → Республики Корея …;
+    abbreviations (КНДР, США) do not decline."""
+    words = name.split(" ")
+    if any(word.isupper() for word in words):
+        return []
+    if len(words) == 1:
+        cases = [_masculine(name, language, surname=False)]
+        if name.endswith("ь"):  # Беларусь (feminine) as well as Израиль (masculine)
+            soft = "и" if language == "ru" else "і"
+            cases.append({"gen": name[:-1] + soft, "ins": name + "ю"})
+        return [form for table in cases for form in table.values()]
+    heads = [_adjective(word, language) for word in words[:-1]]
+    if all(heads):  # Северная Корея, Китайская Народная Республика, Соединенные Штаты
+        last = words[-1]
+        tail = (
+            _plural_noun(last)
+            if last.endswith(("ы", "и"))
+            else _masculine(last, language, surname=False)
+        )
+        return [
+            " ".join([*(head[key] for head in heads), tail[key]])
+            for key in heads[0]
+            if key in tail and all(key in head for head in heads)
+        ]
+    if heads[0]:
+        return []  # an adjective before a noun that does not decline by rule: leave it
+    rest = " ".join(words[1:])  # Республика Корея → Республики Корея
+    return [f"{form} {rest}" for form in _masculine(words[0], language, surname=False).values()]
 
 
 # --- Entities ---------------------------------------------------------------------------
@@ -735,6 +821,34 @@ def _russian(base: str) -> list[str]:
     return [base]
 
 
+_UK_ADJECTIVE_ENDINGS = (
+    "ий",
+    "а",
+    "е",
+    "і",
+    "ого",
+    "ої",
+    "их",
+    "ому",
+    "ій",
+    "им",
+    "ою",
+    "ими",
+    "у",
+    "ім",
+)
+_UK_NOUN_ENDINGS = ("я", "ю", "ем", "і", "ів", "ям", "ями", "ях")
+
+
+def _ukrainian(base: str) -> list[str]:
+    if base.endswith("ий"):  # український → українська, українського …
+        return [base[:-2] + ending for ending in _UK_ADJECTIVE_ENDINGS]
+    if base.endswith(("ець", "єць")):  # українець → українця, українці; китаєць → китайця
+        stem = base[:-3] + ("й" if base.endswith("єць") else "")
+        return [base] + [stem + "ц" + ending for ending in _UK_NOUN_ENDINGS]
+    return [base]
+
+
 _INFLECT = {
     "en": _english,
     "de": _german,
@@ -743,6 +857,7 @@ _INFLECT = {
     "it": _italian,
     "pt": _portuguese,
     "ru": _russian,
+    "uk": _ukrainian,
 }
 # The CLDR country name and the word for "person", where a language forms demonyms so.
 _PERSON_SUFFIXES = (("ko", "인"), ("ja", "人"), ("zh", "人"))
@@ -786,3 +901,40 @@ def demonyms(alpha2: str) -> tuple[str, ...]:
     (and ko/ja/zh "country + person"): ("North Korean", "North Koreans", "nordkoreanisch",
     "nordkoreanische", …). Empty for a territory without any (Bouvet Island)."""
     return _demonym_table().get(alpha2.upper(), ())
+
+
+# --- Country names CLDR lacks, and case forms ----------------------------------------------
+
+
+@cache
+def _country_form_table() -> dict[str, tuple[str, ...]]:
+    """Country code → press names CLDR lacks, and Russian/Ukrainian case forms of every
+    Russian/Ukrainian name (CLDR and press)."""
+    try:
+        cldr = {language: Locale.parse(language).territories for language in ("ru", "uk")}
+    finally:
+        localedata.clear_caches()
+    press: dict[str, list[str]] = defaultdict(list)
+    for code, column in _lines("press_names.tsv"):
+        press[code].extend(column.split("|"))
+    table: dict[str, tuple[str, ...]] = {}
+    for code in sorted(set(cldr["ru"]) | set(press)):
+        if len(code) != 2 or not code.isalpha():
+            continue
+        forms = list(press.get(code, ()))
+        for language in ("ru", "uk"):
+            names = [cldr[language].get(code, "")] + [
+                name for name in press.get(code, ()) if _cyrillic_language(name) == language
+            ]
+            for name in filter(None, names):
+                forms.extend(_country_cases(name, language))
+        if unique := _unique(forms):
+            table[sys.intern(code)] = unique
+    return table
+
+
+def country_forms(alpha2: str) -> tuple[str, ...]:
+    """Names of a country that CLDR lacks: press names (北韩, 朝鮮, РФ, США, Южная Корея …)
+    and the Russian and Ukrainian case forms of its names (России, Україною, Северной Кореи,
+    Китаем …). The CLDR names themselves are in `feeds.countries`."""
+    return _country_form_table().get(alpha2.upper(), ())
