@@ -25,8 +25,12 @@ East Asian name (family name first) resolve only as a full name: `Kim` stays the
 Names that are also ordinary words somewhere ("Poutine" the Québec dish, English "trump",
 "polish", Italian "meloni") are kept, because readers mean them too, and listed in
 `ORDINARY_WORDS` (folded) so the matcher can require them as written (capitalized).
-A name two entities share resolves to neither and is dropped from both (e.g. a CLDR city
-named like a person); no such name is kept in `entities()`.
+A name two entities share resolves to neither and is dropped from both, and a name that is
+also a country's name (Russian Алжир is Algeria and Algiers) is left to the country.
+
+`country_forms(alpha2)` adds what `feeds.countries` (CLDR) lacks: press names (北韩, 朝鮮,
+РФ, КНР, США, Южная Корея; `data/press_names.tsv`) and the Russian and Ukrainian case forms
+of every Russian/Ukrainian country name (России, Україною, Северной Кореи).
 """
 
 from __future__ import annotations
@@ -678,9 +682,15 @@ def _table() -> _Table:
     rows += [("place", row) for row in _merged_places()]
     expanded = [(kind, row, _unique(_expanded(row, kind))) for kind, row in rows]
     owners = Counter(fold(name) for _, _, names in expanded for name in names)
+    # A name that is also a country's (Алжир is Algeria and Algiers) belongs to the country.
+    countries = set(country_table().codes) | {
+        fold(form) for forms in _country_form_table().values() for form in forms
+    }
     built = []
     for kind, row, names in expanded:
-        kept = tuple(name for name in names if owners[fold(name)] == 1)
+        kept = tuple(
+            name for name in names if owners[fold(name)] == 1 and fold(name) not in countries
+        )
         scripts = tuple(dict.fromkeys(s for name in kept if (s := _script(name)) is not None))
         label = row.names[0][1]
         built.append(Entity(sys.intern(row.key), kind, label, kept, scripts))

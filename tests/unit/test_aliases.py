@@ -257,3 +257,10 @@ def test_the_tables_cover_the_labelled_names_of_people_and_places() -> None:
             continue
         text = fold(f"{row['title']} {row['description']}")
         assert any(fold(name) in text for name in entity.names), row["id"]
+
+
+def test_a_country_name_is_left_to_the_country() -> None:
+    countries = {fold(name) for name in ("Algeria", "Алжир", "Mexico", "Тунис")}
+    names = {fold(name) for entity in entities() for name in entity.names}
+    assert not countries & names
+    assert entity("Algiers").kind == "place"
