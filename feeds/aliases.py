@@ -93,6 +93,14 @@ ORDINARY_WORDS: frozenset[str] = frozenset(
         "Pentagon",  # the shape
         "Goma",  # Spanish: rubber
         "Kurz",  # German: short (not a surname alias, but a name part readers type)
+        "Galant",  # German: gallant (Gallant's German spelling)
+        "Gales",  # Spanish name of Wales; English: strong winds
+        "Damas",  # French name of Damascus; Spanish: ladies
+        "Mosca",  # Italian/Spanish name of Moscow; Italian/Spanish: fly
+        "Colonia",  # Spanish/Italian name of Cologne; Spanish/Italian: colony
+        "Lagos",  # Spanish/Portuguese: lakes
+        "Corse",  # French name of Corsica; Italian: races
+        "Bucha",  # Portuguese: loofah
     )
 )
 
@@ -491,7 +499,15 @@ def _declined(word: str, language: str, role: str) -> Cases:
 
 
 def _roles(words: list[str], flags: frozenset[str], kind: str) -> list[str]:
-    """How each word of a name declines: in a place or an East Asian name only the last."""
+    """How each word of a name declines: in a place or an East Asian name only the last;
+    particles (фон, дер, бин, ибн, аль-…) never."""
+    roles = _word_roles(words, flags, kind)
+    return [
+        "fixed" if word[:1].islower() else role for word, role in zip(words, roles, strict=True)
+    ]
+
+
+def _word_roles(words: list[str], flags: frozenset[str], kind: str) -> list[str]:
     if kind == "place" or "a" in flags:
         return ["fixed"] * (len(words) - 1) + ["place" if kind == "place" else "surname"]
     if "f" in flags:
