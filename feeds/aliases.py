@@ -12,8 +12,9 @@ module holds those tables; the matcher decides how to use them.
 - `entity_for(term)`: the entity a reader's term names, on folded names (`feeds.normalize.fold`:
   case, accents, hyphens), in any language or script.
 - `demonyms(alpha2)`: a country's adjectives and demonyms, inflected by each language's regular
-  rules from the base forms in `data/demonyms.tsv` (de en fr es it pt ru), plus the CLDR name
-  with 인/人 in Korean, Japanese and Chinese ("미국인", "中国人").
+  rules from the base forms in `data/demonyms.tsv` (de en fr es it pt ru, and uk for the
+  countries in Ukrainian news), plus the CLDR name with 인/人 in Korean, Japanese and Chinese
+  ("미국인", "中国人").
 
 What a surname alone means: it names the person only where it is distinctive (flag `s` in
 `people.tsv`: Putin, Zelensky, Erdoğan, Macron, Netanyahu, Trump …), in every script the
