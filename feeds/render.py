@@ -13,6 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from feeds.text import cut
+
+__all__ = [
+    "MESSAGE_LIMIT",
+    "TEASER_LIMIT",
+    "AlertView",
+    "cut",
+    "escape",
+    "format_time",
+    "render_alert",
+    "render_alert_plain",
+    "render_digest",
+]
+
 MESSAGE_LIMIT = 4096
 TEASER_LIMIT = 300
 
@@ -39,18 +53,6 @@ class AlertView:
 def escape(text: str) -> str:
     """Plain text made safe for Telegram HTML."""
     return html.escape(text, quote=True)
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` shortened to at most `limit` characters at a word boundary, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space > limit // 2:
-        head = head[:space]
-    return head.rstrip(" ,;:.-–—") + "…"
 
 
 def format_time(moment: datetime, timezone: str = "UTC") -> str:
