@@ -25,7 +25,9 @@ from feeds.parse import (
     MAX_ENTRIES,
     TEASER_LIMIT,
     TITLE_LIMIT,
+    declares_entities,
     parse_feed,
+    strip_declarations,
 )
 
 PAYLOAD = "A" * 5_000
@@ -142,6 +144,17 @@ def test_no_entity_declaration_is_ever_expanded(body: bytes) -> None:
     assert not any(EXPANDED in text for text in texts)
     # The bound that keeps memory flat: a few kB stored, never the 25 MB of the expansion.
     assert _stored_characters(parsed) < 20_000
+
+
+@pytest.mark.parametrize("name", ENTITY_TRICKS)
+def test_feedparsers_own_entity_reader_finds_nothing_after_the_strip(name: str) -> None:
+    """The second line of defence asks feedparser itself; the strip leaves it nothing."""
+    body = _with_decoy(ENTITY_TRICKS[name]).encode()
+    assert not declares_entities(strip_declarations(body))
+
+
+def test_the_second_line_of_defence_sees_the_issues_case() -> None:
+    assert declares_entities(ENTITY_TRICKS["doctype after whitespace"].encode())
 
 
 def test_an_external_entity_in_any_doctype_is_never_read(tmp_path: Path) -> None:
