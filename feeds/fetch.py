@@ -117,8 +117,9 @@ class FetchResult:
     """True on 304: the stored copy is current."""
     error_kind: str | None
     """Machine-readable failure: "timeout", "too_large", "http_404", "http_410", "http_429",
-    "http_4xx" codes as "http_<status>", "http_5xx", "redirects", "blocked_address",
-    "bad_scheme", "bad_url", "decode", "network"."""
+    "http_4xx" codes as "http_<status>", "http_5xx", "redirects", "blocked_address" (an
+    untrusted feed's address or port is not allowed), "bad_scheme", "bad_url", "decode",
+    "network"."""
     error: str | None
     """Human-readable failure, for the feed's health line and the logs."""
     retry_after: float | None
