@@ -11,9 +11,13 @@ Defences, in the order a request meets them:
   checked like the first;
 - a per-host semaphore (politeness) and a global one (resources), then a total deadline;
 - for untrusted requests (feeds added from the chat) an address guard inside the connection
-  layer: the host name is resolved once, every address must be global (no loopback, private,
-  link-local such as 169.254.169.254, multicast, unspecified), and the socket connects to the
-  very address that was checked, so DNS rebinding between check and connect is impossible.
+  layer: only ports 80, 443 and the operator's `allowed_ports`; the host name is resolved
+  once, every address must be global (no loopback, private, link-local such as
+  169.254.169.254, multicast, unspecified), and the socket connects to the very address that
+  was checked, so DNS rebinding between check and connect is impossible. An IPv6 address that
+  carries an IPv4 one (mapped, NAT64, 6to4, Teredo, IPv4-compatible) is judged by the IPv4
+  address it carries, and the legacy IPv4 spellings that `inet_aton` accepts (`2130706433`,
+  `0x7f.1`, `127.1`, a trailing dot) are read as the address they spell, never passed on.
   TLS still verifies the certificate against the host name. Proxies from the environment are
   ignored (`trust_env=False`), since a proxy would make the guard check the wrong address;
 - the body is read raw and decompressed here with a bound on the output of every step, so a
@@ -41,6 +45,7 @@ import httpcore
 import httpx
 
 __all__ = [
+    "DEFAULT_ALLOWED_PORTS",
     "USER_AGENT",
     "AddressAllowed",
     "BlockedAddressError",
@@ -48,12 +53,18 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "Resolver",
+    "embedded_ipv4",
     "is_public_address",
+    "legacy_ipv4",
     "parse_max_age",
     "parse_retry_after",
 ]
 
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot; Telegram news alerts)"
+
+DEFAULT_ALLOWED_PORTS = frozenset({80, 443})
+"""The ports an untrusted feed may use unless the operator allows more: a port is how a
+request reaches an internal service (SSH, Redis, an admin panel) on an otherwise public host."""
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -106,8 +117,9 @@ class FetchResult:
     """True on 304: the stored copy is current."""
     error_kind: str | None
     """Machine-readable failure: "timeout", "too_large", "http_404", "http_410", "http_429",
-    "http_4xx" codes as "http_<status>", "http_5xx", "redirects", "blocked_address",
-    "bad_scheme", "bad_url", "decode", "network"."""
+    "http_4xx" codes as "http_<status>", "http_5xx", "redirects", "blocked_address" (an
+    untrusted feed's address or port is not allowed), "bad_scheme", "bad_url", "decode",
+    "network"."""
     error: str | None
     """Human-readable failure, for the feed's health line and the logs."""
     retry_after: float | None
@@ -137,14 +149,68 @@ class _Failure(Exception):
         self.status = status
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address the packets end up at.
+_LOW_32_EMBEDS_IPV4 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64, well-known prefix (RFC 6052)
+    ipaddress.IPv6Network("::ffff:0:0/96"),  # IPv4-mapped
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated), `::` and `::1` included
+)
+# Operator-chosen NAT64 prefix (RFC 8215): where its IPv4 address sits is a local decision.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+_LEGACY_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]+|[0-9]+")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, NAT64, 6to4, Teredo, compatible)."""
+    for network in _LOW_32_EMBEDS_IPV4:
+        if address in network:
+            return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # the relay server and the client behind it
+    return []
+
+
 def is_public_address(address: IPAddress) -> bool:
     """The default guard: only globally routable unicast addresses.
 
-    IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) are judged by the IPv4 address they carry.
+    An IPv6 address carrying an IPv4 one is judged by the IPv4 address (`::ffff:127.0.0.1`,
+    `64:ff9b::7f00:1` and `2002:7f00:1::` are loopback, whatever Python's tables say of the
+    IPv6 range); 6to4 and Teredo must also be global themselves.
     """
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        carried = embedded_ipv4(address)
+        if carried and not all(is_public_address(v4) for v4 in carried):
+            return False
+        if carried and any(address in network for network in _LOW_32_EMBEDS_IPV4):
+            return True  # a translation prefix: the IPv4 address is the destination
     return address.is_global and not address.is_multicast
+
+
+def legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a host spells in the forms `inet_aton` accepts, else None.
+
+    `2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1` and `127.0.0.1.` are all 127.0.0.1 to the
+    system resolver, so the guard must read them the same way before anything else does.
+    """
+    parts = host.removesuffix(".").split(".")
+    if not 1 <= len(parts) <= 4 or not all(_LEGACY_IPV4_PART.fullmatch(p) for p in parts):
+        return None
+    values = [
+        int(p, 16) if p[:2] in ("0x", "0X") else int(p, 8) if p.startswith("0") else int(p)
+        for p in parts
+    ]
+    *head, last = values
+    if any(v > 255 for v in head) or last >= 256 ** (4 - len(head)):
+        return None
+    number = 0
+    for value in head:
+        number = number * 256 + value
+    return ipaddress.IPv4Address((number << 8 * (4 - len(head))) | last)
 
 
 async def _system_resolver(host: str, port: int) -> list[str]:
@@ -163,17 +229,20 @@ def _parse_ip(value: str) -> IPAddress | None:
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Connects only to checked addresses: resolve, check every address, connect to one."""
 
-    def __init__(self, resolver: Resolver, allowed: AddressAllowed) -> None:
+    def __init__(self, resolver: Resolver, allowed: AddressAllowed, ports: frozenset[int]) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._resolver = resolver
         self._allowed = allowed
+        self._ports = ports
 
     async def _checked_addresses(
         self, host: str, port: int, resolve_seconds: float | None
     ) -> list[str]:
-        literal = _parse_ip(host)
+        if port not in self._ports:
+            raise BlockedAddressError(f"port {port} is not allowed for feeds added from the chat")
+        literal = _parse_ip(host) or legacy_ipv4(host)
         if literal is not None:
-            candidates = [host]
+            candidates = [str(literal)]  # connect to what was checked, not to its spelling
         else:
             try:
                 async with asyncio.timeout(resolve_seconds):
@@ -347,7 +416,9 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         resolver: Resolver | None = None,
         address_allowed: AddressAllowed | None = None,
+        allowed_ports: frozenset[int] = DEFAULT_ALLOWED_PORTS,
     ) -> None:
+        """`allowed_ports` are the ports untrusted feeds may use (trusted ones may use any)."""
         self._global = asyncio.Semaphore(max_in_flight)
         self._per_host_limit = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -385,7 +456,7 @@ class Fetcher:
         self._ssl_context = httpx.create_ssl_context(trust_env=False)
         self._closing: set[asyncio.Task[None]] = set()
         backend = _GuardedBackend(
-            resolver or _system_resolver, address_allowed or is_public_address
+            resolver or _system_resolver, address_allowed or is_public_address, allowed_ports
         )
         self._untrusted = httpx.AsyncClient(
             headers=headers,

@@ -24,6 +24,9 @@ class Article:
     """Publication (else update) time, timezone-aware UTC."""
     language: str | None = None
     """Two-letter language code (`de`, `en`), from the feed's declaration or a detector."""
+    description: str = ""
+    """The whole plain-text description (capped at parse time); matching and search read it,
+    only the display is cut."""
 
 
 @dataclass(frozen=True, slots=True)

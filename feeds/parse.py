@@ -4,10 +4,15 @@ The pipeline stage `parse` of fetch | parse | store: feedparser does the heavy l
 the body bytes and the response headers (never a URL, so it does no I/O). Around it:
 
 - the body is transcoded to UTF-8 first (feedparser's own charset rules: HTTP charset, BOM,
-  XML declaration, chardet) and its DOCTYPE removed, because feedparser's fallback parser
-  expands "safe" internal entities without limit (a 100 kB document became a 1 GB title);
-- text fields go through `feeds.text` (plain text, entities and mojibake repaired), links are
-  made absolute and canonical, times become aware UTC datetimes;
+  XML declaration, chardet), so that what we clean is byte for byte what feedparser reads;
+  NUL bytes (never legal in XML) are dropped, and every DTD declaration (`<!DOCTYPE`,
+  `<!ENTITY`, …) is removed wherever it stands, because feedparser's fallback parser expands
+  the "safe" internal entities of a DOCTYPE in the prolog without limit (a 67 kB feed with two
+  DOCTYPEs became a 65-million-character title);
+- text fields go through `feeds.text` (plain text, entities and mojibake repaired) and are
+  capped here (`TITLE_LIMIT`, `DESCRIPTION_LIMIT`, `LINK_LIMIT`, `FEED_TITLE_LIMIT`, at most
+  `MAX_ENTRIES` entries, the newest), so what a feed can make us store is bounded whatever it
+  holds; links are made absolute and canonical, times become aware UTC datetimes;
 - each entry gets a stable identity and a language.
 
 `parse_feed` never raises: whatever the bytes, the worst outcome is an empty `ParsedFeed`
@@ -32,17 +37,48 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import pycountry
 from feedparser.encodings import convert_to_utf8
+from feedparser.sanitizer import replace_doctype
 
 from feeds.links import canonical_link
 from feeds.models import Article, ParsedFeed
-from feeds.text import cut_teaser, html_to_text
+from feeds.normalize import fold
+from feeds.text import cut, html_to_text
 
-__all__ = ["LANGUAGE_MIN_CONFIDENCE", "TEASER_LIMIT", "detect_language", "parse_feed"]
+__all__ = [
+    "DESCRIPTION_LIMIT",
+    "FEED_TITLE_LIMIT",
+    "LANGUAGE_MIN_CONFIDENCE",
+    "LINK_LIMIT",
+    "MAX_ENTRIES",
+    "TEASER_LIMIT",
+    "TITLE_LIMIT",
+    "declares_entities",
+    "detect_language",
+    "parse_feed",
+    "strip_declarations",
+]
 
 log = logging.getLogger(__name__)
 
 TEASER_LIMIT = 300
 """Teasers are cut to this many characters (DESIGN.md: "at most about 300 characters")."""
+
+TITLE_LIMIT = 1_000
+"""Headlines are cut to this many characters (the longest in the corpus has 250)."""
+
+DESCRIPTION_LIMIT = 20_000
+"""The whole description kept for matching and search is cut to this many characters."""
+
+FEED_TITLE_LIMIT = 200
+"""A feed's own title is cut to this many characters."""
+
+LINK_LIMIT = 2_048
+"""Links longer than this are unusable (browsers and servers stop near here): an entry's
+link is then taken from its other `<link>` elements, else left empty."""
+
+MAX_ENTRIES = 500
+"""Entries read per document, the newest first (a feed of 100,000 entries is a dump, not
+news; real feeds carry at most a few hundred)."""
 
 LANGUAGE_MIN_CONFIDENCE = 0.7
 """py3langid's normalized probability below which a detection is discarded (short or mixed
@@ -60,10 +96,10 @@ _LATIN1_FAMILY = frozenset(
     {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "cp1252"}
 )
 _XML_DECLARED_ENCODING = re.compile(rb"^<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-# Inside a DOCTYPE: quoted literals are skipped whole, brackets nest the internal subset.
-_DOCTYPE_TOKEN = re.compile(rb"\"[^\"]*\"|'[^']*'|[\[\]>]")
+# Every kind of markup declaration a DTD is made of; none has any business in a feed.
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
+# Inside a declaration: quoted literals are skipped whole, brackets nest the internal subset.
+_DECLARATION_TOKEN = re.compile(rb"\"[^\"]*\"|'[^']*'|[\[\]>]")
 _HTTP_SCHEMES = ("http", "https")
 
 
@@ -102,7 +138,20 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str]) -> ParsedFeed:
             is_feed=False,
         )
     utf8, encoding_problem = _to_utf8(body, lowered)
-    utf8 = strip_doctype(utf8)
+    # After transcoding, so that no encoding (UTF-16, UTF-32, a BOM) hides a declaration, and
+    # what is cleaned is what feedparser reads: its own transcoding of these bytes (declared
+    # UTF-8 below, and valid UTF-8) changes nothing but the XML declaration.
+    utf8 = strip_declarations(utf8.replace(b"\x00", b""))
+    if declares_entities(utf8):  # cannot happen after the strip; if it ever does, refuse
+        return ParsedFeed(
+            title="",
+            link=None,
+            language=None,
+            ttl_seconds=None,
+            articles=(),
+            problem="entity declarations in the document",
+            is_feed=False,
+        )
     parser_headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
     # No sanitizing or link rewriting inside HTML: html_to_text drops all markup (scripts and
     # styles with their content) anyway, and skipping them makes feedparser about 20% faster.
@@ -113,9 +162,10 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str]) -> ParsedFeed:
     problem = _problem(encoding_problem, result)
     feed = result.get("feed", {})
     entries = result.get("entries", [])
+    feed_title = html_to_text(str(feed.get("title", "")), FEED_TITLE_LIMIT)
     if not entries and not result.get("version"):
         return ParsedFeed(
-            title=html_to_text(str(feed.get("title", ""))),
+            title=feed_title,
             link=None,
             language=None,
             ttl_seconds=None,
@@ -129,10 +179,14 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str]) -> ParsedFeed:
     feed_language = _normalize_language(feed.get("language")) or _normalize_language(
         lowered.get("content-language")
     )
+    if len(entries) > MAX_ENTRIES:
+        note = f"only the newest {MAX_ENTRIES} of {len(entries)} entries read"
+        problem = f"{problem}; {note}" if problem else note
+        entries = _newest(entries, MAX_ENTRIES)
     unstable = _unstable_ids(entries, {url, feed_link or ""})
     articles = tuple(_article(entry, url, feed_language, unstable) for entry in entries)
     return ParsedFeed(
-        title=html_to_text(str(feed.get("title", ""))),
+        title=feed_title,
         link=feed_link,
         language=feed_language,
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
@@ -192,29 +246,52 @@ def _to_utf8(body: bytes, headers: Mapping[str, str]) -> tuple[bytes, str | None
     return data, (str(complaint) if complaint is not None else None)
 
 
-def strip_doctype(data: bytes) -> bytes:
-    """Remove the DOCTYPE declaration, internal subset included, from an XML prolog.
+def strip_declarations(data: bytes) -> bytes:
+    """Remove every DTD declaration (`<!DOCTYPE …>` with its internal subset, `<!ENTITY …>`,
+    `<!ELEMENT`, `<!ATTLIST`, `<!NOTATION`) wherever it stands in the document.
 
     Feeds never need one, and it is how entity bombs (billion laughs, quadratic blowup) and
-    external entities (XXE) get in. Without it, undeclared entities merely make the document
-    ill-formed, and feedparser's lenient parser resolves the HTML ones (`&nbsp;`).
+    external entities (XXE) get in. Not only the prolog's first DOCTYPE: a second one, one
+    after comments or processing instructions, or one inside a CDATA section before the root
+    element are all read by feedparser's fallback parser. Without declarations, undeclared
+    entities merely make the document ill-formed, and the fallback parser resolves only the
+    HTML ones (`&nbsp;`). One forward pass; an unterminated declaration swallows the rest of
+    the document, since nothing after it is safe.
     """
-    first_element = _FIRST_ELEMENT.search(data)
-    end_of_prolog = first_element.start() if first_element else len(data)
-    start = _DOCTYPE.search(data, 0, end_of_prolog)
-    if start is None:
-        return data
+    pieces: list[bytes] = []
+    position = 0
+    while (found := _DECLARATION.search(data, position)) is not None:
+        pieces.append(data[position : found.start()])
+        end = _declaration_end(data, found.end())
+        if end is None:
+            return b"".join(pieces)
+        position = end
+    pieces.append(data[position:])
+    return b"".join(pieces) if len(pieces) > 1 else data
+
+
+def declares_entities(data: bytes) -> bool:
+    """Whether feedparser's fallback parser would expand entities declared in `data`.
+
+    Asks the very function feedparser takes those entities from, as a second line behind
+    `strip_declarations`: a future feedparser reading declarations elsewhere, or a gap in the
+    strip, is refused instead of expanded.
+    """
+    return bool(replace_doctype(data)[2])
+
+
+def _declaration_end(data: bytes, start: int) -> int | None:
+    """The offset just past the `>` that closes the declaration begun before `start`."""
     depth = 0
-    for token in _DOCTYPE_TOKEN.finditer(data, start.end()):
+    for token in _DECLARATION_TOKEN.finditer(data, start):
         kind = token.group(0)
         if kind == b"[":
             depth += 1
         elif kind == b"]":
             depth = max(depth - 1, 0)
         elif kind == b">" and depth == 0:
-            return data[: start.start()] + data[token.end() :]
-    # An unterminated DOCTYPE swallows the rest of the document: nothing safe is left.
-    return data[: start.start()]
+            return token.end()
+    return None
 
 
 def _problem(encoding_problem: str | None, result: Mapping[str, Any]) -> str | None:
@@ -282,7 +359,7 @@ def detect_language(text: str) -> str | None:
 
 def _absolute_http(value: object, base: str) -> str | None:
     """`value` as an absolute http(s) URL (resolved against `base`), else None."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or len(value) > 2 * LINK_LIMIT:
         return None
     try:
         absolute = urljoin(base, value.strip())
@@ -291,7 +368,7 @@ def _absolute_http(value: object, base: str) -> str | None:
         return None
     if parts.scheme.lower() not in _HTTP_SCHEMES or not parts.netloc:
         return None
-    return absolute
+    return absolute if len(absolute) <= LINK_LIMIT else None
 
 
 def _unstable_ids(entries: Iterable[Mapping[str, Any]], feed_urls: set[str]) -> set[str]:
@@ -348,26 +425,38 @@ def _entry_language(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _teaser(entry: Mapping[str, Any], title: str) -> str:
+def _description(entry: Mapping[str, Any], title: str) -> str:
     """Plain text of the summary, else the first content; "" when it only repeats the title."""
     candidates: list[object] = [entry.get("summary")]
     candidates += [c.get("value") for c in entry.get("content", []) if isinstance(c, Mapping)]
     for candidate in candidates:
         if isinstance(candidate, str):
-            text = html_to_text(candidate)
+            text = html_to_text(candidate, DESCRIPTION_LIMIT)
             if text and text.casefold() != title.casefold():
-                return cut_teaser(text, TEASER_LIMIT)
+                return text
     return ""
+
+
+def _newest(entries: list[Any], count: int) -> list[Any]:
+    """The `count` newest entries in document order; undated ones rank by their position
+    (feeds list the newest first), after every dated one."""
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (_timestamp(entries[i]), -i),
+        reverse=True,
+    )
+    return [entries[i] for i in sorted(ranked[:count])]
+
+
+def _timestamp(entry: Mapping[str, Any]) -> float:
+    published = _published(entry)
+    return published.timestamp() if published is not None else float("-inf")
 
 
 def _sha1(text: str) -> str:
     """A compact identity (not a security measure: collisions cost a missed duplicate)."""
     digest = hashlib.sha1(text.encode("utf-8", "replace"), usedforsecurity=False)
     return "sha1:" + digest.hexdigest()
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def _guid(
@@ -390,7 +479,7 @@ def _guid(
         return canonical
     # Title and date identify a story; without a title the teaser has to stand in.
     basis = "\x1f".join(
-        (_fold(title), published.isoformat() if published else "", "" if title else _fold(teaser))
+        (fold(title), published.isoformat() if published else "", "" if title else fold(teaser))
     )
     return _sha1(basis)
 
@@ -416,8 +505,9 @@ def _article(
     feed_language: str | None,
     unstable: set[str],
 ) -> Article:
-    title = html_to_text(str(entry.get("title", "")))
-    teaser = _teaser(entry, title)
+    title = html_to_text(str(entry.get("title", "")), TITLE_LIMIT)
+    description = _description(entry, title)
+    teaser = cut(description, TEASER_LIMIT)
     link = _absolute_http(entry.get("link"), feed_url)
     if link is None:
         link = _first_alternate_link(entry, feed_url) or ""
@@ -434,6 +524,7 @@ def _article(
         teaser=teaser,
         published=published,
         language=language,
+        description=description,
     )
 
 

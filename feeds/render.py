@@ -3,6 +3,14 @@
 Everything that came from a feed is escaped; only `&lt; &gt; &amp; &quot;` are valid named
 entities in Telegram HTML, so feed text must already be plain (entities decoded) when it
 arrives here, and we escape it exactly once.
+
+Every message fits Telegram's limit whatever the fields hold (a 4.5k-character link, a feed
+whose title is 4.2k characters, a 1 kB headline): each field is cut to its own share, counted
+in UTF-16 code units of the visible text (the unit of Telegram's entity offsets, and never
+fewer than the characters Telegram counts), so the sum of the shares stays far below 4,096.
+A link is shown whole up to `LINK_SHOWN_LIMIT`; a longer one is shown shortened as the text
+of a link whose target stays whole up to `HREF_LIMIT` (the parser's own cap on links); a
+link longer still is shown shortened and not clickable (it cannot be a working address).
 """
 
 from __future__ import annotations
@@ -13,8 +21,39 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from feeds.text import cut
+
+__all__ = [
+    "HREF_LIMIT",
+    "LINK_SHOWN_LIMIT",
+    "MESSAGE_LIMIT",
+    "TEASER_LIMIT",
+    "AlertView",
+    "cut",
+    "escape",
+    "fit",
+    "format_time",
+    "render_alert",
+    "render_alert_plain",
+    "render_digest",
+    "utf16_length",
+]
+
 MESSAGE_LIMIT = 4096
+"""Telegram's limit on a message's text after entity parsing."""
 TEASER_LIMIT = 300
+TITLE_LIMIT = 300
+DIGEST_TITLE_LIMIT = 200
+SOURCE_LIMIT = 100
+TIME_LIMIT = 60
+QUERY_LIMIT = 300
+DIGEST_QUERY_LIMIT = 60
+LINK_SHOWN_LIMIT = 1_000
+"""A link up to this long is shown whole as text (Telegram makes it clickable)."""
+LINK_TEXT_LIMIT = 80
+"""A longer link is shown cut to this, as the text of a link to the whole address."""
+HREF_LIMIT = 2_048
+"""The longest address kept as a link target (as `feeds.parse.LINK_LIMIT`)."""
 
 Translate = Callable[[str], str]
 TimeFormat = Callable[[datetime, str], str]
@@ -41,16 +80,19 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def cut(text: str, limit: int) -> str:
-    """`text` shortened to at most `limit` characters at a word boundary, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space > limit // 2:
-        head = head[:space]
-    return head.rstrip(" ,;:.-–—") + "…"
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units: characters outside the BMP (emoji) count twice."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def fit(text: str, units: int) -> str:
+    """`text` cut (see `cut`) to at most `units` UTF-16 code units."""
+    limit = units
+    shortened = cut(text, limit)
+    while limit > 0 and utf16_length(shortened) > units:
+        limit -= utf16_length(shortened) - units  # at least one character fewer each time
+        shortened = cut(text, limit)
+    return shortened if utf16_length(shortened) <= units else ""
 
 
 def format_time(moment: datetime, timezone: str = "UTC") -> str:
@@ -63,24 +105,72 @@ def format_time(moment: datetime, timezone: str = "UTC") -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
 
 
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One line of a message: its Telegram HTML and the text a reader sees."""
+
+    html: str
+    visible: str
+
+
+def _text(plain: str) -> _Line:
+    return _Line(escape(plain), plain)
+
+
+def _link(link: str, *, plain: bool) -> _Line:
+    """The article link: whole when short enough, else shortened (see the module doc).
+
+    Plain text has no link targets, so there a link is shown whole up to `HREF_LIMIT`.
+    """
+    if utf16_length(link) <= (HREF_LIMIT if plain else LINK_SHOWN_LIMIT):
+        return _text(link)
+    shown = fit(link, LINK_TEXT_LIMIT)
+    if not plain and len(link) <= HREF_LIMIT:
+        return _Line(f'<a href="{escape(link)}">{escape(shown)}</a>', shown)
+    return _text(shown)
+
+
+def _alert_lines(
+    alert: AlertView,
+    timezone: str,
+    _: Translate,
+    time_format: TimeFormat,
+    *,
+    compact: bool,
+    plain: bool,
+) -> tuple[str, list[_Line]]:
+    """The headline (plain) and the lines below it; their shares add up to under 3,200."""
+    title = fit(alert.title, TITLE_LIMIT) or _("(untitled)")
+    if compact:
+        return title, [_link(alert.link, plain=plain)]
+    lines: list[_Line] = []
+    teaser = fit(alert.teaser, TEASER_LIMIT)
+    if teaser:
+        lines.append(_text(teaser))
+    lines.append(_text(""))
+    when = fit(time_format(alert.published, timezone), TIME_LIMIT)
+    lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
+    matched = _("Matched: {query}").format(query=fit(alert.query_text, QUERY_LIMIT))
+    lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
+    lines.append(_link(alert.link, plain=plain))
+    return title, lines
+
+
 def render_alert(
     alert: AlertView,
     *,
     timezone: str = "UTC",
     _: Translate = _identity,
     time_format: TimeFormat = format_time,
+    compact: bool = False,
 ) -> str:
-    """One alert: bold headline, teaser, source and time, the matching query, the link."""
-    title = escape(cut(alert.title, 300)) or escape(_("(untitled)"))
-    lines = [f"<b>{title}</b>"]
-    teaser = cut(alert.teaser, TEASER_LIMIT)
-    if teaser:
-        lines.append(escape(teaser))
-    lines.append("")
-    lines.append(f"{escape(alert.source)} · {escape(time_format(alert.published, timezone))}")
-    lines.append(escape(_("Matched: {query}").format(query=alert.query_text)))
-    lines.append(escape(alert.link))
-    return "\n".join(lines)
+    """One alert: bold headline, teaser, source and time, the matching query, the link.
+
+    `compact` is the shorter fallback: the headline and the link only. Either fits
+    `MESSAGE_LIMIT` whatever the fields hold.
+    """
+    title, lines = _alert_lines(alert, timezone, _, time_format, compact=compact, plain=False)
+    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
 
 
 def render_alert_plain(
@@ -89,13 +179,11 @@ def render_alert_plain(
     timezone: str = "UTC",
     _: Translate = _identity,
     time_format: TimeFormat = format_time,
+    compact: bool = False,
 ) -> str:
     """The same alert without markup, for when Telegram refuses our entities."""
-    parts = [cut(alert.title, 300), cut(alert.teaser, TEASER_LIMIT), ""]
-    parts.append(f"{alert.source} · {time_format(alert.published, timezone)}")
-    parts.append(_("Matched: {query}").format(query=alert.query_text))
-    parts.append(alert.link)
-    return "\n".join(p for p in parts if p is not None)
+    title, lines = _alert_lines(alert, timezone, _, time_format, compact=compact, plain=True)
+    return "\n".join([title, *(line.visible for line in lines)])
 
 
 def render_digest(
@@ -109,25 +197,35 @@ def render_digest(
     """Many alerts for one chat folded into as few messages as fit Telegram's length limit.
 
     Returns (message, indexes of the alerts it carries) pairs; every alert is in exactly one.
+    Sizes are counted on the markup, not only the visible text, so each part also stays well
+    within what Telegram accepts as a request; every entry is far below `limit` by itself.
     """
     header = "<b>" + escape(_("{count} new articles").format(count=len(alerts))) + "</b>"
     messages: list[tuple[str, list[int]]] = []
     current: list[str] = [header]
     carried: list[int] = []
-    size = len(header)
+    size = utf16_length(header)
     for position, alert in enumerate(alerts):
-        entry = (
-            f'• <a href="{escape(alert.link)}">{escape(cut(alert.title, 200))}</a>\n'
-            f"  {escape(alert.source)} · {escape(time_format(alert.published, timezone))}"
-            f" · {escape(cut(alert.query_text, 60))}"
-        )
-        # Telegram counts the visible text; counting the markup too keeps us safely under.
-        if carried and size + len(entry) + 2 > limit:
+        entry = _digest_entry(alert, timezone, _, time_format)
+        entry_size = utf16_length(entry)
+        if carried and size + entry_size + 2 > limit:
             messages.append(("\n\n".join(current), carried))
             current, carried, size = [], [], 0
         current.append(entry)
         carried.append(position)
-        size += len(entry) + 2
+        size += entry_size + 2
     if carried:
         messages.append(("\n\n".join(current), carried))
     return messages
+
+
+def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: TimeFormat) -> str:
+    title = escape(fit(alert.title, DIGEST_TITLE_LIMIT) or _("(untitled)"))
+    if alert.link and len(alert.link) <= HREF_LIMIT:
+        title = f'<a href="{escape(alert.link)}">{title}</a>'
+    when = fit(time_format(alert.published, timezone), TIME_LIMIT)
+    return (
+        f"• {title}\n"
+        f"  {escape(fit(alert.source, SOURCE_LIMIT))} · {escape(when)}"
+        f" · {escape(fit(alert.query_text, DIGEST_QUERY_LIMIT))}"
+    )

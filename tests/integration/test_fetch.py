@@ -24,6 +24,7 @@ from feeds.fetch import (
     Fetcher,
     FetchRequest,
     is_public_address,
+    legacy_ipv4,
     parse_max_age,
     parse_retry_after,
 )
@@ -490,7 +491,11 @@ async def test_a_redirect_from_a_public_hop_to_a_private_address_is_refused(
     server.routes["/to-v6-loopback"] = respond(
         307, headers={"Location": f"http://[::1]:{server.port}/feed"}
     )
-    async with fetcher(resolver=_fake_dns(dns), address_allowed=_loopback_plays_internet) as f:
+    async with fetcher(
+        resolver=_fake_dns(dns),
+        address_allowed=_loopback_plays_internet,
+        allowed_ports=frozenset({80, 443, server.port}),
+    ) as f:
 
         async def untrusted(url: str) -> str | None:
             return (await f.fetch(FetchRequest(url, trusted=False))).error_kind
@@ -514,6 +519,118 @@ async def test_a_redirect_from_a_public_hop_to_a_private_address_is_refused(
         "/to-loopback",
         "/to-v6-loopback",
     ]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",  # carrier-grade NAT
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:0:7f00:1",  # IPv4-translated
+        "::127.0.0.1",  # IPv4-compatible
+        "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of the metadata address
+        "64:ff9b::c0a8:1",  # NAT64 of 192.168.0.1
+        "64:ff9b:1::808:808",  # local-use NAT64 prefix: the operator's own network
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo (client 192.0.2.45)
+    ],
+)
+def test_non_public_addresses_in_every_spelling_are_refused(address: str) -> None:
+    assert not is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "8.8.8.8", "2a00:1450:4001:80e::200e", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8"],
+)
+def test_public_addresses_pass(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("0x7F000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("127.0.1", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("169.254.43518", "169.254.169.254"),
+        ("news.example", None),
+        ("1.2.3.4.5", None),
+        ("256.0.0.1", None),
+        ("1_0.0.0.1", None),
+        ("0x", None),
+    ],
+)
+def test_legacy_ipv4_spellings_are_read_as_the_resolver_would(
+    host: str, address: str | None
+) -> None:
+    expected = ipaddress.IPv4Address(address) if address else None
+    assert legacy_ipv4(host) == expected
+
+
+async def test_every_spelling_of_a_private_address_is_refused_before_connecting(
+    server: HostileServer,
+) -> None:
+    """The whole class, through the real fetcher: literals, userinfo, dots, IPv6 forms."""
+    server.routes["/feed"] = respond(200, RSS)
+    port = server.port
+    urls = [
+        f"http://2130706433:{port}/feed",
+        f"http://0x7f.1:{port}/feed",
+        f"http://127.1:{port}/feed",
+        f"http://127.0.0.1.:{port}/feed",
+        f"http://evil.example@127.0.0.1:{port}/feed",
+        f"http://0.0.0.0:{port}/feed",
+        f"http://[::]:{port}/feed",
+        f"http://[::127.0.0.1]:{port}/feed",
+        f"http://[::ffff:7f00:1]:{port}/feed",
+        f"http://[64:ff9b::7f00:1]:{port}/feed",
+        f"http://[2002:7f00:1::1]:{port}/feed",
+    ]
+    # The test server's port is allowed here, so that only the address decides.
+    async with fetcher(allowed_ports=frozenset({80, 443, port})) as f:
+        results = [await f.fetch(FetchRequest(url, trusted=False)) for url in urls]
+    for url, result in zip(urls, results, strict=True):
+        assert result.error_kind in ("blocked_address", "bad_url"), (url, result)
+    assert server.seen == []
+
+
+async def test_untrusted_feeds_may_use_only_the_allowed_ports(server: HostileServer) -> None:
+    server.routes["/feed"] = respond(200, RSS)
+    dns = {"news.example": ["127.0.0.1"]}
+    url = server.url("/feed", "news.example")
+    common = {"resolver": _fake_dns(dns), "address_allowed": _loopback_plays_internet}
+    async with fetcher(**common) as f:
+        refused = await f.fetch(FetchRequest(url, trusted=False))
+        redirected = await f.fetch(FetchRequest(url, trusted=True))
+    async with fetcher(**common, allowed_ports=frozenset({80, 443, server.port})) as f:
+        allowed = await f.fetch(FetchRequest(url, trusted=False))
+    assert refused.error_kind == "blocked_address" and f"port {server.port}" in (
+        refused.error or ""
+    )
+    assert allowed.error_kind is None and allowed.body == RSS
+    assert redirected.error_kind == "network"  # trusted: no guard, and no such name in DNS
 
 
 @pytest.mark.parametrize(

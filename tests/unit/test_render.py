@@ -5,7 +5,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from feeds.render import AlertView, cut, render_alert, render_alert_plain, render_digest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.render import (
+    HREF_LIMIT,
+    MESSAGE_LIMIT,
+    AlertView,
+    cut,
+    fit,
+    render_alert,
+    render_alert_plain,
+    render_digest,
+    utf16_length,
+)
+from tests.fakes.telegram_html import parse_html
 
 WHEN = datetime(2025, 9, 2, 7, 30, tzinfo=UTC)
 
@@ -81,3 +95,86 @@ def test_digest_keeps_every_headline_and_splits_under_the_limit() -> None:
         assert len(text) <= 4096
         for i in indexes:
             assert f"Headline number {i} " in text
+
+
+# --- every field cut to fit, whatever it holds (issue 11, item 4) -----------------------
+
+EMOJI = "\U0001f600"  # one character, two UTF-16 code units
+HOSTILE = {
+    "title": (EMOJI + " Headline ") * 120,  # 1 kB+ of headline, half of it astral
+    "teaser": "Nordkorea " * 2_000,
+    "link": "https://example.org/" + "a" * 4_500,
+    "source": "Feed title " * 400,  # a feed whose own title is 4.2k characters
+    "query_text": "kim " * 750,
+}
+
+
+def _telegram_length(html: str | None = None, *, plain: str | None = None) -> int:
+    """What Telegram measures: the text after entity parsing, in UTF-16 code units."""
+    text = parse_html(html).text if html is not None else plain or ""
+    return utf16_length(text.strip())
+
+
+def test_an_alert_with_every_field_oversized_fits_in_each_rendering() -> None:
+    alert = _alert(**HOSTILE)
+    for compact in (False, True):
+        assert _telegram_length(render_alert(alert, compact=compact)) <= MESSAGE_LIMIT
+        plain = render_alert_plain(alert, compact=compact)
+        assert _telegram_length(plain=plain) <= MESSAGE_LIMIT
+
+
+def test_the_compact_rendering_is_the_headline_and_the_link() -> None:
+    html = render_alert(_alert(), compact=True)
+    assert html == (
+        "<b>Seltene Auslandsreise: Kim fährt nach China</b>\n"
+        "https://www.krone.at/3893021?a=1&amp;b=2"
+    )
+
+
+def test_a_long_link_is_shown_short_and_keeps_its_whole_target_when_usable() -> None:
+    usable = "https://example.org/" + "a" * 1_500
+    html = render_alert(_alert(link=usable))
+    assert f'<a href="{usable}">' in html
+    assert usable not in parse_html(html).text  # shown shortened
+    assert "https://example.org/aaa" in parse_html(html).text
+    assert usable in render_alert_plain(_alert(link=usable))  # plain text: shown whole
+
+    unusable = "https://example.org/" + "a" * (HREF_LIMIT + 1)
+    html = render_alert(_alert(link=unusable))
+    assert "href" not in html and "https://example.org/aaa" in html
+
+
+def test_a_digest_of_oversized_alerts_splits_into_parts_that_fit() -> None:
+    alerts = [_alert(**HOSTILE) for _ in range(7)]
+    alerts += [
+        _alert(**{**HOSTILE, "link": f"https://example.org/{i}" + "b" * 1_900}) for i in range(7)
+    ]
+    messages = render_digest(alerts)
+    assert sorted(i for _, carried in messages for i in carried) == list(range(len(alerts)))
+    for text, _carried in messages:
+        assert _telegram_length(text) <= MESSAGE_LIMIT
+
+
+def test_fit_counts_utf16_code_units() -> None:
+    text = (EMOJI + " ") * 100
+    shortened = fit(text, 51)
+    assert utf16_length(shortened) <= 51 and shortened.startswith(EMOJI)
+    assert fit("plain words here", 100) == "plain words here"
+    assert fit(EMOJI * 10, 1) in ("", "…")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(max_size=5_000),
+    st.text(max_size=5_000),
+    st.text(max_size=5_000),
+    st.text(max_size=500),
+)
+def test_any_field_contents_render_within_the_limit(
+    title: str, teaser: str, link: str, source: str
+) -> None:
+    alert = _alert(title=title, teaser=teaser, link=link, source=source, query_text=title[:300])
+    assert utf16_length(render_alert_plain(alert)) <= MESSAGE_LIMIT
+    assert utf16_length(render_alert_plain(alert, compact=True)) <= MESSAGE_LIMIT
+    # The HTML is measured on its markup, which is never shorter than what Telegram counts.
+    assert utf16_length(_visible(render_alert(alert))) <= MESSAGE_LIMIT

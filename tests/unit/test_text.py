@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.text import cut_teaser, html_to_text, repair_mojibake
+from feeds.text import cut, html_to_text, repair_mojibake
 
 
 @pytest.mark.parametrize(
@@ -56,32 +56,42 @@ def test_correct_text_is_left_alone(legit: str) -> None:
 
 
 def test_short_text_is_not_cut() -> None:
-    assert cut_teaser("Short text.", 300) == "Short text."
+    assert cut("Short text.", 300) == "Short text."
 
 
 def test_cut_prefers_a_sentence_boundary_late_in_the_window() -> None:
     text = "First sentence is here. " * 20
-    cut = cut_teaser(text, 100)
-    assert len(cut) <= 100
-    assert cut.endswith("here.")
-    assert len(cut) >= 60
+    shortened = cut(text, 100)
+    assert len(shortened) <= 100
+    assert shortened.endswith("here.")
+    assert len(shortened) >= 60
 
 
 def test_cut_falls_back_to_a_word_boundary_with_an_ellipsis() -> None:
     text = "Short. " + "word " * 100
-    cut = cut_teaser(text, 50)
-    assert len(cut) <= 50
-    assert cut.endswith("word…")
-    assert not cut.endswith(" …")
+    shortened = cut(text, 50)
+    assert len(shortened) <= 50
+    assert shortened.endswith("word…")
+    assert not shortened.endswith(" …")
 
 
 def test_cut_never_splits_a_word_when_it_can_avoid_it() -> None:
     text = "Nordkoreas Machthaber Kim Jong-un ist in Pjöngjang aufgebrochen " * 10
-    cut = cut_teaser(text, 70)
-    stem = cut.removesuffix("…")
+    shortened = cut(text, 70)
+    stem = shortened.removesuffix("…")
     assert text.startswith(stem) and text[len(stem)] == " "
 
 
 def test_one_giant_word_is_cut_hard() -> None:
-    cut = cut_teaser("x" * 500, 300)
-    assert len(cut) == 300 and cut.endswith("…")
+    shortened = cut("x" * 500, 300)
+    assert len(shortened) == 300 and shortened.endswith("…")
+
+
+def test_cut_collapses_whitespace_before_measuring() -> None:
+    assert cut("one\n\n two   three", 50) == "one two three"
+    assert cut("one two three four five", 12) == "one two…"
+
+
+def test_a_limit_on_html_to_text_bounds_the_text() -> None:
+    text = html_to_text("<p>" + "word " * 10_000 + "</p>", limit=100)
+    assert len(text) <= 100 and text.endswith("word…")
