@@ -15,6 +15,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from bench.fakes import EntityParseError, parse_html
 from feeds.matcher import Matcher
 from feeds.query import parse_query
 from handlers.i18n import (
@@ -31,7 +32,6 @@ from handlers.i18n import (
     plural_translator,
     translator,
 )
-from tests.fakes.telegram_html import EntityParseError, parse_html
 
 TRANSLATED = sorted(code for code in LANGUAGES if code != "en")
 TAG = re.compile(r"</?[a-z][a-z-]*(?:\s[^>]*)?>")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.fakes import parse_html
 from feeds.render import (
     HREF_LIMIT,
     MESSAGE_LIMIT,
@@ -19,7 +20,6 @@ from feeds.render import (
     render_digest,
     utf16_length,
 )
-from tests.fakes.telegram_html import parse_html
 
 WHEN = datetime(2025, 9, 2, 7, 30, tzinfo=UTC)
 
