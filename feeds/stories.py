@@ -1,0 +1,427 @@
+"""Story grouping: which story a new article reports, so one event alerts a reader once.
+
+`StoryGrouper` keeps a 48-hour window of recent articles in memory, each reduced to its
+*keys*: the canonical lemmas of its title and description (`feeds.normalize`, so `Raketen`
+meets `Rakete` and `missiles` meets `missile`) and its *names*, the language-neutral keys that
+tie reports in different languages together (people, places and organizations as written,
+countries as ISO codes, numbers). A new article is compared only with the articles that share
+one of its rarest keys (an inverted index), with each key weighted by its inverse document
+frequency over the window, so "Fort Lauderdale" counts for much and "president" for little.
+It joins the story of the most similar article when the similarity clears a conservative
+threshold that rises with the time between the two, and starts a story otherwise:
+
+- same language: cosine over all keys, the title's keys counting more than the description's;
+- different languages: cosine over the names alone, with at least two names in common;
+- the same canonical link, or the same headline within a day, is the same story outright.
+
+Everything is deterministic (no hashing of strings into random seeds, ties broken by arrival).
+The state is plain values: `load()` rebuilds the window from stored (article, story id) pairs
+after a restart, and story ids come from the caller (`add` takes an id factory) so storage
+can persist them. The entity keys of a text are a parameter: the default finds capitalized
+names, numbers and country names (`feeds.countries`); a table of people and places across
+scripts plugs in through the same function shape.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from feeds.countries import table as country_table
+from feeds.normalize import analyze, canonical, fold
+
+__all__ = [
+    "WINDOW",
+    "EntityKeys",
+    "Placement",
+    "Report",
+    "StoryGrouper",
+    "default_entity_keys",
+    "headline_key",
+]
+
+WINDOW = timedelta(hours=48)
+"""How long a story stays open for new outlets: a news event's coverage is nearly all within
+two days; later articles about it are follow-ups worth their own alert."""
+
+SAME_HEADLINE_WINDOW = timedelta(days=1)
+"""Today's rule, kept: the same headline within a day is the same story whatever it says."""
+
+_MIN_HEADLINE_KEY = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the grouper needs to know of an article."""
+
+    title: str
+    description: str
+    language: str | None
+    published: datetime
+    """Timezone-aware; the fetch time when the feed gives none."""
+    source: str
+    """The outlet (feed id or name): a story's articles from one outlet are still one story."""
+    link: str = ""
+    """The canonical link (tracking parameters removed), empty when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where `StoryGrouper.place` put an article: an open story, or a new one."""
+
+    story_id: int | None
+    """The story it joins; None when it starts a story."""
+    score: float
+    """Similarity to the closest article of that story (1.0 for a shared link or headline)."""
+
+
+EntityKeys = Callable[[str, str | None], Iterable[str]]
+"""The language-neutral keys of a text (`text, language -> keys`): people, places,
+organizations, countries, numbers. Two reports in different languages are compared by these."""
+
+# Function words and sentence openers that are capitalized without being names.
+_NOT_NAMES_TEXT = (
+    "der die das den dem des ein eine einer einem einen eines und oder aber in im an am auf "
+    "aus bei mit nach von vor zu zum zur fur uber unter um als wie so ist sind war wird "
+    "werden wurde hat haben sie er es wir ich nicht auch noch nur schon dass wenn weil man "
+    "mehr sich was wer wo warum wieso neue neuer neues erste zwei drei vier funf bis seit "
+    "gegen trotz wegen durch ohne nun jetzt heute doch erneut dieser diese dieses "
+    "the a an and or but on at to of for from by with as is are was were be been has have "
+    "had do does did will would can could should may might must it its he she they we you "
+    "not no this that these those there here who what which when where why how all any "
+    "some more most other such than then so if his her their our your after before over "
+    "into about new first two three four five says said say amid despite why watch live "
+    "le la les un une des du de et en au aux dans pour par sur avec ce qui que est "
+    "el los las y del al por para con se es una"
+)
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+_TOKEN = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"\d{2,}")
+_MAX_COUNTRY_WORDS = 3
+
+
+@lru_cache(maxsize=1 << 15)
+def _name_key(token: str, language: str | None) -> str | None:
+    """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
+    if len(token) < 2 or not token[0].isupper():
+        return None
+    positions = analyze(token, language)
+    if len(positions) != 1:
+        return None
+    key = canonical(positions[0])
+    return None if key in _NOT_NAMES or len(key) < 2 else key
+
+
+def default_entity_keys(text: str, language: str | None) -> set[str]:
+    """Capitalized names, numbers of two or more digits and countries (as ISO codes).
+
+    `Nordkorea`, `North Korea` and `Corée du Nord` all give `@KP`; `Putins` gives `putin`.
+    In German every noun is capitalized too: those keys simply never meet an English report,
+    and their weight counts against a cross-language match, which keeps it conservative.
+    """
+    tokens = _TOKEN.findall(text)
+    keys: set[str] = set()
+    codes = country_table().codes
+    folded = [fold(token) for token in tokens]
+    for start in range(len(tokens)):
+        country = False
+        for width in range(_MAX_COUNTRY_WORDS, 0, -1):
+            if start + width <= len(tokens):
+                code = codes.get(" ".join(folded[start : start + width]))
+                if code is not None:
+                    keys.add("@" + code)
+                    country = width == 1
+                    break
+        token = tokens[start]
+        if country:  # the code stands for it: `France` must not count twice
+            continue
+        if _NUMBER.fullmatch(token):
+            keys.add("#" + token)
+            continue
+        key = _name_key(token, language)
+        if key is not None:
+            keys.add(key)
+    return keys
+
+
+def headline_key(title: str) -> str:
+    """A headline reduced to folded words: two feeds' identical headlines meet here."""
+    return fold(title)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One article of the window, as the grouper remembers it."""
+
+    story_id: int
+    published: datetime
+    language: str
+    keys: tuple[str, ...]
+    title_keys: frozenset[str]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The grouper's thresholds (defaults measured on tests/data/stories)."""
+
+    same_language: float = 0.30
+    """Minimum weighted cosine of two reports in one language."""
+    cross_language: float = 0.20
+    """Minimum weighted cosine over names of two reports in different languages."""
+    min_shared_names: int = 2
+    """Names two reports in different languages must share at least."""
+    min_evidence: float = 6.0
+    """Minimum summed IDF of the keys two reports share: two short headlines that share only
+    `Donald Trump` are not one story however alike they look."""
+    title_weight: float = 2.0
+    """How much more a headline's key counts than a key of the description only."""
+    decay: float = 0.35
+    """The threshold rises by this share of itself over the window (older = stricter)."""
+    probe_keys: int = 12
+    """The rarest keys of a new article whose postings give its candidates."""
+    max_candidates: int = 40
+    """Candidates scored in full (those sharing the most probe keys first)."""
+    common_share: float = 0.05
+    """Keys in more than this share of the window are too common to find candidates by."""
+    smoothing: int = 1000
+    """Documents added to the window's count in the IDF, so a young window (few articles)
+    does not take every word for a rare one."""
+
+
+_FUNCTION_WORDS = _NOT_NAMES
+
+
+@dataclass(slots=True)
+class StoryGrouper:
+    """Groups articles into stories over a sliding window (see the module docstring)."""
+
+    entity_keys: EntityKeys = default_entity_keys
+    window: timedelta = WINDOW
+    tuning: Tuning = field(default_factory=Tuning)
+    _entries: dict[int, _Entry] = field(default_factory=dict)
+    _postings: dict[str, list[int]] = field(default_factory=dict)
+    _df: dict[str, int] = field(default_factory=dict)
+    _expiry: list[tuple[datetime, int]] = field(default_factory=list)
+    _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    _next_slot: int = 0
+    _newest: datetime | None = None
+
+    # --- the public face -------------------------------------------------------------------
+
+    def add(self, report: Report, new_story: Callable[[], int]) -> int:
+        """The story the report joins (an open one, or `new_story()`), remembered."""
+        placement = self.place(report)
+        story_id = placement.story_id if placement.story_id is not None else new_story()
+        self.remember(report, story_id)
+        return story_id
+
+    def place(self, report: Report) -> Placement:
+        """Which open story the report belongs to, without remembering it."""
+        self._evict(report.published)
+        shared = self._same_link_or_headline(report)
+        if shared is not None:
+            return Placement(shared, 1.0)
+        return self._closest(self._features(report), report.published)
+
+    def remember(self, report: Report, story_id: int) -> None:
+        """Put a report into the window as part of `story_id` (after `place`, or on `load`)."""
+        self._evict(report.published)
+        self._insert(self._features(report), report, story_id)
+
+    def load(self, items: Iterable[tuple[Report, int]]) -> None:
+        """Rebuild the window from stored articles and their story ids (oldest first is best)."""
+        for report, story_id in sorted(items, key=lambda item: item[0].published):
+            self.remember(report, story_id)
+
+    def __len__(self) -> int:
+        """Articles in the window."""
+        return len(self._entries)
+
+    def memory_bytes(self) -> int:
+        """A shallow estimate of the window's memory (containers and their entries)."""
+        size = sys.getsizeof
+        total = size(self._entries) + size(self._postings) + size(self._df)
+        total += size(self._links) + size(self._headlines) + size(self._expiry)
+        for entry in self._entries.values():
+            total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
+        for postings in self._postings.values():
+            total += size(postings)
+        return total
+
+    # --- features --------------------------------------------------------------------------
+
+    def _features(self, report: Report) -> _Features:
+        language = report.language or ""
+        title = _content_keys(report.title, report.language)
+        body = _content_keys(report.description, report.language)
+        names = set(self.entity_keys(report.title, report.language))
+        names |= set(self.entity_keys(report.description, report.language))
+        keys = title | body | names
+        return _Features(language, keys, frozenset(title), frozenset(names))
+
+    # --- the window ------------------------------------------------------------------------
+
+    def _insert(self, features: _Features, report: Report, story_id: int) -> None:
+        slot = self._next_slot
+        self._next_slot += 1
+        keys = tuple(sorted(features.keys))
+        self._entries[slot] = _Entry(
+            story_id,
+            report.published,
+            features.language,
+            keys,
+            features.title_keys,
+            tuple(sorted(features.names)),
+        )
+        for key in keys:
+            self._postings.setdefault(key, []).append(slot)
+            self._df[key] = self._df.get(key, 0) + 1
+        heapq.heappush(self._expiry, (report.published, slot))
+        if report.link:
+            self._links[report.link] = (report.published, story_id)
+        headline = headline_key(report.title)
+        if len(headline) >= _MIN_HEADLINE_KEY:
+            self._headlines[headline] = (report.published, story_id)
+        if self._newest is None or report.published > self._newest:
+            self._newest = report.published
+
+    def _evict(self, now: datetime) -> None:
+        """Forget articles older than the window, measured from the newest time seen."""
+        newest = now if self._newest is None or now > self._newest else self._newest
+        horizon = newest - self.window
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, slot = heapq.heappop(self._expiry)
+            entry = self._entries.pop(slot)
+            for key in entry.keys:
+                left = self._df[key] - 1
+                if left:
+                    self._df[key] = left
+                    postings = self._postings[key]
+                    if len(postings) > 2 * left + 8:  # mostly evicted slots: compact it
+                        self._postings[key] = [s for s in postings if s in self._entries]
+                else:
+                    del self._df[key]
+                    del self._postings[key]
+        if len(self._links) > 2 * len(self._entries) + 64:
+            self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
+            self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
+
+    def _same_link_or_headline(self, report: Report) -> int | None:
+        if report.link:
+            known = self._links.get(report.link)
+            if known is not None and abs(known[0] - report.published) <= self.window:
+                return known[1]
+        headline = headline_key(report.title)
+        if len(headline) >= _MIN_HEADLINE_KEY:
+            known = self._headlines.get(headline)
+            if known is not None and abs(known[0] - report.published) <= SAME_HEADLINE_WINDOW:
+                return known[1]
+        return None
+
+    # --- similarity ------------------------------------------------------------------------
+
+    def _idf(self, key: str) -> float:
+        documents = len(self._entries) + self.tuning.smoothing
+        return math.log(documents / (self._df.get(key, 0) + 1))
+
+    def _closest(self, features: _Features, published: datetime) -> Placement:
+        tuning = self.tuning
+        weights = {key: self._idf(key) for key in features.keys}
+        common = max(3, int(len(self._entries) * tuning.common_share))
+        probes = sorted(
+            (key for key in features.keys if 0 < self._df.get(key, 0) <= common),
+            key=lambda key: (-weights[key], key),
+        )[: tuning.probe_keys]
+        hits: dict[int, int] = {}
+        for key in probes:
+            for slot in self._postings[key]:
+                if slot in self._entries:
+                    hits[slot] = hits.get(slot, 0) + 1
+        candidates = sorted(hits, key=lambda slot: (-hits[slot], slot))[: tuning.max_candidates]
+        return self._best(features, weights, published, sorted(candidates))
+
+    def score_all(self, report: Report) -> Placement:
+        """`place` by scoring every article of the window (the benchmark's baseline)."""
+        features = self._features(report)
+        weights = {key: self._idf(key) for key in features.keys}
+        return self._best(features, weights, report.published, list(self._entries))
+
+    def _best(
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        published: datetime,
+        candidates: list[int],
+    ) -> Placement:
+        tuning = self.tuning
+        best = Placement(None, 0.0)
+        for slot in candidates:
+            entry = self._entries[slot]
+            score, needed = self._similarity(features, weights, entry)
+            age = abs(published - entry.published) / self.window
+            if age > 1:
+                continue
+            needed *= 1 + tuning.decay * age
+            if score >= needed and score > best.score:
+                best = Placement(entry.story_id, score)
+        return best
+
+    def _similarity(
+        self, features: _Features, weights: dict[str, float], entry: _Entry
+    ) -> tuple[float, float]:
+        """The similarity of a new article to a window entry, and the threshold it must reach."""
+        tuning = self.tuning
+        if features.language == entry.language or not features.language or not entry.language:
+            evidence = sum(weights[key] for key in entry.keys if key in weights)
+            if evidence < tuning.min_evidence:
+                return 0.0, tuning.same_language
+            return self._cosine(features, weights, entry), tuning.same_language
+        shared = [name for name in entry.names if name in features.names]
+        if len(shared) < tuning.min_shared_names:
+            return 0.0, tuning.cross_language
+        if sum(weights[name] for name in shared) < tuning.min_evidence:
+            return 0.0, tuning.cross_language
+        dot = sum(weights[name] ** 2 for name in shared)
+        mine = sum(weights[name] ** 2 for name in features.names)
+        theirs = sum(self._idf(name) ** 2 for name in entry.names)
+        return dot / math.sqrt(mine * theirs), tuning.cross_language
+
+    def _cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
+        boost = self.tuning.title_weight
+        mine = features.title_keys
+        dot = 0.0
+        theirs = 0.0
+        for key in entry.keys:
+            weight = self._idf(key) * (boost if key in entry.title_keys else 1.0)
+            theirs += weight * weight
+            if key in weights:
+                dot += weight * weights[key] * (boost if key in mine else 1.0)
+        own = sum(
+            (weight * (boost if key in mine else 1.0)) ** 2 for key, weight in weights.items()
+        )
+        return dot / math.sqrt(own * theirs) if own and theirs else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    language: str
+    keys: set[str]
+    title_keys: frozenset[str]
+    names: frozenset[str]
+
+
+def _content_keys(text: str, language: str | None) -> set[str]:
+    """The canonical lemmas of a text without function words and one-letter keys."""
+    return {
+        key
+        for key in map(canonical, analyze(text, language))
+        if len(key) > 1 and key not in _FUNCTION_WORDS
+    }
