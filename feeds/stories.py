@@ -10,8 +10,14 @@ frequency over the window, so "Fort Lauderdale" counts for much and "president" 
 It joins the story of the most similar article when the similarity clears a conservative
 threshold that rises with the time between the two, and starts a story otherwise:
 
-- same language: cosine over all keys, the title's keys counting more than the description's;
-- different languages: cosine over the names alone, with at least two names in common;
+- same language: cosine over all keys, the title's keys counting more than the description's,
+  and at least a minimum of shared evidence (two headlines sharing only `Donald Trump` do not
+  make a story);
+- different languages: cosine over the names alone, with at least two names in common, and
+  only into a story that has no report in the new article's language yet (if it has, and none
+  of them was close, names alone do not outweigh that);
+- two reports of one outlet need a higher score (an outlet's series share boilerplate:
+  "Top 10:", "heise-Angebot:");
 - the same canonical link, or the same headline within a day, is the same story outright.
 
 Everything is deterministic (no hashing of strings into random seeds, ties broken by arrival).
@@ -162,34 +168,53 @@ class _Entry:
     story_id: int
     published: datetime
     language: str
+    source: str
     keys: tuple[str, ...]
-    title_keys: frozenset[str]
+    """Lemmas and names, compared between reports in one language."""
+    title_keys: tuple[str, ...]
     names: tuple[str, ...]
+    """Names, numbers and country codes, compared across languages."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """A new report's keys (as in `_Entry`), computed once per report."""
+
+    language: str
+    keys: frozenset[str]
+    title_keys: frozenset[str]
+    names: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
     """The grouper's thresholds (defaults measured on tests/data/stories)."""
 
-    same_language: float = 0.30
+    same_language: float = 0.26
     """Minimum weighted cosine of two reports in one language."""
-    cross_language: float = 0.20
-    """Minimum weighted cosine over names of two reports in different languages."""
+    cross_language: float = 0.16
+    """Minimum weighted cosine over the names of two reports in different languages."""
     min_shared_names: int = 2
     """Names two reports in different languages must share at least."""
     min_evidence: float = 6.0
     """Minimum summed IDF of the keys two reports share: two short headlines that share only
     `Donald Trump` are not one story however alike they look."""
+    overlap_share: float = 0.0
+    """Weight of the overlap with the shorter report in the same-language score."""
     title_weight: float = 2.0
     """How much more a headline's key counts than a key of the description only."""
+    same_source: float = 1.6
+    """Threshold factor for two reports from one outlet."""
     decay: float = 0.35
     """The threshold rises by this share of itself over the window (older = stricter)."""
     probe_keys: int = 12
     """The rarest keys of a new article whose postings give its candidates."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
-    common_share: float = 0.05
+    common_share: float = 0.01
     """Keys in more than this share of the window are too common to find candidates by."""
+    min_common: int = 50
+    """Keys in at most this many articles are always rare enough to find candidates by."""
     smoothing: int = 1000
     """Documents added to the window's count in the IDF, so a young window (few articles)
     does not take every word for a rare one."""
@@ -208,6 +233,7 @@ class StoryGrouper:
     _entries: dict[int, _Entry] = field(default_factory=dict)
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _df: dict[str, int] = field(default_factory=dict)
+    _story_languages: dict[int, dict[str, int]] = field(default_factory=dict)
     _expiry: list[tuple[datetime, int]] = field(default_factory=list)
     _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
@@ -218,18 +244,17 @@ class StoryGrouper:
 
     def add(self, report: Report, new_story: Callable[[], int]) -> int:
         """The story the report joins (an open one, or `new_story()`), remembered."""
-        placement = self.place(report)
+        features = self._features(report)
+        self._evict(report.published)
+        placement = self._place(report, features)
         story_id = placement.story_id if placement.story_id is not None else new_story()
-        self.remember(report, story_id)
+        self._insert(features, report, story_id)
         return story_id
 
     def place(self, report: Report) -> Placement:
         """Which open story the report belongs to, without remembering it."""
         self._evict(report.published)
-        shared = self._same_link_or_headline(report)
-        if shared is not None:
-            return Placement(shared, 1.0)
-        return self._closest(self._features(report), report.published)
+        return self._place(report, self._features(report))
 
     def remember(self, report: Report, story_id: int) -> None:
         """Put a report into the window as part of `story_id` (after `place`, or on `load`)."""
@@ -241,49 +266,60 @@ class StoryGrouper:
         for report, story_id in sorted(items, key=lambda item: item[0].published):
             self.remember(report, story_id)
 
+    def score_all(self, report: Report) -> Placement:
+        """`place` by scoring every article of the window (the benchmark's baseline)."""
+        features = self._features(report)
+        return self._best(features, self._weights(features), report, list(self._entries))
+
     def __len__(self) -> int:
         """Articles in the window."""
         return len(self._entries)
 
     def memory_bytes(self) -> int:
-        """A shallow estimate of the window's memory (containers and their entries)."""
+        """A shallow estimate of the window's memory (containers and their entries; the key
+        strings themselves are shared with the word caches of `feeds.normalize`)."""
         size = sys.getsizeof
         total = size(self._entries) + size(self._postings) + size(self._df)
         total += size(self._links) + size(self._headlines) + size(self._expiry)
+        total += size(self._story_languages) + sum(map(size, self._story_languages.values()))
         for entry in self._entries.values():
             total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
-        for postings in self._postings.values():
-            total += size(postings)
-        return total
+        return total + sum(map(size, self._postings.values()))
 
     # --- features --------------------------------------------------------------------------
 
     def _features(self, report: Report) -> _Features:
-        language = report.language or ""
         title = _content_keys(report.title, report.language)
         body = _content_keys(report.description, report.language)
         names = set(self.entity_keys(report.title, report.language))
         names |= set(self.entity_keys(report.description, report.language))
-        keys = title | body | names
-        return _Features(language, keys, frozenset(title), frozenset(names))
+        return _Features(
+            report.language or "",
+            frozenset(title | body | names),
+            frozenset(title),
+            frozenset(names),
+        )
 
     # --- the window ------------------------------------------------------------------------
 
     def _insert(self, features: _Features, report: Report, story_id: int) -> None:
         slot = self._next_slot
         self._next_slot += 1
-        keys = tuple(sorted(features.keys))
-        self._entries[slot] = _Entry(
+        entry = _Entry(
             story_id,
             report.published,
             features.language,
-            keys,
-            features.title_keys,
+            report.source,
+            tuple(sorted(features.keys)),
+            tuple(sorted(features.title_keys)),
             tuple(sorted(features.names)),
         )
-        for key in keys:
+        self._entries[slot] = entry
+        for key in features.keys | features.names:
             self._postings.setdefault(key, []).append(slot)
             self._df[key] = self._df.get(key, 0) + 1
+        languages = self._story_languages.setdefault(story_id, {})
+        languages[entry.language] = languages.get(entry.language, 0) + 1
         heapq.heappush(self._expiry, (report.published, slot))
         if report.link:
             self._links[report.link] = (report.published, story_id)
@@ -300,7 +336,7 @@ class StoryGrouper:
         while self._expiry and self._expiry[0][0] < horizon:
             _, slot = heapq.heappop(self._expiry)
             entry = self._entries.pop(slot)
-            for key in entry.keys:
+            for key in set(entry.keys) | set(entry.names):
                 left = self._df[key] - 1
                 if left:
                     self._df[key] = left
@@ -310,6 +346,13 @@ class StoryGrouper:
                 else:
                     del self._df[key]
                     del self._postings[key]
+            languages = self._story_languages[entry.story_id]
+            if languages[entry.language] > 1:
+                languages[entry.language] -= 1
+            else:
+                del languages[entry.language]
+                if not languages:
+                    del self._story_languages[entry.story_id]
         if len(self._links) > 2 * len(self._entries) + 64:
             self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
             self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
@@ -332,90 +375,112 @@ class StoryGrouper:
         documents = len(self._entries) + self.tuning.smoothing
         return math.log(documents / (self._df.get(key, 0) + 1))
 
-    def _closest(self, features: _Features, published: datetime) -> Placement:
+    def _weights(self, features: _Features) -> dict[str, float]:
+        return {key: self._idf(key) for key in features.keys | features.names}
+
+    def _place(self, report: Report, features: _Features) -> Placement:
+        shared = self._same_link_or_headline(report)
+        if shared is not None:
+            return Placement(shared, 1.0)
         tuning = self.tuning
-        weights = {key: self._idf(key) for key in features.keys}
-        common = max(3, int(len(self._entries) * tuning.common_share))
+        weights = self._weights(features)
+        common = max(tuning.min_common, int(len(self._entries) * tuning.common_share))
         probes = sorted(
-            (key for key in features.keys if 0 < self._df.get(key, 0) <= common),
+            (key for key in weights if 0 < self._df.get(key, 0) <= common),
             key=lambda key: (-weights[key], key),
         )[: tuning.probe_keys]
-        hits: dict[int, int] = {}
+        hits: dict[int, float] = {}
+        entries = self._entries
         for key in probes:
+            weight = weights[key]
             for slot in self._postings[key]:
-                if slot in self._entries:
-                    hits[slot] = hits.get(slot, 0) + 1
+                if slot in entries:
+                    hits[slot] = hits.get(slot, 0.0) + weight
         candidates = sorted(hits, key=lambda slot: (-hits[slot], slot))[: tuning.max_candidates]
-        return self._best(features, weights, published, sorted(candidates))
-
-    def score_all(self, report: Report) -> Placement:
-        """`place` by scoring every article of the window (the benchmark's baseline)."""
-        features = self._features(report)
-        weights = {key: self._idf(key) for key in features.keys}
-        return self._best(features, weights, report.published, list(self._entries))
+        return self._best(features, weights, report, sorted(candidates))
 
     def _best(
         self,
         features: _Features,
         weights: dict[str, float],
-        published: datetime,
+        report: Report,
         candidates: list[int],
     ) -> Placement:
         tuning = self.tuning
+        published = report.published
         best = Placement(None, 0.0)
+        own = self._own_norm(features, weights)
         for slot in candidates:
             entry = self._entries[slot]
-            score, needed = self._similarity(features, weights, entry)
             age = abs(published - entry.published) / self.window
             if age > 1:
                 continue
+            if _comparable(features.language, entry.language):
+                score = self._cosine(features, weights, own, entry)
+                needed = tuning.same_language
+            elif features.language in self._story_languages.get(entry.story_id, {}):
+                # The story has reports in this language, and none of them was close enough
+                # (or this one would have joined through it): names alone do not outweigh that.
+                continue
+            else:
+                score = self._name_cosine(features, weights, entry)
+                needed = tuning.cross_language
+            if entry.source == report.source:
+                # One outlet's series share their boilerplate ("Top 10:", "heise-Angebot:").
+                needed *= tuning.same_source
             needed *= 1 + tuning.decay * age
             if score >= needed and score > best.score:
                 best = Placement(entry.story_id, score)
         return best
 
-    def _similarity(
-        self, features: _Features, weights: dict[str, float], entry: _Entry
-    ) -> tuple[float, float]:
-        """The similarity of a new article to a window entry, and the threshold it must reach."""
+    def _own_norm(self, features: _Features, weights: dict[str, float]) -> float:
+        boost = self.tuning.title_weight
+        title = features.title_keys
+        return sum((weights[key] * (boost if key in title else 1.0)) ** 2 for key in features.keys)
+
+    def _cosine(
+        self, features: _Features, weights: dict[str, float], own: float, entry: _Entry
+    ) -> float:
+        """Weighted cosine (optionally blended with the weighted overlap of the shorter report)
+        of two reports in one language; zero below the minimum evidence."""
         tuning = self.tuning
-        if features.language == entry.language or not features.language or not entry.language:
-            evidence = sum(weights[key] for key in entry.keys if key in weights)
-            if evidence < tuning.min_evidence:
-                return 0.0, tuning.same_language
-            return self._cosine(features, weights, entry), tuning.same_language
+        boost = tuning.title_weight
+        mine = features.title_keys
+        theirs_title = entry.title_keys
+        dot = evidence = theirs = 0.0
+        idf = self._idf
+        for key in entry.keys:
+            base = weights.get(key)
+            weight = (base if base is not None else idf(key)) * (
+                boost if key in theirs_title else 1.0
+            )
+            theirs += weight * weight
+            if base is not None:
+                evidence += base
+                dot += weight * base * (boost if key in mine else 1.0)
+        if evidence < tuning.min_evidence or not own or not theirs:
+            return 0.0
+        share = tuning.overlap_share
+        return (1 - share) * dot / math.sqrt(own * theirs) + share * dot / min(own, theirs)
+
+    def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
+        """IDF-weighted cosine over the names of two reports in different languages; zero
+        unless they share `min_shared_names` names and the minimum evidence."""
         shared = [name for name in entry.names if name in features.names]
-        if len(shared) < tuning.min_shared_names:
-            return 0.0, tuning.cross_language
-        if sum(weights[name] for name in shared) < tuning.min_evidence:
-            return 0.0, tuning.cross_language
+        if len(shared) < self.tuning.min_shared_names:
+            return 0.0
+        if sum(weights[name] for name in shared) < self.tuning.min_evidence:
+            return 0.0
         dot = sum(weights[name] ** 2 for name in shared)
         mine = sum(weights[name] ** 2 for name in features.names)
-        theirs = sum(self._idf(name) ** 2 for name in entry.names)
-        return dot / math.sqrt(mine * theirs), tuning.cross_language
-
-    def _cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
-        boost = self.tuning.title_weight
-        mine = features.title_keys
-        dot = 0.0
-        theirs = 0.0
-        for key in entry.keys:
-            weight = self._idf(key) * (boost if key in entry.title_keys else 1.0)
-            theirs += weight * weight
-            if key in weights:
-                dot += weight * weights[key] * (boost if key in mine else 1.0)
-        own = sum(
-            (weight * (boost if key in mine else 1.0)) ** 2 for key, weight in weights.items()
-        )
-        return dot / math.sqrt(own * theirs) if own and theirs else 0.0
+        idf = self._idf
+        theirs = sum(idf(name) ** 2 for name in entry.names)
+        return dot / math.sqrt(mine * theirs)
 
 
-@dataclass(frozen=True, slots=True)
-class _Features:
-    language: str
-    keys: set[str]
-    title_keys: frozenset[str]
-    names: frozenset[str]
+def _comparable(language: str, other: str) -> bool:
+    """Whether two reports are compared word by word (same or unknown language)."""
+    return language == other or not language or not other
 
 
 def _content_keys(text: str, language: str | None) -> set[str]:

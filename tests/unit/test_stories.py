@@ -85,9 +85,21 @@ SATELLITE = _report(
 )
 
 
+def _busy_window(*leave_out: str) -> StoryGrouper:
+    """A grouper whose window holds a day of other real coverage (the labelled set's reports
+    moved to the morning of NOON), so that words weigh what they weigh in a real window:
+    `North Korea` little, `satellite` much."""
+    grouper = StoryGrouper()
+    for number, row in enumerate(load_labelled()):
+        if not row.event.startswith(leave_out):
+            moved = replace(row.report, published=NOON - timedelta(hours=6), link="")
+            grouper.remember(moved, -number - 1)
+    return grouper
+
+
 def test_a_missile_test_and_a_satellite_launch_the_same_day_stay_apart() -> None:
     # Real reports of two events a year apart, moved to the same day: only the wording differs.
-    stories = _story_ids([MISSILE, SATELLITE])
+    stories = _story_ids([MISSILE, SATELLITE], _busy_window("nk-"))
     assert stories[0] != stories[1]
 
 
@@ -104,7 +116,7 @@ def test_two_putin_kim_summits_stay_apart_even_on_the_same_day() -> None:
         hours=1,
         source="y",
     )
-    stories = _story_ids([pyongyang, vostochny])
+    stories = _story_ids([pyongyang, vostochny], _busy_window("putin-kim-"))
     assert stories[0] != stories[1]
 
 
@@ -121,7 +133,7 @@ def test_a_german_and_an_english_report_meet_through_names() -> None:
         hours=1,
         source="y",
     )
-    stories = _story_ids([german, english])
+    stories = _story_ids([german, english], _busy_window("merz-", "bundestag-"))
     assert stories[0] == stories[1]
 
 
@@ -180,12 +192,14 @@ def test_grouping_beats_todays_rule_on_the_labelled_set() -> None:
         f"messages/event {after.messages_per_event:.2f}"
     )
     # Floors at what this version measures (see the report); the issue's targets are below.
-    assert after.precision >= 0.95
-    assert after.recall >= 0.60
+    assert after.precision >= 0.97
+    assert after.recall >= 0.65
     assert after.messages_per_event < before.messages_per_event / 2
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 targets not reached yet (recall ~0.64)")
+@pytest.mark.xfail(
+    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.67)"
+)
 def test_issue_targets_on_the_labelled_set() -> None:
     rows = load_labelled()
     after = evaluate(rows, group_with_grouper([row.report for row in rows]))
