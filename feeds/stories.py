@@ -134,26 +134,35 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
     tokens = _TOKEN.findall(text)
     keys: set[str] = set()
     codes = country_table().codes
-    folded = [fold(token) for token in tokens]
-    for start in range(len(tokens)):
-        country = False
-        for width in range(_MAX_COUNTRY_WORDS, 0, -1):
-            if start + width <= len(tokens):
-                code = codes.get(" ".join(folded[start : start + width]))
-                if code is not None:
-                    keys.add("@" + code)
-                    country = width == 1
-                    break
-        token = tokens[start]
-        if country:  # the code stands for it: `France` must not count twice
+    for start, token in enumerate(tokens):
+        if token[0].islower():  # names start with a capital (or a script without case)
             continue
         if _NUMBER.fullmatch(token):
             keys.add("#" + token)
             continue
+        code, width = _country_at(tokens, start, codes)
+        if code is not None:
+            keys.add("@" + code)
+            if width == 1:  # the code stands for it: `France` must not count twice
+                continue
         key = _name_key(token, language)
         if key is not None:
             keys.add(key)
     return keys
+
+
+def _country_at(tokens: list[str], start: int, codes: dict[str, str]) -> tuple[str | None, int]:
+    """The country whose name (up to three words) starts at `tokens[start]`, and its length."""
+    for width in range(min(_MAX_COUNTRY_WORDS, len(tokens) - start), 0, -1):
+        code = codes.get(" ".join(map(_fold_token, tokens[start : start + width])))
+        if code is not None:
+            return code, width
+    return None, 0
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_token(token: str) -> str:
+    return fold(token)
 
 
 def headline_key(title: str) -> str:
@@ -239,6 +248,9 @@ class StoryGrouper:
     _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     _next_slot: int = 0
     _newest: datetime | None = None
+    _norms: dict[int, tuple[int, float]] = field(default_factory=dict)
+    _changes: int = 0
+    """Articles added and evicted so far: the age of a cached norm."""
 
     # --- the public face -------------------------------------------------------------------
 
@@ -315,6 +327,7 @@ class StoryGrouper:
             tuple(sorted(features.names)),
         )
         self._entries[slot] = entry
+        self._changes += 1
         for key in features.keys | features.names:
             self._postings.setdefault(key, []).append(slot)
             self._df[key] = self._df.get(key, 0) + 1
@@ -336,6 +349,8 @@ class StoryGrouper:
         while self._expiry and self._expiry[0][0] < horizon:
             _, slot = heapq.heappop(self._expiry)
             entry = self._entries.pop(slot)
+            self._norms.pop(slot, None)
+            self._changes += 1
             for key in set(entry.keys) | set(entry.names):
                 left = self._df[key] - 1
                 if left:
@@ -390,13 +405,20 @@ class StoryGrouper:
             key=lambda key: (-weights[key], key),
         )[: tuning.probe_keys]
         hits: dict[int, float] = {}
+        counts: dict[int, int] = {}
         entries = self._entries
         for key in probes:
             weight = weights[key]
             for slot in self._postings[key]:
                 if slot in entries:
                     hits[slot] = hits.get(slot, 0.0) + weight
-        candidates = sorted(hits, key=lambda slot: (-hits[slot], slot))[: tuning.max_candidates]
+                    counts[slot] = counts.get(slot, 0) + 1
+        # One shared rare word is chance; a report of the same event shares several.
+        least = min(2, len(probes))
+        candidates = sorted(
+            (slot for slot, count in counts.items() if count >= least),
+            key=lambda slot: (-hits[slot], slot),
+        )[: tuning.max_candidates]
         return self._best(features, weights, report, sorted(candidates))
 
     def _best(
@@ -416,7 +438,7 @@ class StoryGrouper:
             if age > 1:
                 continue
             if _comparable(features.language, entry.language):
-                score = self._cosine(features, weights, own, entry)
+                score = self._cosine(features, weights, own, slot, entry)
                 needed = tuning.same_language
             elif features.language in self._story_languages.get(entry.story_id, {}):
                 # The story has reports in this language, and none of them was close enough
@@ -438,8 +460,27 @@ class StoryGrouper:
         title = features.title_keys
         return sum((weights[key] * (boost if key in title else 1.0)) ** 2 for key in features.keys)
 
+    def _norm(self, slot: int, entry: _Entry) -> float:
+        """An entry's squared length under the window's IDF, recomputed when the window has
+        changed by a twentieth since (IDF drifts slowly; summing it per comparison is the
+        costliest part of scoring)."""
+        cached = self._norms.get(slot)
+        if cached is not None and abs(self._changes - cached[0]) * 20 <= len(self._entries):
+            return cached[1]
+        boost = self.tuning.title_weight
+        title = entry.title_keys
+        idf = self._idf
+        norm = sum((idf(key) * (boost if key in title else 1.0)) ** 2 for key in entry.keys)
+        self._norms[slot] = (self._changes, norm)
+        return norm
+
     def _cosine(
-        self, features: _Features, weights: dict[str, float], own: float, entry: _Entry
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        own: float,
+        slot: int,
+        entry: _Entry,
     ) -> float:
         """Weighted cosine (optionally blended with the weighted overlap of the shorter report)
         of two reports in one language; zero below the minimum evidence."""
@@ -447,18 +488,21 @@ class StoryGrouper:
         boost = tuning.title_weight
         mine = features.title_keys
         theirs_title = entry.title_keys
-        dot = evidence = theirs = 0.0
-        idf = self._idf
+        dot = evidence = 0.0
         for key in entry.keys:
             base = weights.get(key)
-            weight = (base if base is not None else idf(key)) * (
-                boost if key in theirs_title else 1.0
-            )
-            theirs += weight * weight
             if base is not None:
                 evidence += base
-                dot += weight * base * (boost if key in mine else 1.0)
-        if evidence < tuning.min_evidence or not own or not theirs:
+                dot += (
+                    base
+                    * base
+                    * (boost if key in theirs_title else 1.0)
+                    * (boost if key in mine else 1.0)
+                )
+        if evidence < tuning.min_evidence:
+            return 0.0
+        theirs = self._norm(slot, entry)
+        if not own or not theirs:
             return 0.0
         share = tuning.overlap_share
         return (1 - share) * dot / math.sqrt(own * theirs) + share * dot / min(own, theirs)
@@ -473,8 +517,7 @@ class StoryGrouper:
             return 0.0
         dot = sum(weights[name] ** 2 for name in shared)
         mine = sum(weights[name] ** 2 for name in features.names)
-        idf = self._idf
-        theirs = sum(idf(name) ** 2 for name in entry.names)
+        theirs = sum(self._idf(name) ** 2 for name in entry.names)
         return dot / math.sqrt(mine * theirs)
 
 
