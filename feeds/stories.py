@@ -11,8 +11,9 @@ It joins the story of the most similar article when the similarity clears a cons
 threshold that rises with the time between the two, and starts a story otherwise:
 
 - same language: cosine over all keys, the title's keys counting more than the description's,
-  and at least a minimum of shared evidence (two headlines sharing only `Donald Trump` do not
-  make a story);
+  with the closest article or with the mean of the story's articles in that language (a story
+  of many reports knows more of an event's words than any one of them), and at least a
+  minimum of shared evidence (two headlines sharing only `Donald Trump` are no story);
 - different languages: cosine over the names alone, with at least two names in common, and
   only into a story that has no report in the new article's language yet (if it has, and none
   of them was close, names alone do not outweigh that);
@@ -201,6 +202,8 @@ class Tuning:
 
     same_language: float = 0.26
     """Minimum weighted cosine of two reports in one language."""
+    same_language_story: float = 0.30
+    """Minimum cosine of a report and the mean of a story's reports in its language."""
     cross_language: float = 0.16
     """Minimum weighted cosine over the names of two reports in different languages."""
     min_shared_names: int = 2
@@ -243,6 +246,10 @@ class StoryGrouper:
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _df: dict[str, int] = field(default_factory=dict)
     _story_languages: dict[int, dict[str, int]] = field(default_factory=dict)
+    _story_keys: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
+    """Per story and language: in how many of its reports each key occurs (its centroid)."""
+    _story_first: dict[tuple[int, str], int] = field(default_factory=dict)
+    _centroid_norms: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
     _expiry: list[tuple[datetime, int]] = field(default_factory=list)
     _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
@@ -293,7 +300,11 @@ class StoryGrouper:
         size = sys.getsizeof
         total = size(self._entries) + size(self._postings) + size(self._df)
         total += size(self._links) + size(self._headlines) + size(self._expiry)
-        total += size(self._story_languages) + sum(map(size, self._story_languages.values()))
+        tables = (self._story_languages, self._story_keys, self._story_first, self._norms)
+        for table in (*tables, self._centroid_norms):
+            total += size(table)
+        total += sum(map(size, self._story_languages.values()))
+        total += sum(map(size, self._story_keys.values()))
         for entry in self._entries.values():
             total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
         return total + sum(map(size, self._postings.values()))
@@ -333,6 +344,7 @@ class StoryGrouper:
             self._df[key] = self._df.get(key, 0) + 1
         languages = self._story_languages.setdefault(story_id, {})
         languages[entry.language] = languages.get(entry.language, 0) + 1
+        self._count_keys(story_id, entry, slot)
         heapq.heappush(self._expiry, (report.published, slot))
         if report.link:
             self._links[report.link] = (report.published, story_id)
@@ -361,6 +373,7 @@ class StoryGrouper:
                 else:
                     del self._df[key]
                     del self._postings[key]
+            self._uncount_keys(entry, slot)
             languages = self._story_languages[entry.story_id]
             if languages[entry.language] > 1:
                 languages[entry.language] -= 1
@@ -371,6 +384,40 @@ class StoryGrouper:
         if len(self._links) > 2 * len(self._entries) + 64:
             self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
             self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
+
+    def _count_keys(self, story_id: int, entry: _Entry, slot: int) -> None:
+        """Add an entry to its story's key counts. A story's first report in a language is
+        only noted (most stories have one report, and the pairwise score covers them); the
+        counts start with the second."""
+        story_key = (story_id, entry.language)
+        counts = self._story_keys.get(story_key)
+        if counts is None:
+            first = self._story_first.pop(story_key, None)
+            if first is None or first not in self._entries:
+                self._story_first[story_key] = slot
+                return
+            counts = self._story_keys[story_key] = {}
+            for key in self._entries[first].keys:
+                counts[key] = 1
+        for key in entry.keys:
+            counts[key] = counts.get(key, 0) + 1
+
+    def _uncount_keys(self, entry: _Entry, slot: int) -> None:
+        story_key = (entry.story_id, entry.language)
+        if self._story_first.get(story_key) == slot:
+            del self._story_first[story_key]
+            return
+        counts = self._story_keys.get(story_key)
+        if counts is None:
+            return
+        for key in entry.keys:
+            if counts[key] > 1:
+                counts[key] -= 1
+            else:
+                del counts[key]
+        if not counts:
+            del self._story_keys[story_key]
+            self._centroid_norms.pop(story_key, None)
 
     def _same_link_or_headline(self, report: Report) -> int | None:
         if report.link:
@@ -432,6 +479,7 @@ class StoryGrouper:
         published = report.published
         best = Placement(None, 0.0)
         own = self._own_norm(features, weights)
+        youngest: dict[int, float] = {}  # same-language candidate stories and their age
         for slot in candidates:
             entry = self._entries[slot]
             age = abs(published - entry.published) / self.window
@@ -440,6 +488,7 @@ class StoryGrouper:
             if _comparable(features.language, entry.language):
                 score = self._cosine(features, weights, own, slot, entry)
                 needed = tuning.same_language
+                youngest[entry.story_id] = min(age, youngest.get(entry.story_id, 1.0))
             elif features.language in self._story_languages.get(entry.story_id, {}):
                 # The story has reports in this language, and none of them was close enough
                 # (or this one would have joined through it): names alone do not outweigh that.
@@ -453,7 +502,42 @@ class StoryGrouper:
             needed *= 1 + tuning.decay * age
             if score >= needed and score > best.score:
                 best = Placement(entry.story_id, score)
+        for story_id in sorted(youngest):
+            score = self._centroid_cosine(features, weights, story_id)
+            needed = tuning.same_language_story * (1 + tuning.decay * youngest[story_id])
+            if score >= needed and score > best.score:
+                best = Placement(story_id, score)
         return best
+
+    def _centroid_cosine(
+        self, features: _Features, weights: dict[str, float], story_id: int
+    ) -> float:
+        """Cosine (plain IDF weights) between a report and the mean of a story's reports in
+        its language: a story of many reports knows more of an event's words than any one of
+        them. Zero for a story of a single report (the pairwise score covers it)."""
+        story_key = (story_id, features.language)
+        size = self._story_languages.get(story_id, {}).get(features.language, 0)
+        counts = self._story_keys.get(story_key) if size > 1 else None
+        if counts is None:
+            return 0.0
+        dot = evidence = 0.0
+        for key in features.keys:
+            count = counts.get(key)
+            if count is not None:
+                weight = weights[key]
+                evidence += weight
+                dot += weight * weight * count / size
+        if evidence < self.tuning.min_evidence:
+            return 0.0
+        own = sum(weights[key] ** 2 for key in features.keys)
+        cached = self._centroid_norms.get(story_key)
+        if cached is not None and cached[0] == self._changes:
+            norm = cached[1]
+        else:
+            idf = self._idf
+            norm = sum((idf(key) * count / size) ** 2 for key, count in counts.items())
+            self._centroid_norms[story_key] = (self._changes, norm)
+        return dot / math.sqrt(own * norm) if own and norm else 0.0
 
     def _own_norm(self, features: _Features, weights: dict[str, float]) -> float:
         boost = self.tuning.title_weight

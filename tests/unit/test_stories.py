@@ -193,12 +193,12 @@ def test_grouping_beats_todays_rule_on_the_labelled_set() -> None:
     )
     # Floors at what this version measures (see the report); the issue's targets are below.
     assert after.precision >= 0.97
-    assert after.recall >= 0.65
+    assert after.recall >= 0.70
     assert after.messages_per_event < before.messages_per_event / 2
 
 
 @pytest.mark.xfail(
-    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.665)"
+    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.72)"
 )
 def test_issue_targets_on_the_labelled_set() -> None:
     rows = load_labelled()
