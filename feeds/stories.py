@@ -38,7 +38,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from feeds.countries import table as country_table
 from feeds.normalize import analyze, canonical, fold
@@ -154,11 +154,28 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
 
 def _country_at(tokens: list[str], start: int, codes: dict[str, str]) -> tuple[str | None, int]:
     """The country whose name (up to three words) starts at `tokens[start]`, and its length."""
-    for width in range(min(_MAX_COUNTRY_WORDS, len(tokens) - start), 0, -1):
+    first = _fold_token(tokens[start])
+    longest = _country_first_words().get(first)
+    if longest is None:
+        return None, 0
+    for width in range(min(longest, len(tokens) - start), 1, -1):
         code = codes.get(" ".join(map(_fold_token, tokens[start : start + width])))
         if code is not None:
             return code, width
-    return None, 0
+    code = codes.get(first)
+    return (code, 1) if code is not None else (None, 0)
+
+
+@cache
+def _country_first_words() -> dict[str, int]:
+    """The first word of every country name and the most words a name starting with it has
+    (most capitalized words start no country name: one lookup rules them out)."""
+    longest: dict[str, int] = {}
+    for name in country_table().codes:
+        words = name.split(" ")
+        if len(words) <= _MAX_COUNTRY_WORDS:
+            longest[words[0]] = max(len(words), longest.get(words[0], 0))
+    return longest
 
 
 @lru_cache(maxsize=1 << 16)
@@ -191,9 +208,11 @@ class _Features:
     """A new report's keys (as in `_Entry`), computed once per report."""
 
     language: str
-    keys: frozenset[str]
+    keys: tuple[str, ...]
+    """Sorted, so that sums over them do not depend on string hashing (deterministic)."""
     title_keys: frozenset[str]
-    names: frozenset[str]
+    names: tuple[str, ...]
+    name_set: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +242,7 @@ class Tuning:
     """The rarest keys of a new article whose postings give its candidates."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
-    common_share: float = 0.01
+    common_share: float = 0.005
     """Keys in more than this share of the window are too common to find candidates by."""
     min_common: int = 50
     """Keys in at most this many articles are always rare enough to find candidates by."""
@@ -318,8 +337,9 @@ class StoryGrouper:
         names |= set(self.entity_keys(report.description, report.language))
         return _Features(
             report.language or "",
-            frozenset(title | body | names),
+            tuple(sorted(title | body | names)),
             frozenset(title),
+            tuple(sorted(names)),
             frozenset(names),
         )
 
@@ -333,13 +353,13 @@ class StoryGrouper:
             report.published,
             features.language,
             report.source,
-            tuple(sorted(features.keys)),
+            features.keys,
             tuple(sorted(features.title_keys)),
-            tuple(sorted(features.names)),
+            features.names,
         )
         self._entries[slot] = entry
         self._changes += 1
-        for key in features.keys | features.names:
+        for key in {*features.keys, *features.names}:
             self._postings.setdefault(key, []).append(slot)
             self._df[key] = self._df.get(key, 0) + 1
         languages = self._story_languages.setdefault(story_id, {})
@@ -438,7 +458,7 @@ class StoryGrouper:
         return math.log(documents / (self._df.get(key, 0) + 1))
 
     def _weights(self, features: _Features) -> dict[str, float]:
-        return {key: self._idf(key) for key in features.keys | features.names}
+        return {key: self._idf(key) for key in (*features.keys, *features.names)}
 
     def _place(self, report: Report, features: _Features) -> Placement:
         shared = self._same_link_or_headline(report)
@@ -594,7 +614,7 @@ class StoryGrouper:
     def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
         """IDF-weighted cosine over the names of two reports in different languages; zero
         unless they share `min_shared_names` names and the minimum evidence."""
-        shared = [name for name in entry.names if name in features.names]
+        shared = [name for name in entry.names if name in features.name_set]
         if len(shared) < self.tuning.min_shared_names:
             return 0.0
         if sum(weights[name] for name in shared) < self.tuning.min_evidence:
