@@ -25,8 +25,8 @@ Everything is deterministic (no hashing of strings into random seeds, ties broke
 The state is plain values: `load()` rebuilds the window from stored (article, story id) pairs
 after a restart, and story ids come from the caller (`add` takes an id factory) so storage
 can persist them. The entity keys of a text are a parameter: the default finds capitalized
-names, numbers and country names (`feeds.countries`); a table of people and places across
-scripts plugs in through the same function shape.
+names, numbers and country names (`feeds.countries`); `entity_keys_with(entity_for)` adds a
+table of people and places across languages and scripts (`Selenskyj` = `Zelensky`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ __all__ = [
     "Report",
     "StoryGrouper",
     "default_entity_keys",
+    "entity_keys_with",
     "headline_key",
 ]
 
@@ -149,6 +150,28 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
         key = _name_key(token, language)
         if key is not None:
             keys.add(key)
+    return keys
+
+
+def entity_keys_with(entity_for: Callable[[str], str | None]) -> EntityKeys:
+    """`default_entity_keys` plus the entities a table of people and places across languages
+    and scripts knows (`entity_for("Selenskyj") == entity_for("Zelensky")`): every name of one
+    to three words starting with a capital is looked up, and a hit adds the key `!<entity>`,
+    which ties a German and an English report where the spellings differ."""
+
+    def keys(text: str, language: str | None) -> set[str]:
+        found = default_entity_keys(text, language)
+        tokens = _TOKEN.findall(text)
+        for start, token in enumerate(tokens):
+            if token[0].islower():
+                continue
+            for width in range(min(_MAX_COUNTRY_WORDS, len(tokens) - start), 0, -1):
+                entity = entity_for(" ".join(tokens[start : start + width]))
+                if entity is not None:
+                    found.add("!" + entity)
+                    break
+        return found
+
     return keys
 
 

@@ -14,7 +14,7 @@ from bench.stories import (
     group_with_grouper,
     load_labelled,
 )
-from feeds.stories import Report, StoryGrouper, default_entity_keys
+from feeds.stories import Report, StoryGrouper, default_entity_keys, entity_keys_with
 
 NOON = datetime(2025, 9, 2, 12, tzinfo=UTC)
 
@@ -85,11 +85,11 @@ SATELLITE = _report(
 )
 
 
-def _busy_window(*leave_out: str) -> StoryGrouper:
+def _busy_window(*leave_out: str, grouper: StoryGrouper | None = None) -> StoryGrouper:
     """A grouper whose window holds a day of other real coverage (the labelled set's reports
     moved to the morning of NOON), so that words weigh what they weigh in a real window:
     `North Korea` little, `satellite` much."""
-    grouper = StoryGrouper()
+    grouper = StoryGrouper() if grouper is None else grouper
     for number, row in enumerate(load_labelled()):
         if not row.event.startswith(leave_out):
             moved = replace(row.report, published=NOON - timedelta(hours=6), link="")
@@ -206,3 +206,24 @@ def test_issue_targets_on_the_labelled_set() -> None:
     assert after.precision >= 0.97
     assert after.recall >= 0.80
     assert after.messages_per_event <= 1.2
+
+
+def test_an_alias_table_ties_names_spelled_differently_across_languages() -> None:
+    aliases = {"Damaskus": "damascus", "Damascus": "damascus", "Assad": "assad"}
+    german = _report(
+        "Rebellen nehmen Damaskus ein – Assad offenbar geflohen",
+        "Die Aufständischen haben die syrische Hauptstadt erobert. Machthaber Baschar al-Assad "
+        "hat das Land Berichten zufolge verlassen.",
+        language="de",
+    )
+    english = _report(
+        "Syria's Assad flees as rebels seize Damascus",
+        "Bashar al-Assad left the country as rebels swept into Damascus.",
+        hours=1,
+        source="y",
+    )
+    plain = _story_ids([german, english], _busy_window("assad-"))
+    with_table = StoryGrouper(entity_keys=entity_keys_with(aliases.get))
+    tied = _story_ids([german, english], _busy_window("assad-", grouper=with_table))
+    assert plain[0] != plain[1]
+    assert tied[0] == tied[1]
