@@ -136,7 +136,11 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
     tokens = _TOKEN.findall(text)
     keys: set[str] = set()
     codes = country_table().codes
+    inside_country = 0
     for start, token in enumerate(tokens):
+        if inside_country:  # the code stands for the whole name: `North Korea` counts once
+            inside_country -= 1
+            continue
         if token[0].islower():  # names start with a capital (or a script without case)
             continue
         if _NUMBER.fullmatch(token):
@@ -145,8 +149,8 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
         code, width = _country_at(tokens, start, codes)
         if code is not None:
             keys.add("@" + code)
-            if width == 1:  # the code stands for it: `France` must not count twice
-                continue
+            inside_country = width - 1
+            continue
         key = _name_key(token, language)
         if key is not None:
             keys.add(key)
