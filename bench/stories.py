@@ -23,7 +23,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,10 +60,6 @@ def load_labelled(folder: Path = DATA) -> list[Labelled]:
             rows.append(Labelled(item["event"], item["outlet"], report))
     rows.sort(key=lambda row: (row.report.published, row.report.title))
     return rows
-
-
-Grouping = Callable[[Sequence[Report]], list[int]]
-"""A method under test: reports in arrival order → a story id for each."""
 
 
 def group_with_grouper(reports: Sequence[Report], grouper: StoryGrouper | None = None) -> list[int]:

@@ -49,6 +49,7 @@ __all__ = [
     "Placement",
     "Report",
     "StoryGrouper",
+    "Tuning",
     "default_entity_keys",
     "entity_keys_with",
     "headline_key",
@@ -74,7 +75,7 @@ class Report:
     published: datetime
     """Timezone-aware; the fetch time when the feed gives none."""
     source: str
-    """The outlet (feed id or name): a story's articles from one outlet are still one story."""
+    """The outlet (feed id or name): two reports of one outlet need a closer match."""
     link: str = ""
     """The canonical link (tracking parameters removed), empty when unknown."""
 
@@ -86,14 +87,15 @@ class Placement:
     story_id: int | None
     """The story it joins; None when it starts a story."""
     score: float
-    """Similarity to the closest article of that story (1.0 for a shared link or headline)."""
+    """Similarity to the closest article of that story or to its mean (1.0 for a shared link
+    or headline); 0.0 for a new story."""
 
 
 EntityKeys = Callable[[str, str | None], Iterable[str]]
 """The language-neutral keys of a text (`text, language -> keys`): people, places,
 organizations, countries, numbers. Two reports in different languages are compared by these."""
 
-# Function words and sentence openers that are capitalized without being names.
+# Function words and sentence openers: never names, and no evidence of one event either.
 _NOT_NAMES_TEXT = (
     "der die das den dem des ein eine einer einem einen eines und oder aber in im an am auf "
     "aus bei mit nach von vor zu zum zur fur uber unter um als wie so ist sind war wird "
@@ -257,8 +259,6 @@ class Tuning:
     min_evidence: float = 6.0
     """Minimum summed IDF of the keys two reports share: two short headlines that share only
     `Donald Trump` are not one story however alike they look."""
-    overlap_share: float = 0.0
-    """Weight of the overlap with the shorter report in the same-language score."""
     title_weight: float = 2.0
     """How much more a headline's key counts than a key of the description only."""
     same_source: float = 1.6
@@ -276,9 +276,6 @@ class Tuning:
     smoothing: int = 1000
     """Documents added to the window's count in the IDF, so a young window (few articles)
     does not take every word for a rare one."""
-
-
-_FUNCTION_WORDS = _NOT_NAMES
 
 
 @dataclass(slots=True)
@@ -613,8 +610,7 @@ class StoryGrouper:
         slot: int,
         entry: _Entry,
     ) -> float:
-        """Weighted cosine (optionally blended with the weighted overlap of the shorter report)
-        of two reports in one language; zero below the minimum evidence."""
+        """Weighted cosine of two reports in one language; zero below the minimum evidence."""
         tuning = self.tuning
         boost = tuning.title_weight
         mine = features.title_keys
@@ -635,8 +631,7 @@ class StoryGrouper:
         theirs = self._norm(slot, entry)
         if not own or not theirs:
             return 0.0
-        share = tuning.overlap_share
-        return (1 - share) * dot / math.sqrt(own * theirs) + share * dot / min(own, theirs)
+        return dot / math.sqrt(own * theirs)
 
     def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
         """IDF-weighted cosine over the names of two reports in different languages; zero
@@ -662,5 +657,5 @@ def _content_keys(text: str, language: str | None) -> set[str]:
     return {
         key
         for key in map(canonical, analyze(text, language))
-        if len(key) > 1 and key not in _FUNCTION_WORDS
+        if len(key) > 1 and key not in _NOT_NAMES
     }
