@@ -267,6 +267,8 @@ class Tuning:
     """The threshold rises by this share of itself over the window (older = stricter)."""
     probe_keys: int = 12
     """The rarest keys of a new article whose postings give its candidates."""
+    probe_names: int = 8
+    """Names (beyond those among the rarest keys) whose postings also give candidates."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
     common_share: float = 0.005
@@ -491,10 +493,16 @@ class StoryGrouper:
         tuning = self.tuning
         weights = self._weights(features)
         common = max(tuning.min_common, int(len(self._entries) * tuning.common_share))
-        probes = sorted(
+        usable = sorted(
             (key for key in weights if 0 < self._df.get(key, 0) <= common),
             key=lambda key: (-weights[key], key),
-        )[: tuning.probe_keys]
+        )
+        # The rarest keys find reports in this language; reports in other languages share
+        # only names, which are seldom among a long German text's rarest words.
+        probes = usable[: tuning.probe_keys]
+        probes += [key for key in usable[tuning.probe_keys :] if key in features.name_set][
+            : tuning.probe_names
+        ]
         hits: dict[int, float] = {}
         counts: dict[int, int] = {}
         entries = self._entries
