@@ -35,6 +35,7 @@ import heapq
 import math
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -267,7 +268,7 @@ class Tuning:
     """The threshold rises by this share of itself over the window (older = stricter)."""
     probe_keys: int = 12
     """The rarest keys of a new article whose postings give its candidates."""
-    probe_names: int = 8
+    probe_names: int = 4
     """Names (beyond those among the rarest keys) whose postings also give candidates."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
@@ -503,21 +504,21 @@ class StoryGrouper:
         probes += [key for key in usable[tuning.probe_keys :] if key in features.name_set][
             : tuning.probe_names
         ]
-        hits: dict[int, float] = {}
-        counts: dict[int, int] = {}
-        entries = self._entries
+        counts: Counter[int] = Counter()
         for key in probes:
-            weight = weights[key]
-            for slot in self._postings[key]:
-                if slot in entries:
-                    hits[slot] = hits.get(slot, 0.0) + weight
-                    counts[slot] = counts.get(slot, 0) + 1
+            counts.update(self._postings[key])  # a C loop: the hottest few lines of grouping
         # One shared rare word is chance; a report of the same event shares several.
         least = min(2, len(probes))
-        candidates = sorted(
-            (slot for slot, count in counts.items() if count >= least),
-            key=lambda slot: (-hits[slot], slot),
-        )[: tuning.max_candidates]
+        entries = self._entries
+        candidates = [slot for slot, count in counts.items() if count >= least and slot in entries]
+        if len(candidates) > tuning.max_candidates:
+            rarest = {key: weights[key] for key in probes}
+            score = {
+                slot: sum(rarest.get(key, 0.0) for key in entries[slot].keys) for slot in candidates
+            }
+            candidates = sorted(candidates, key=lambda slot: (-score[slot], slot))[
+                : tuning.max_candidates
+            ]
         return self._best(features, weights, report, sorted(candidates))
 
     def _best(
