@@ -13,6 +13,7 @@ from bench.stories import (
     group_by_link_or_headline,
     group_with_grouper,
     load_labelled,
+    speed,
 )
 from feeds.stories import Report, StoryGrouper, default_entity_keys, entity_keys_with
 
@@ -227,3 +228,16 @@ def test_an_alias_table_ties_names_spelled_differently_across_languages() -> Non
     tied = _story_ids([german, english], _busy_window("assad-", grouper=with_table))
     assert plain[0] != plain[1]
     assert tied[0] == tied[1]
+
+
+def test_the_benchmark_runs_on_a_small_window() -> None:
+    row = speed(window=300, probe=20, baseline=5, seed=1)[0]
+    assert row[0] == "300"  # every generated article is in the window
+
+
+def test_todays_rule_knows_only_links_and_headlines() -> None:
+    first = replace(_report("Quake hits the coast"), link="https://a/1")
+    copy = replace(_report("Tsunami warning", hours=2), link="https://a/1")
+    reworded = _report("Strong quake hits the coast", hours=3)
+    stories = group_by_link_or_headline([first, copy, reworded])
+    assert stories[0] == stories[1] != stories[2]
