@@ -5,8 +5,9 @@
 meets `Rakete` and `missiles` meets `missile`) and its *names*, the language-neutral keys that
 tie reports in different languages together (people, places and organizations as written,
 countries as ISO codes, numbers). A new article is compared only with the articles that share
-one of its rarest keys (an inverted index), with each key weighted by its inverse document
-frequency over the window, so "Fort Lauderdale" counts for much and "president" for little.
+two of its rarest keys or names (an inverted index), with each key weighted by its inverse
+document frequency over the window, so "Fort Lauderdale" counts for much and "president" for
+little.
 It joins the story of the most similar article when the similarity clears a conservative
 threshold that rises with the time between the two, and starts a story otherwise:
 
