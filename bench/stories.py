@@ -1,0 +1,243 @@
+"""`newsbot bench stories`: story grouping quality on the labelled set, and its speed.
+
+Quality: the labelled set in `tests/data/stories/` (real coverage, every article marked with
+its event) is fed in publication order to `StoryGrouper` and to today's rule (same canonical
+link, or the same headline within a day); printed are pairwise precision and recall (over all
+pairs of articles: grouped together by the method vs. labelled one event) and the messages a
+reader of broad queries gets per multi-outlet event (the distinct stories among its articles).
+
+Speed: a 48-hour window of 50,000 generated articles (German and English, word frequencies
+of real headlines and teasers, from `bench.match`), then new articles grouped against it:
+articles per CPU second, cold (words never seen: the lemmatizer looks each up once) and warm
+(the same articles again), the window's own memory (`StoryGrouper.memory_bytes`) and the
+process's RSS growth while loading it (which includes the word caches of `feeds.normalize`
+that the matcher shares), next to a baseline measured in the same run on a sample: the same
+similarity computed against every article in the window, without the inverted index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import ROOT, current_rss_mb, table
+from feeds.stories import Report, StoryGrouper, headline_key
+
+DATA = ROOT / "tests" / "data" / "stories"
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One article of the labelled set and the event it reports."""
+
+    event: str
+    outlet: str
+    report: Report
+
+
+def load_labelled(folder: Path = DATA) -> list[Labelled]:
+    """Every labelled article of the set's `*.jsonl` files, oldest first."""
+    rows: list[Labelled] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            report = Report(
+                title=item["title"],
+                description=item["description"],
+                language=item["language"],
+                published=datetime.fromisoformat(item["published"]),
+                source=item["outlet"],
+                link=item["link"],
+            )
+            rows.append(Labelled(item["event"], item["outlet"], report))
+    rows.sort(key=lambda row: (row.report.published, row.report.title))
+    return rows
+
+
+def group_with_grouper(reports: Sequence[Report], grouper: StoryGrouper | None = None) -> list[int]:
+    """Story ids from `StoryGrouper`, in arrival order."""
+    grouper = StoryGrouper() if grouper is None else grouper
+    counter = itertools.count(1)
+    return [grouper.add(report, lambda: next(counter)) for report in reports]
+
+
+def group_by_link_or_headline(reports: Sequence[Report]) -> list[int]:
+    """Today's rule (db/repo.py): the same canonical link, or the same headline key (12
+    characters or more) within a day, is the same story; anything else is a new story."""
+    by_link: dict[str, int] = {}
+    by_key: dict[str, list[tuple[datetime, int]]] = {}
+    stories: list[int] = []
+    for number, report in enumerate(reports):
+        story = by_link.get(report.link) if report.link else None
+        key = headline_key(report.title)
+        if story is None and len(key) >= 12:
+            for when, known in by_key.get(key, []):
+                if abs(when - report.published) <= timedelta(days=1):
+                    story = known
+                    break
+        if story is None:
+            story = number
+        if report.link:
+            by_link.setdefault(report.link, story)
+        by_key.setdefault(key, []).append((report.published, story))
+        stories.append(story)
+    return stories
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """How a grouping compares with the labels."""
+
+    precision: float
+    recall: float
+    messages_per_event: float
+    """Distinct stories among a multi-outlet event's articles, averaged over those events."""
+    wrong_merges: tuple[tuple[str, str], ...]
+    """Pairs of distinct events that ended up in one story (what a reader would miss)."""
+
+
+def evaluate(rows: Sequence[Labelled], stories: Sequence[int]) -> Quality:
+    """Pairwise precision and recall of `stories` against the labelled events."""
+    true_pairs = predicted_pairs = both = 0
+    for (a, story_a), (b, story_b) in itertools.combinations(zip(rows, stories, strict=True), 2):
+        same_event = a.event == b.event
+        same_story = story_a == story_b
+        true_pairs += same_event
+        predicted_pairs += same_story
+        both += same_event and same_story
+    events: dict[str, set[int]] = {}
+    outlets: dict[str, set[str]] = {}
+    for row, story in zip(rows, stories, strict=True):
+        events.setdefault(row.event, set()).add(story)
+        outlets.setdefault(row.event, set()).add(row.outlet)
+    multi = [event for event, names in outlets.items() if len(names) > 1]
+    members: dict[int, set[str]] = {}
+    for row, story in zip(rows, stories, strict=True):
+        members.setdefault(story, set()).add(row.event)
+    wrong = sorted(
+        {pair for names in members.values() for pair in itertools.combinations(sorted(names), 2)}
+    )
+    return Quality(
+        precision=both / predicted_pairs if predicted_pairs else 1.0,
+        recall=both / true_pairs if true_pairs else 1.0,
+        messages_per_event=sum(len(events[e]) for e in multi) / len(multi) if multi else 0.0,
+        wrong_merges=tuple(wrong),
+    )
+
+
+def quality_table(rows: Sequence[Labelled]) -> tuple[Quality, Quality, str]:
+    """Before (today's rule) and after (`StoryGrouper`), and both as a Markdown table."""
+    reports = [row.report for row in rows]
+    before = evaluate(rows, group_by_link_or_headline(reports))
+    after = evaluate(rows, group_with_grouper(reports))
+    lines = table(
+        ["method", "pairwise precision", "pairwise recall", "messages per multi-outlet event"],
+        [
+            [name, f"{q.precision:.3f}", f"{q.recall:.3f}", f"{q.messages_per_event:.2f}"]
+            for name, q in (("same link or headline (before)", before), ("StoryGrouper", after))
+        ],
+    )
+    return before, after, lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Speed
+
+
+def _generated_reports(count: int, rng: random.Random, start: datetime) -> list[Report]:
+    from bench.match import generate_articles
+
+    step = timedelta(hours=48) / count
+    return [
+        Report(title, teaser, language, start + step * number, f"feed{number % 1000}")
+        for number, (title, teaser, language) in enumerate(generate_articles(count, rng))
+    ]
+
+
+def _brute_force_rate(grouper: StoryGrouper, reports: Sequence[Report]) -> float:
+    """Articles/s when every article of the window is scored (no inverted index)."""
+    started = time.process_time()
+    for report in reports:
+        grouper.score_all(report)
+    return len(reports) / (time.process_time() - started)
+
+
+def speed(window: int, probe: int, baseline: int, seed: int) -> list[list[object]]:
+    """Group `probe` new articles against a window of `window` articles."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    stored = _generated_reports(window + probe, rng, start)
+    ids = itertools.count(1)
+    gc.collect()
+    rss_before = current_rss_mb()
+    grouper = StoryGrouper(window=timedelta(hours=49))
+    started = time.process_time()
+    grouper.load((report, next(ids)) for report in stored[:window])
+    load_s = time.process_time() - started
+    gc.collect()
+    rss_mb = current_rss_mb() - rss_before
+    fresh = stored[window:]
+    started = time.process_time()
+    joined = sum(grouper.place(report).story_id is not None for report in fresh)
+    cold = len(fresh) / (time.process_time() - started)
+    started = time.process_time()
+    for report in fresh:
+        grouper.place(report)
+    warm = len(fresh) / (time.process_time() - started)
+    naive = _brute_force_rate(grouper, fresh[:baseline])
+    return [
+        [
+            f"{len(grouper):,}",
+            f"{load_s:.1f} s",
+            f"{grouper.memory_bytes() / 2**20:.0f} MB",
+            f"{rss_mb:.0f} MB",
+            f"{cold:,.0f}",
+            f"{warm:,.0f}",
+            f"{naive:,.1f}",
+            f"{warm / naive:,.0f}×",
+            f"{joined / len(fresh):.1%}",
+        ]
+    ]
+
+
+def main(argv: list[str]) -> int:
+    """Print the quality table and the speed table."""
+    parser = argparse.ArgumentParser(prog="newsbot bench stories")
+    parser.add_argument("--window", type=int, default=50_000, help="articles in the window")
+    parser.add_argument("--articles", type=int, default=5_000, help="new articles grouped")
+    parser.add_argument("--baseline", type=int, default=50, help="articles for the baseline")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    rows = load_labelled()
+    events = {row.event for row in rows}
+    print(f"labelled set: {len(rows)} articles, {len(events)} events")
+    _before, after, lines = quality_table(rows)
+    print(lines)
+    for pair in after.wrong_merges:
+        print("  merged:", " + ".join(pair))
+    print()
+    print(
+        table(
+            [
+                "window",
+                "load",
+                "window memory",
+                "RSS growth",
+                "articles/s cold",
+                "articles/s warm",
+                "compare-all baseline /s",
+                "speed-up",
+                "joined a story",
+            ],
+            speed(args.window, args.articles, args.baseline, args.seed),
+        )
+    )
+    return 0

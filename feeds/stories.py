@@ -1,0 +1,671 @@
+"""Story grouping: which story a new article reports, so one event alerts a reader once.
+
+`StoryGrouper` keeps a 48-hour window of recent articles in memory, each reduced to its
+*keys*: the canonical lemmas of its title and description (`feeds.normalize`, so `Raketen`
+meets `Rakete` and `missiles` meets `missile`) and its *names*, the language-neutral keys that
+tie reports in different languages together (people, places and organizations as written,
+countries as ISO codes, numbers). A new article is compared only with the articles that share
+two of its rarest keys or names (an inverted index), with each key weighted by its inverse
+document frequency over the window, so "Fort Lauderdale" counts for much and "president" for
+little.
+It joins the story of the most similar article when the similarity clears a conservative
+threshold that rises with the time between the two, and starts a story otherwise:
+
+- same language: cosine over all keys, the title's keys counting more than the description's,
+  with the closest article or with the mean of the story's articles in that language (a story
+  of many reports knows more of an event's words than any one of them), and at least a
+  minimum of shared evidence (two headlines sharing only `Donald Trump` are no story);
+- different languages: cosine over the names alone, with at least two names in common, and
+  only into a story that has no report in the new article's language yet (if it has, and none
+  of them was close, names alone do not outweigh that);
+- two reports of one outlet need a higher score (an outlet's series share boilerplate:
+  "Top 10:", "heise-Angebot:");
+- the same canonical link, or the same headline within a day, is the same story outright.
+
+Everything is deterministic (no hashing of strings into random seeds, ties broken by arrival).
+The state is plain values: `load()` rebuilds the window from stored (article, story id) pairs
+after a restart, and story ids come from the caller (`add` takes an id factory) so storage
+can persist them. The entity keys of a text are a parameter: the default finds capitalized
+names, numbers and country names (`feeds.countries`); `entity_keys_with(entity_for)` adds a
+table of people and places across languages and scripts (`Selenskyj` = `Zelensky`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+
+from feeds.countries import table as country_table
+from feeds.normalize import analyze, canonical, fold
+
+__all__ = [
+    "WINDOW",
+    "EntityKeys",
+    "Placement",
+    "Report",
+    "StoryGrouper",
+    "Tuning",
+    "default_entity_keys",
+    "entity_keys_with",
+    "headline_key",
+]
+
+WINDOW = timedelta(hours=48)
+"""How long a story stays open for new outlets: a news event's coverage is nearly all within
+two days; later articles about it are follow-ups worth their own alert."""
+
+SAME_HEADLINE_WINDOW = timedelta(days=1)
+"""Today's rule, kept: the same headline within a day is the same story whatever it says."""
+
+_MIN_HEADLINE_KEY = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the grouper needs to know of an article."""
+
+    title: str
+    description: str
+    language: str | None
+    published: datetime
+    """Timezone-aware; the fetch time when the feed gives none."""
+    source: str
+    """The outlet (feed id or name): two reports of one outlet need a closer match."""
+    link: str = ""
+    """The canonical link (tracking parameters removed), empty when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where `StoryGrouper.place` put an article: an open story, or a new one."""
+
+    story_id: int | None
+    """The story it joins; None when it starts a story."""
+    score: float
+    """Similarity to the closest article of that story or to its mean (1.0 for a shared link
+    or headline); 0.0 for a new story."""
+
+
+EntityKeys = Callable[[str, str | None], Iterable[str]]
+"""The language-neutral keys of a text (`text, language -> keys`): people, places,
+organizations, countries, numbers. Two reports in different languages are compared by these."""
+
+# Function words and sentence openers: never names, and no evidence of one event either.
+_NOT_NAMES_TEXT = (
+    "der die das den dem des ein eine einer einem einen eines und oder aber in im an am auf "
+    "aus bei mit nach von vor zu zum zur fur uber unter um als wie so ist sind war wird "
+    "werden wurde hat haben sie er es wir ich nicht auch noch nur schon dass wenn weil man "
+    "mehr sich was wer wo warum wieso neue neuer neues erste zwei drei vier funf bis seit "
+    "gegen trotz wegen durch ohne nun jetzt heute doch erneut dieser diese dieses "
+    "the a an and or but on at to of for from by with as is are was were be been has have "
+    "had do does did will would can could should may might must it its he she they we you "
+    "not no this that these those there here who what which when where why how all any "
+    "some more most other such than then so if his her their our your after before over "
+    "into about new first two three four five says said say amid despite why watch live "
+    "le la les un une des du de et en au aux dans pour par sur avec ce qui que est "
+    "el los las y del al por para con se es una"
+)
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+_TOKEN = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"\d{2,}")
+_MAX_COUNTRY_WORDS = 3
+
+
+@lru_cache(maxsize=1 << 15)
+def _name_key(token: str, language: str | None) -> str | None:
+    """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
+    if len(token) < 2 or not token[0].isupper():
+        return None
+    positions = analyze(token, language)
+    if len(positions) != 1:
+        return None
+    key = canonical(positions[0])
+    return None if key in _NOT_NAMES or len(key) < 2 else key
+
+
+def default_entity_keys(text: str, language: str | None) -> set[str]:
+    """Capitalized names, numbers of two or more digits and countries (as ISO codes).
+
+    `Nordkorea`, `North Korea` and `Corée du Nord` all give `@KP`; `Putins` gives `putin`.
+    In German every noun is capitalized too: those keys simply never meet an English report,
+    and their weight counts against a cross-language match, which keeps it conservative.
+    """
+    tokens = _TOKEN.findall(text)
+    keys: set[str] = set()
+    codes = country_table().codes
+    inside_country = 0
+    for start, token in enumerate(tokens):
+        if inside_country:  # the code stands for the whole name: `North Korea` counts once
+            inside_country -= 1
+            continue
+        if token[0].islower():  # names start with a capital (or a script without case)
+            continue
+        if _NUMBER.fullmatch(token):
+            keys.add("#" + token)
+            continue
+        code, width = _country_at(tokens, start, codes)
+        if code is not None:
+            keys.add("@" + code)
+            inside_country = width - 1
+            continue
+        key = _name_key(token, language)
+        if key is not None:
+            keys.add(key)
+    return keys
+
+
+def entity_keys_with(entity_for: Callable[[str], str | None]) -> EntityKeys:
+    """`default_entity_keys` plus the entities a table of people and places across languages
+    and scripts knows (`entity_for("Selenskyj") == entity_for("Zelensky")`): every name of one
+    to three words starting with a capital is looked up, and a hit adds the key `!<entity>`,
+    which ties a German and an English report where the spellings differ."""
+
+    def keys(text: str, language: str | None) -> set[str]:
+        found = default_entity_keys(text, language)
+        tokens = _TOKEN.findall(text)
+        for start, token in enumerate(tokens):
+            if token[0].islower():
+                continue
+            for width in range(min(_MAX_COUNTRY_WORDS, len(tokens) - start), 0, -1):
+                entity = entity_for(" ".join(tokens[start : start + width]))
+                if entity is not None:
+                    found.add("!" + entity)
+                    break
+        return found
+
+    return keys
+
+
+def _country_at(tokens: list[str], start: int, codes: dict[str, str]) -> tuple[str | None, int]:
+    """The country whose name (up to three words) starts at `tokens[start]`, and its length."""
+    first = _fold_token(tokens[start])
+    longest = _country_first_words().get(first)
+    if longest is None:
+        return None, 0
+    for width in range(min(longest, len(tokens) - start), 1, -1):
+        code = codes.get(" ".join(map(_fold_token, tokens[start : start + width])))
+        if code is not None:
+            return code, width
+    code = codes.get(first)
+    return (code, 1) if code is not None else (None, 0)
+
+
+@cache
+def _country_first_words() -> dict[str, int]:
+    """The first word of every country name and the most words a name starting with it has
+    (most capitalized words start no country name: one lookup rules them out)."""
+    longest: dict[str, int] = {}
+    for name in country_table().codes:
+        words = name.split(" ")
+        if len(words) <= _MAX_COUNTRY_WORDS:
+            longest[words[0]] = max(len(words), longest.get(words[0], 0))
+    return longest
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+def headline_key(title: str) -> str:
+    """A headline reduced to folded words: two feeds' identical headlines meet here."""
+    return fold(title)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One article of the window, as the grouper remembers it."""
+
+    story_id: int
+    published: datetime
+    language: str
+    source: str
+    keys: tuple[str, ...]
+    """Lemmas and names, compared between reports in one language."""
+    title_keys: tuple[str, ...]
+    names: tuple[str, ...]
+    """Names, numbers and country codes, compared across languages."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """A new report's keys (as in `_Entry`), computed once per report."""
+
+    language: str
+    keys: tuple[str, ...]
+    """Sorted, so that sums over them do not depend on string hashing (deterministic)."""
+    title_keys: frozenset[str]
+    names: tuple[str, ...]
+    name_set: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The grouper's thresholds (defaults measured on tests/data/stories)."""
+
+    same_language: float = 0.26
+    """Minimum weighted cosine of two reports in one language."""
+    same_language_story: float = 0.30
+    """Minimum cosine of a report and the mean of a story's reports in its language."""
+    cross_language: float = 0.16
+    """Minimum weighted cosine over the names of two reports in different languages."""
+    min_shared_names: int = 2
+    """Names two reports in different languages must share at least."""
+    min_evidence: float = 6.0
+    """Minimum summed IDF of the keys two reports share: two short headlines that share only
+    `Donald Trump` are not one story however alike they look."""
+    title_weight: float = 2.0
+    """How much more a headline's key counts than a key of the description only."""
+    same_source: float = 1.6
+    """Threshold factor for two reports from one outlet."""
+    decay: float = 0.35
+    """The threshold rises by this share of itself over the window (older = stricter)."""
+    probe_keys: int = 12
+    """The rarest keys of a new article whose postings give its candidates."""
+    probe_names: int = 4
+    """Names (beyond those among the rarest keys) whose postings also give candidates."""
+    max_candidates: int = 40
+    """Candidates scored in full (those sharing the most probe keys first)."""
+    common_share: float = 0.005
+    """Keys in more than this share of the window are too common to find candidates by."""
+    min_common: int = 50
+    """Keys in at most this many articles are always rare enough to find candidates by."""
+    smoothing: int = 1000
+    """Documents added to the window's count in the IDF, so a young window (few articles)
+    does not take every word for a rare one."""
+
+
+@dataclass(slots=True)
+class StoryGrouper:
+    """Groups articles into stories over a sliding window (see the module docstring)."""
+
+    entity_keys: EntityKeys = default_entity_keys
+    window: timedelta = WINDOW
+    tuning: Tuning = field(default_factory=Tuning)
+    _entries: dict[int, _Entry] = field(default_factory=dict)
+    _postings: dict[str, list[int]] = field(default_factory=dict)
+    _df: dict[str, int] = field(default_factory=dict)
+    _story_languages: dict[int, dict[str, int]] = field(default_factory=dict)
+    _story_keys: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
+    """Per story and language: in how many of its reports each key occurs (its centroid)."""
+    _story_first: dict[tuple[int, str], int] = field(default_factory=dict)
+    _centroid_norms: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
+    _expiry: list[tuple[datetime, int]] = field(default_factory=list)
+    _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    _next_slot: int = 0
+    _newest: datetime | None = None
+    _norms: dict[int, tuple[int, float]] = field(default_factory=dict)
+    _changes: int = 0
+    """Articles added and evicted so far: the age of a cached norm."""
+
+    # --- the public face -------------------------------------------------------------------
+
+    def add(self, report: Report, new_story: Callable[[], int]) -> int:
+        """The story the report joins (an open one, or `new_story()`), remembered."""
+        features = self._features(report)
+        self._evict(report.published)
+        placement = self._place(report, features)
+        story_id = placement.story_id if placement.story_id is not None else new_story()
+        self._insert(features, report, story_id)
+        return story_id
+
+    def place(self, report: Report) -> Placement:
+        """Which open story the report belongs to, without remembering it."""
+        self._evict(report.published)
+        return self._place(report, self._features(report))
+
+    def remember(self, report: Report, story_id: int) -> None:
+        """Put a report into the window as part of `story_id` (after `place`, or on `load`)."""
+        self._evict(report.published)
+        self._insert(self._features(report), report, story_id)
+
+    def load(self, items: Iterable[tuple[Report, int]]) -> None:
+        """Rebuild the window from stored articles and their story ids (oldest first is best)."""
+        for report, story_id in sorted(items, key=lambda item: item[0].published):
+            self.remember(report, story_id)
+
+    def score_all(self, report: Report) -> Placement:
+        """`place` by scoring every article of the window (the benchmark's baseline)."""
+        features = self._features(report)
+        return self._best(features, self._weights(features), report, list(self._entries))
+
+    def __len__(self) -> int:
+        """Articles in the window."""
+        return len(self._entries)
+
+    def memory_bytes(self) -> int:
+        """A shallow estimate of the window's memory (containers and their entries; the key
+        strings themselves are shared with the word caches of `feeds.normalize`)."""
+        size = sys.getsizeof
+        total = size(self._entries) + size(self._postings) + size(self._df)
+        total += size(self._links) + size(self._headlines) + size(self._expiry)
+        tables = (self._story_languages, self._story_keys, self._story_first, self._norms)
+        for table in (*tables, self._centroid_norms):
+            total += size(table)
+        total += sum(map(size, self._story_languages.values()))
+        total += sum(map(size, self._story_keys.values()))
+        for entry in self._entries.values():
+            total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
+        return total + sum(map(size, self._postings.values()))
+
+    # --- features --------------------------------------------------------------------------
+
+    def _features(self, report: Report) -> _Features:
+        title = _content_keys(report.title, report.language)
+        body = _content_keys(report.description, report.language)
+        names = set(self.entity_keys(report.title, report.language))
+        names |= set(self.entity_keys(report.description, report.language))
+        return _Features(
+            report.language or "",
+            tuple(sorted(title | body | names)),
+            frozenset(title),
+            tuple(sorted(names)),
+            frozenset(names),
+        )
+
+    # --- the window ------------------------------------------------------------------------
+
+    def _insert(self, features: _Features, report: Report, story_id: int) -> None:
+        slot = self._next_slot
+        self._next_slot += 1
+        entry = _Entry(
+            story_id,
+            report.published,
+            features.language,
+            report.source,
+            features.keys,
+            tuple(sorted(features.title_keys)),
+            features.names,
+        )
+        self._entries[slot] = entry
+        self._changes += 1
+        for key in {*features.keys, *features.names}:
+            self._postings.setdefault(key, []).append(slot)
+            self._df[key] = self._df.get(key, 0) + 1
+        languages = self._story_languages.setdefault(story_id, {})
+        languages[entry.language] = languages.get(entry.language, 0) + 1
+        self._count_keys(story_id, entry, slot)
+        heapq.heappush(self._expiry, (report.published, slot))
+        if report.link:
+            self._links[report.link] = (report.published, story_id)
+        headline = headline_key(report.title)
+        if len(headline) >= _MIN_HEADLINE_KEY:
+            self._headlines[headline] = (report.published, story_id)
+        if self._newest is None or report.published > self._newest:
+            self._newest = report.published
+
+    def _evict(self, now: datetime) -> None:
+        """Forget articles older than the window, measured from the newest time seen."""
+        newest = now if self._newest is None or now > self._newest else self._newest
+        horizon = newest - self.window
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, slot = heapq.heappop(self._expiry)
+            entry = self._entries.pop(slot)
+            self._norms.pop(slot, None)
+            self._changes += 1
+            for key in set(entry.keys) | set(entry.names):
+                left = self._df[key] - 1
+                if left:
+                    self._df[key] = left
+                    postings = self._postings[key]
+                    if len(postings) > 2 * left + 8:  # mostly evicted slots: compact it
+                        self._postings[key] = [s for s in postings if s in self._entries]
+                else:
+                    del self._df[key]
+                    del self._postings[key]
+            self._uncount_keys(entry, slot)
+            languages = self._story_languages[entry.story_id]
+            if languages[entry.language] > 1:
+                languages[entry.language] -= 1
+            else:
+                del languages[entry.language]
+                if not languages:
+                    del self._story_languages[entry.story_id]
+        if len(self._links) > 2 * len(self._entries) + 64:
+            self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
+            self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
+
+    def _count_keys(self, story_id: int, entry: _Entry, slot: int) -> None:
+        """Add an entry to its story's key counts. A story's first report in a language is
+        only noted (most stories have one report, and the pairwise score covers them); the
+        counts start with the second."""
+        story_key = (story_id, entry.language)
+        counts = self._story_keys.get(story_key)
+        if counts is None:
+            first = self._story_first.pop(story_key, None)
+            if first is None or first not in self._entries:
+                self._story_first[story_key] = slot
+                return
+            counts = self._story_keys[story_key] = {}
+            for key in self._entries[first].keys:
+                counts[key] = 1
+        for key in entry.keys:
+            counts[key] = counts.get(key, 0) + 1
+
+    def _uncount_keys(self, entry: _Entry, slot: int) -> None:
+        story_key = (entry.story_id, entry.language)
+        if self._story_first.get(story_key) == slot:
+            del self._story_first[story_key]
+            return
+        counts = self._story_keys.get(story_key)
+        if counts is None:
+            return
+        for key in entry.keys:
+            if counts[key] > 1:
+                counts[key] -= 1
+            else:
+                del counts[key]
+        if not counts:
+            del self._story_keys[story_key]
+            self._centroid_norms.pop(story_key, None)
+
+    def _same_link_or_headline(self, report: Report) -> int | None:
+        if report.link:
+            known = self._links.get(report.link)
+            if known is not None and abs(known[0] - report.published) <= self.window:
+                return known[1]
+        headline = headline_key(report.title)
+        if len(headline) >= _MIN_HEADLINE_KEY:
+            known = self._headlines.get(headline)
+            if known is not None and abs(known[0] - report.published) <= SAME_HEADLINE_WINDOW:
+                return known[1]
+        return None
+
+    # --- similarity ------------------------------------------------------------------------
+
+    def _idf(self, key: str) -> float:
+        documents = len(self._entries) + self.tuning.smoothing
+        return math.log(documents / (self._df.get(key, 0) + 1))
+
+    def _weights(self, features: _Features) -> dict[str, float]:
+        return {key: self._idf(key) for key in (*features.keys, *features.names)}
+
+    def _place(self, report: Report, features: _Features) -> Placement:
+        shared = self._same_link_or_headline(report)
+        if shared is not None:
+            return Placement(shared, 1.0)
+        tuning = self.tuning
+        weights = self._weights(features)
+        common = max(tuning.min_common, int(len(self._entries) * tuning.common_share))
+        usable = sorted(
+            (key for key in weights if 0 < self._df.get(key, 0) <= common),
+            key=lambda key: (-weights[key], key),
+        )
+        # The rarest keys find reports in this language; reports in other languages share
+        # only names, which are seldom among a long German text's rarest words.
+        probes = usable[: tuning.probe_keys]
+        probes += [key for key in usable[tuning.probe_keys :] if key in features.name_set][
+            : tuning.probe_names
+        ]
+        counts: Counter[int] = Counter()
+        for key in probes:
+            counts.update(self._postings[key])  # a C loop: the hottest few lines of grouping
+        # One shared rare word is chance; a report of the same event shares several.
+        least = min(2, len(probes))
+        entries = self._entries
+        candidates = [slot for slot, count in counts.items() if count >= least and slot in entries]
+        if len(candidates) > tuning.max_candidates:
+            rarest = {key: weights[key] for key in probes}
+            score = {
+                slot: sum(rarest.get(key, 0.0) for key in entries[slot].keys) for slot in candidates
+            }
+            candidates = sorted(candidates, key=lambda slot: (-score[slot], slot))[
+                : tuning.max_candidates
+            ]
+        return self._best(features, weights, report, sorted(candidates))
+
+    def _best(
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        report: Report,
+        candidates: list[int],
+    ) -> Placement:
+        tuning = self.tuning
+        published = report.published
+        best = Placement(None, 0.0)
+        own = self._own_norm(features, weights)
+        youngest: dict[int, float] = {}  # same-language candidate stories and their age
+        for slot in candidates:
+            entry = self._entries[slot]
+            age = abs(published - entry.published) / self.window
+            if age > 1:
+                continue
+            if _comparable(features.language, entry.language):
+                score = self._cosine(features, weights, own, slot, entry)
+                needed = tuning.same_language
+                youngest[entry.story_id] = min(age, youngest.get(entry.story_id, 1.0))
+            elif features.language in self._story_languages.get(entry.story_id, {}):
+                # The story has reports in this language, and none of them was close enough
+                # (or this one would have joined through it): names alone do not outweigh that.
+                continue
+            else:
+                score = self._name_cosine(features, weights, entry)
+                needed = tuning.cross_language
+            if entry.source == report.source:
+                # One outlet's series share their boilerplate ("Top 10:", "heise-Angebot:").
+                needed *= tuning.same_source
+            needed *= 1 + tuning.decay * age
+            if score >= needed and score > best.score:
+                best = Placement(entry.story_id, score)
+        for story_id in sorted(youngest):
+            score = self._centroid_cosine(features, weights, story_id)
+            needed = tuning.same_language_story * (1 + tuning.decay * youngest[story_id])
+            if score >= needed and score > best.score:
+                best = Placement(story_id, score)
+        return best
+
+    def _centroid_cosine(
+        self, features: _Features, weights: dict[str, float], story_id: int
+    ) -> float:
+        """Cosine (plain IDF weights) between a report and the mean of a story's reports in
+        its language: a story of many reports knows more of an event's words than any one of
+        them. Zero for a story of a single report (the pairwise score covers it)."""
+        story_key = (story_id, features.language)
+        size = self._story_languages.get(story_id, {}).get(features.language, 0)
+        counts = self._story_keys.get(story_key) if size > 1 else None
+        if counts is None:
+            return 0.0
+        dot = evidence = 0.0
+        for key in features.keys:
+            count = counts.get(key)
+            if count is not None:
+                weight = weights[key]
+                evidence += weight
+                dot += weight * weight * count / size
+        if evidence < self.tuning.min_evidence:
+            return 0.0
+        own = sum(weights[key] ** 2 for key in features.keys)
+        cached = self._centroid_norms.get(story_key)
+        if cached is not None and cached[0] == self._changes:
+            norm = cached[1]
+        else:
+            idf = self._idf
+            norm = sum((idf(key) * count / size) ** 2 for key, count in counts.items())
+            self._centroid_norms[story_key] = (self._changes, norm)
+        return dot / math.sqrt(own * norm) if own and norm else 0.0
+
+    def _own_norm(self, features: _Features, weights: dict[str, float]) -> float:
+        boost = self.tuning.title_weight
+        title = features.title_keys
+        return sum((weights[key] * (boost if key in title else 1.0)) ** 2 for key in features.keys)
+
+    def _norm(self, slot: int, entry: _Entry) -> float:
+        """An entry's squared length under the window's IDF, recomputed when the window has
+        changed by a twentieth since (IDF drifts slowly; summing it per comparison is the
+        costliest part of scoring)."""
+        cached = self._norms.get(slot)
+        if cached is not None and abs(self._changes - cached[0]) * 20 <= len(self._entries):
+            return cached[1]
+        boost = self.tuning.title_weight
+        title = entry.title_keys
+        idf = self._idf
+        norm = sum((idf(key) * (boost if key in title else 1.0)) ** 2 for key in entry.keys)
+        self._norms[slot] = (self._changes, norm)
+        return norm
+
+    def _cosine(
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        own: float,
+        slot: int,
+        entry: _Entry,
+    ) -> float:
+        """Weighted cosine of two reports in one language; zero below the minimum evidence."""
+        tuning = self.tuning
+        boost = tuning.title_weight
+        mine = features.title_keys
+        theirs_title = entry.title_keys
+        dot = evidence = 0.0
+        for key in entry.keys:
+            base = weights.get(key)
+            if base is not None:
+                evidence += base
+                dot += (
+                    base
+                    * base
+                    * (boost if key in theirs_title else 1.0)
+                    * (boost if key in mine else 1.0)
+                )
+        if evidence < tuning.min_evidence:
+            return 0.0
+        theirs = self._norm(slot, entry)
+        if not own or not theirs:
+            return 0.0
+        return dot / math.sqrt(own * theirs)
+
+    def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
+        """IDF-weighted cosine over the names of two reports in different languages; zero
+        unless they share `min_shared_names` names and the minimum evidence."""
+        shared = [name for name in entry.names if name in features.name_set]
+        if len(shared) < self.tuning.min_shared_names:
+            return 0.0
+        if sum(weights[name] for name in shared) < self.tuning.min_evidence:
+            return 0.0
+        dot = sum(weights[name] ** 2 for name in shared)
+        mine = sum(weights[name] ** 2 for name in features.names)
+        theirs = sum(self._idf(name) ** 2 for name in entry.names)
+        return dot / math.sqrt(mine * theirs)
+
+
+def _comparable(language: str, other: str) -> bool:
+    """Whether two reports are compared word by word (same or unknown language)."""
+    return language == other or not language or not other
+
+
+def _content_keys(text: str, language: str | None) -> set[str]:
+    """The canonical lemmas of a text without function words and one-letter keys."""
+    return {
+        key
+        for key in map(canonical, analyze(text, language))
+        if len(key) > 1 and key not in _NOT_NAMES
+    }

@@ -1,0 +1,243 @@
+"""Story grouping: one event from many outlets is one story; different events stay apart."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.stories import (
+    evaluate,
+    group_by_link_or_headline,
+    group_with_grouper,
+    load_labelled,
+    speed,
+)
+from feeds.stories import Report, StoryGrouper, default_entity_keys, entity_keys_with
+
+NOON = datetime(2025, 9, 2, 12, tzinfo=UTC)
+
+
+def _report(title: str, description: str = "", *, hours: float = 0, **extra: str) -> Report:
+    language = extra.get("language", "en")
+    return Report(
+        title, description, language, NOON + timedelta(hours=hours), extra.get("source", "x")
+    )
+
+
+def _ids() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+def _story_ids(reports: list[Report], grouper: StoryGrouper | None = None) -> list[int]:
+    return group_with_grouper(reports, grouper)
+
+
+XI_PUTIN = (
+    "Chinese President Xi Jinping and Russian President Vladimir Putin held talks in Beijing, "
+    "and Gazprom said a legally binding memorandum was signed on the Power of Siberia 2 "
+    "gas pipeline."
+)
+
+
+def test_agency_copies_with_a_changed_word_are_one_story() -> None:
+    stories = _story_ids(
+        [
+            _report("Xi and Putin reaffirm ties as Russia and China sign gas deal", XI_PUTIN),
+            _report(
+                "Xi, Putin reaffirm ties as Russia and China sign gas deal",
+                XI_PUTIN,
+                hours=1,
+                source="y",
+            ),
+        ]
+    )
+    assert stories[0] == stories[1]
+
+
+def test_the_same_link_or_headline_within_a_day_is_one_story() -> None:
+    first = replace(_report("Quake hits the coast", "A strong quake."), link="https://a/1")
+    same_link = replace(_report("Tsunami warning", "Other words.", hours=3), link="https://a/1")
+    same_headline = _report("Quake hits the coast", "Nothing alike at all.", hours=20)
+    stories = _story_ids([first, same_link, same_headline])
+    assert stories[0] == stories[1] == stories[2]
+
+
+def test_a_headline_repeated_after_the_window_starts_a_new_story() -> None:
+    stories = _story_ids(
+        [_report("Parliament passes the budget"), _report("Parliament passes the budget", hours=49)]
+    )
+    assert stories[0] != stories[1]
+
+
+MISSILE = _report(
+    "North Korea fires ICBM toward East Sea",
+    "North Korea fired an intercontinental ballistic missile that flew for 86 minutes, its "
+    "longest flight ever; Kim Jong Un oversaw the launch of the Hwasong-19.",
+)
+SATELLITE = _report(
+    "North Korea launches rocket carrying military spy satellite",
+    "North Korea said its Chollima-1 rocket placed the Malligyong-1 reconnaissance satellite "
+    "into orbit; Kim Jong Un watched the launch.",
+    hours=2,
+    source="y",
+)
+
+
+def _busy_window(*leave_out: str, grouper: StoryGrouper | None = None) -> StoryGrouper:
+    """A grouper whose window holds a day of other real coverage (the labelled set's reports
+    moved to the morning of NOON), so that words weigh what they weigh in a real window:
+    `North Korea` little, `satellite` much."""
+    grouper = StoryGrouper() if grouper is None else grouper
+    for number, row in enumerate(load_labelled()):
+        if not row.event.startswith(leave_out):
+            moved = replace(row.report, published=NOON - timedelta(hours=6), link="")
+            grouper.remember(moved, -number - 1)
+    return grouper
+
+
+def test_a_missile_test_and_a_satellite_launch_the_same_day_stay_apart() -> None:
+    # Real reports of two events a year apart, moved to the same day: only the wording differs.
+    stories = _story_ids([MISSILE, SATELLITE], _busy_window("nk-"))
+    assert stories[0] != stories[1]
+
+
+def test_two_putin_kim_summits_stay_apart_even_on_the_same_day() -> None:
+    pyongyang = _report(
+        "Putin and Kim sign mutual defence pact in Pyongyang",
+        "Vladimir Putin and Kim Jong Un signed a comprehensive strategic partnership treaty "
+        "that includes a pledge of mutual assistance if either is attacked.",
+    )
+    vostochny = _report(
+        "Kim Jong Un and Putin meet at Russian space base",
+        "North Korea's leader met Vladimir Putin at the Vostochny Cosmodrome in Russia's Far "
+        "East; Putin said Russia would help North Korea build satellites.",
+        hours=1,
+        source="y",
+    )
+    stories = _story_ids([pyongyang, vostochny], _busy_window("putin-kim-"))
+    assert stories[0] != stories[1]
+
+
+def test_a_german_and_an_english_report_meet_through_names() -> None:
+    german = _report(
+        "Friedrich Merz im zweiten Wahlgang zum Bundeskanzler gewählt",
+        "Nach der Niederlage im ersten Wahlgang ist Friedrich Merz im Bundestag mit 325 "
+        "Stimmen zum Kanzler gewählt worden.",
+        language="de",
+    )
+    english = _report(
+        "Friedrich Merz elected German chancellor in second Bundestag vote",
+        "Friedrich Merz won 325 votes in the Bundestag on the second attempt.",
+        hours=1,
+        source="y",
+    )
+    stories = _story_ids([german, english], _busy_window("merz-", "bundestag-"))
+    assert stories[0] == stories[1]
+
+
+def test_countries_are_keyed_by_code_in_every_language() -> None:
+    german = default_entity_keys("Nordkorea feuert Rakete ab", "de")
+    english = default_entity_keys("North Korea fires missile", "en")
+    assert "@KP" in german & english
+
+
+def test_a_restart_rebuilds_the_window_and_keeps_story_ids() -> None:
+    counter = _ids()
+    before = StoryGrouper()
+    first = before.add(MISSILE, lambda: next(counter) * 100)
+    restarted = StoryGrouper()
+    restarted.load([(MISSILE, first)])
+    copy = replace(MISSILE, source="y", published=MISSILE.published + timedelta(hours=1))
+    assert restarted.add(copy, lambda: 999) == first
+
+
+def test_stories_close_after_48_hours_and_the_window_forgets() -> None:
+    grouper = StoryGrouper()
+    counter = _ids()
+    first = grouper.add(MISSILE, lambda: next(counter))
+    late = replace(MISSILE, source="y", published=MISSILE.published + timedelta(hours=49))
+    assert grouper.add(late, lambda: next(counter)) != first
+    assert len(grouper) == 1
+    assert grouper.memory_bytes() > 0
+
+
+def test_grouping_is_deterministic() -> None:
+    rows = load_labelled()
+    reports = [row.report for row in rows]
+    assert _story_ids(reports) == _story_ids(reports)
+
+
+def test_labelled_set_has_the_size_the_measurement_needs() -> None:
+    rows = load_labelled()
+    outlets: dict[str, set[str]] = {}
+    for row in rows:
+        outlets.setdefault(row.event, set()).add(row.outlet)
+    languages = {row.report.language for row in rows}
+    assert sum(len(names) >= 3 for names in outlets.values()) >= 30
+    assert sum(1 for row in rows if row.event.startswith("single-")) >= 100
+    assert {"de", "en"} <= languages
+
+
+def test_grouping_beats_todays_rule_on_the_labelled_set() -> None:
+    rows = load_labelled()
+    reports = [row.report for row in rows]
+    before = evaluate(rows, group_by_link_or_headline(reports))
+    after = evaluate(rows, group_with_grouper(reports))
+    print(
+        f"\nbefore: precision {before.precision:.3f} recall {before.recall:.3f} "
+        f"messages/event {before.messages_per_event:.2f}"
+        f"\nafter:  precision {after.precision:.3f} recall {after.recall:.3f} "
+        f"messages/event {after.messages_per_event:.2f}"
+    )
+    # Floors at what this version measures (see the report); the issue's targets are below.
+    assert after.precision >= 0.97
+    assert after.recall >= 0.70
+    assert after.messages_per_event < before.messages_per_event / 2
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.74)"
+)
+def test_issue_targets_on_the_labelled_set() -> None:
+    rows = load_labelled()
+    after = evaluate(rows, group_with_grouper([row.report for row in rows]))
+    assert after.precision >= 0.97
+    assert after.recall >= 0.80
+    assert after.messages_per_event <= 1.2
+
+
+def test_an_alias_table_ties_names_spelled_differently_across_languages() -> None:
+    aliases = {"Damaskus": "damascus", "Damascus": "damascus", "Assad": "assad"}
+    german = _report(
+        "Rebellen nehmen Damaskus ein – Assad offenbar geflohen",
+        "Die Aufständischen haben die syrische Hauptstadt erobert. Machthaber Baschar al-Assad "
+        "hat das Land Berichten zufolge verlassen.",
+        language="de",
+    )
+    english = _report(
+        "Syria's Assad flees as rebels seize Damascus",
+        "Bashar al-Assad left the country as rebels swept into Damascus.",
+        hours=1,
+        source="y",
+    )
+    plain = _story_ids([german, english], _busy_window("assad-"))
+    with_table = StoryGrouper(entity_keys=entity_keys_with(aliases.get))
+    tied = _story_ids([german, english], _busy_window("assad-", grouper=with_table))
+    assert plain[0] != plain[1]
+    assert tied[0] == tied[1]
+
+
+def test_the_benchmark_runs_on_a_small_window() -> None:
+    row = speed(window=300, probe=20, baseline=5, seed=1)[0]
+    assert row[0] == "300"  # every generated article is in the window
+
+
+def test_todays_rule_knows_only_links_and_headlines() -> None:
+    first = replace(_report("Quake hits the coast"), link="https://a/1")
+    copy = replace(_report("Tsunami warning", hours=2), link="https://a/1")
+    reworded = _report("Strong quake hits the coast", hours=3)
+    stories = group_by_link_or_headline([first, copy, reworded])
+    assert stories[0] == stories[1] != stories[2]
