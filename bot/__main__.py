@@ -82,14 +82,14 @@ def _age(moment: datetime | None, now: datetime) -> str:
 
 async def _stored_feeds(settings: Settings) -> list[Feed]:
     """The feeds table, read after bringing the schema up to date."""
-    from db import repo
+    from db import feeds as feed_store
     from db.engine import make_engine, make_sessionmaker, migrate
 
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
         async with make_sessionmaker(engine)() as session:
-            return await repo.all_feeds(session)
+            return await feed_store.all_feeds(session)
     finally:
         await engine.dispose()
 
@@ -123,7 +123,7 @@ async def _import_feeds(settings: Settings, file: str) -> int:
     """Merge an OPML file or URL list into the feeds table, trusted like FEEDS_FILE."""
     from pathlib import Path
 
-    from db import repo
+    from db import feeds as feed_store
     from db.engine import make_engine, make_sessionmaker, migrate
     from feeds.clock import utc_now
     from feeds.opml import FeedListError, read_feed_list
@@ -137,7 +137,7 @@ async def _import_feeds(settings: Settings, file: str) -> int:
     engine = make_engine(settings.DATABASE_URL)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            added = await repo.merge_feeds(
+            added = await feed_store.merge_feeds(
                 session, [(e.url, e.title) for e in entries], now=utc_now()
             )
     finally:

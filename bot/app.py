@@ -28,7 +28,8 @@ from bot.poll import PollSummary
 from bot.ratelimit import PerRequestRateLimiter
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
-from db import repo
+from db import articles
+from db import feeds as feed_store
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from handlers import admin as operators
@@ -194,7 +195,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
     async with svc.sessions() as session:
-        feeds = [feed for feed in await repo.all_feeds(session) if feed.active]
+        feeds = [feed for feed in await feed_store.all_feeds(session) if feed.active]
     log.info(
         "newsbot is up: %d feeds polled every %gs, %d subscriptions, database %s",
         len(feeds),
@@ -224,7 +225,7 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = life.runtime.services
     cutoff = svc.clock() - timedelta(days=life.settings.RETENTION_DAYS)
     async with svc.write_lock, svc.sessions.begin() as session:
-        pruned = await repo.prune_articles(session, before=cutoff)
+        pruned = await articles.prune_articles(session, before=cutoff)
     if pruned:
         log.info("retention: pruned %d articles older than %s", pruned, cutoff.date())
 

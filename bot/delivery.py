@@ -25,7 +25,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
-from db import repo
+from db import chats, outbox
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
 from handlers.context import Services
 from handlers.i18n import Translate, time_formatter, translator
@@ -50,7 +50,7 @@ class DeliveryLimits:
     batch: int = 500
 
 
-def _view(alert: repo.DueAlert) -> AlertView:
+def _view(alert: outbox.DueAlert) -> AlertView:
     return AlertView(
         title=alert.title,
         teaser=alert.teaser,
@@ -109,8 +109,8 @@ class Deliverer:
         svc = self._svc
         taken = time.monotonic()
         async with svc.sessions() as session:
-            due = await repo.due_alerts(session, svc.clock(), limit=self._limits.batch)
-        per_chat: dict[int, list[repo.DueAlert]] = {}
+            due = await outbox.due_alerts(session, svc.clock(), limit=self._limits.batch)
+        per_chat: dict[int, list[outbox.DueAlert]] = {}
         for alert in due:
             per_chat.setdefault(alert.chat_id, []).append(alert)
         dispatched = 0
@@ -182,7 +182,7 @@ class Deliverer:
             self._throttled(chat_id, retry_seconds(error))
             raise
 
-    async def _deliver(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+    async def _deliver(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         try:
             await self._send(chat_id, alerts)
         except Exception:
@@ -192,7 +192,7 @@ class Deliverer:
             self._busy_chats.discard(chat_id)
             self._slots.release()
 
-    async def _send(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+    async def _send(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         # The outbox query already joined the chat: its language and zone come along.
         language, timezone = alerts[0].chat_language, alerts[0].chat_timezone
         _ = translator(language)
@@ -217,31 +217,31 @@ class Deliverer:
             wait = retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.postpone_chat(
+                await outbox.postpone_chat(
                     session, chat_id, self._svc.clock() + timedelta(seconds=wait)
                 )
         except Forbidden as error:
             log.info("chat %s is gone (%s): deactivated", chat_id, error.message)
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.deactivate_chat(session, chat_id, now=self._svc.clock())
+                await chats.deactivate_chat(session, chat_id, now=self._svc.clock())
         except ChatMigrated as error:
             log.info("chat %s migrated to %s", chat_id, error.new_chat_id)
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.migrate_chat(session, chat_id, error.new_chat_id)
+                await chats.migrate_chat(session, chat_id, error.new_chat_id)
             self._svc.index.move_chat(chat_id, error.new_chat_id)
             self._chat_ready.pop(chat_id, None)
             self.wake()
         except BadRequest as error:
             log.warning("Telegram refused alerts %s: %s", ids, error.message)
             async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.mark_failed(session, ids, error=error.message)
+                await outbox.mark_failed(session, ids, error=error.message)
         except NetworkError as error:
             await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
 
     async def _send_one(
         self,
         chat_id: int,
-        alert: repo.DueAlert,
+        alert: outbox.DueAlert,
         timezone: str,
         _: Translate,
         when: TimeFormat,
@@ -273,16 +273,16 @@ class Deliverer:
 
     async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
         async with self._svc.write_lock, self._svc.sessions.begin() as session:
-            await repo.mark_sent(session, ids, message_id, now=self._svc.clock())
+            await outbox.mark_sent(session, ids, message_id, now=self._svc.clock())
 
     async def _retry_later(
-        self, ids: Sequence[int], alerts: Sequence[repo.DueAlert], error: str
+        self, ids: Sequence[int], alerts: Sequence[outbox.DueAlert], error: str
     ) -> None:
         attempts = max(a.attempts for a in alerts) + 1
         delay = min(self._limits.retry_base * 2 ** (attempts - 1), 3600.0)
         log.warning("alerts %s failed (%s); retry in %.0fs", ids, error, delay)
         async with self._svc.write_lock, self._svc.sessions.begin() as session:
-            await repo.mark_retry(
+            await outbox.mark_retry(
                 session,
                 ids,
                 error=error,

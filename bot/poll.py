@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.parsing import ParserPool
-from db import repo
+from db import articles
+from db import feeds as feed_store
 from db.models import Feed
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.models import ParsedFeed
@@ -121,9 +122,9 @@ class Poller:
             now = self._svc.clock()
             async with self._svc.sessions() as session:
                 feeds = (
-                    [f for f in await repo.all_feeds(session) if f.active]
+                    [f for f in await feed_store.all_feeds(session) if f.active]
                     if everything
-                    else await repo.due_feeds(session, now)
+                    else await feed_store.due_feeds(session, now)
                 )
             outcomes = await asyncio.gather(*(self._poll_feed(feed) for feed in feeds))
             summary = PollSummary(list(outcomes), time.perf_counter() - started)
@@ -219,7 +220,7 @@ class Poller:
         """One transaction: every feed row of the batch, and all their new articles at once."""
         svc = self._svc
         async with svc.write_lock, svc.sessions.begin() as session:
-            rows = await repo.feeds_by_id(session, [write.feed_id for write in batch])
+            rows = await feed_store.feeds_by_id(session, [write.feed_id for write in batch])
             now = svc.clock()
             to_store: list[tuple[_Write, Feed]] = []
             for write in batch:
@@ -240,10 +241,10 @@ class Poller:
                     to_store.append((write, row))
                 self._record_success(row, write, now)
             if to_store:
-                results = await repo.store_batch(
+                results = await articles.store_batch(
                     session,
                     [
-                        repo.FeedArticles(row.id, write.parsed.articles, row.backlog_done)
+                        articles.FeedArticles(row.id, write.parsed.articles, row.backlog_done)
                         for write, row in to_store
                         if write.parsed is not None
                     ],

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.parsing import ParserPool
 from bot.poll import Poller
 from bot.settings import Settings
-from db import repo
+from db import feeds as feed_store
+from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
@@ -51,7 +52,7 @@ async def load_feeds_file(settings: Settings, services: Services) -> int:
         log.error("FEEDS_FILE %s: %s", path, error)
         return 0
     async with services.write_lock, services.sessions.begin() as session:
-        added = await repo.merge_feeds(
+        added = await feed_store.merge_feeds(
             session, [(e.url, e.title) for e in entries], now=services.clock()
         )
     log.info("FEEDS_FILE %s: %d feeds, %d new", path, len(entries), added)
@@ -61,7 +62,7 @@ async def load_feeds_file(settings: Settings, services: Services) -> int:
 async def load_index(services: Services) -> SubscriptionIndex:
     """The subscription index built from the database, off the event loop."""
     async with services.sessions() as session:
-        rows = await repo.live_subscriptions(session)
+        rows = await subscriptions.live_subscriptions(session)
     return await asyncio.to_thread(_build_index, rows)
 
 

@@ -5,7 +5,7 @@ The index (created by migration 0002, SQLite only):
 - `search_docs(id, sort_at, title_norm, teaser_norm, meta)`: one row per article, same id.
   `title_norm`/`teaser_norm` are `feeds.normalize.index_words` of the headline and teaser,
   space-joined: SQLite cannot call our Python normalization from a trigger, so the store path
-  computes them (`index_articles`, called by `repo.store_articles` in the same transaction).
+  computes them (`index_articles`, called by `db.articles.store_batch` in the same transaction).
   `meta` holds filter tokens (`xa` on every row, `xf<feed id>`, `xl<language>`) so that
   `source:` and `lang:` are answered inside FTS5. `sort_at` is the article's "news time",
   min(published, fetched) as Unix seconds: a feed's bogus future date cannot pin an article

@@ -19,6 +19,7 @@ __all__ = [
     "in_quiet_hours",
     "parse_languages",
     "release_at",
+    "wants_language",
     "zone",
 ]
 
@@ -141,3 +142,11 @@ def release_at(now: datetime, prefs: Preferences) -> datetime:
         moment = now
     quiet_end = _quiet_end_after(moment, prefs)
     return quiet_end if quiet_end is not None else moment
+
+
+def wants_language(article_languages: str | None, language: str | None) -> bool:
+    """Whether a chat that reads `article_languages` ("de,en"; None: all) wants an article in
+    `language` (None: unknown, always wanted)."""
+    if not article_languages or language is None:
+        return True
+    return language in article_languages.split(",")

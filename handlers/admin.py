@@ -16,7 +16,8 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from db import repo
+from db import feeds as feed_store
+from db import stats as stats_store
 from db.models import Feed
 from feeds.fetch import FetchRequest, FetchResult
 from feeds.parse import parse_feed
@@ -119,7 +120,7 @@ def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: 
 
 
 def stats_text(
-    stats: repo.BotStats, last_poll_seconds: float | None, _: Translate, language: str
+    stats: stats_store.BotStats, last_poll_seconds: float | None, _: Translate, language: str
 ) -> str:
     """/stats (HTML)."""
     poll = (
@@ -200,7 +201,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The feeds the bot reads, with their health in plain words (for every reader)."""
     me = await reader(update, context)
     async with services(context).sessions() as session:
-        feeds = await repo.all_feeds(session)
+        feeds = await feed_store.all_feeds(session)
     for text in chunk_lines(sources_lines(feeds, me._, me.language, me.timezone)):
         await reply(update, text)
 
@@ -248,7 +249,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     async with svc.sessions() as session:
-        existing = await repo.feed_by_url(session, url)
+        existing = await feed_store.feed_by_url(session, url)
     if existing is not None and existing.active:
         await reply(
             update,
@@ -276,9 +277,11 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = svc.clock()
     async with svc.write_lock, svc.sessions.begin() as session:
         if existing is not None:
-            await repo.reactivate_feed(session, existing.id, now=now)
+            await feed_store.reactivate_feed(session, existing.id, now=now)
         else:
-            await repo.merge_feeds(session, [(url, title)], now=now, origin="chat", trusted=False)
+            await feed_store.merge_feeds(
+                session, [(url, title)], now=now, origin="chat", trusted=False
+            )
     await reply(
         update,
         _(
@@ -311,11 +314,11 @@ def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineK
 
 async def _active_feeds(svc: Services) -> list[Feed]:
     async with svc.sessions() as session:
-        feeds = await repo.all_feeds(session)
+        feeds = await feed_store.all_feeds(session)
     return sorted((f for f in feeds if f.active), key=lambda f: feed_name(f).casefold())
 
 
-def _removed_text(removed: repo.RemovedFeed, _: Translate) -> str:
+def _removed_text(removed: feed_store.RemovedFeed, _: Translate) -> str:
     name = escape(removed.title or removed.url)
     if removed.deleted:
         return _("Removed <b>{name}</b> and its stored articles.").format(name=name)
@@ -345,7 +348,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await reply(update, _("I don't read that address. /sources lists the feeds."))
             return
         async with svc.write_lock, svc.sessions.begin() as session:
-            removed = await repo.remove_feed(session, target.id)
+            removed = await feed_store.remove_feed(session, target.id)
         await reply(update, _removed_text(removed, _) if removed else _("Already removed."))
         return
     await reply(
@@ -374,7 +377,7 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await callback.answer()
         return
     async with svc.write_lock, svc.sessions.begin() as session:
-        removed = await repo.remove_feed(session, int(value))
+        removed = await feed_store.remove_feed(session, int(value))
     if removed is None:
         await callback.answer(_("Already removed."))
         return
@@ -400,7 +403,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     now = svc.clock()
     async with svc.sessions() as session:
-        numbers = await repo.collect_stats(
+        numbers = await stats_store.collect_stats(
             session, now=now, day_start=start_of_day(now, me.timezone)
         )
     await reply(update, stats_text(numbers, svc.last_poll_seconds, me._, me.language))

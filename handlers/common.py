@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
-from db import repo
+from db import chats
 from handlers.context import services
 from handlers.i18n import Translate, pick_language, translator
 
@@ -35,7 +35,7 @@ async def reader(
     svc = services(context)
     title = chat.title or chat.username or chat.first_name
     async with svc.write_lock, svc.sessions.begin() as session:
-        row = await repo.upsert_chat(
+        row = await chats.upsert_chat(
             session,
             chat.id,
             now=svc.clock(),

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from db import repo
+from db import chats
 from handlers.common import is_group_admin, reader, reply
 from handlers.context import services
 
@@ -19,7 +19,7 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.set_paused(session, me.chat_id, True)
+        await chats.set_paused(session, me.chat_id, True)
     await reply(
         update,
         me._(
@@ -37,8 +37,8 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.set_paused(session, me.chat_id, False)
-        skipped = await repo.drop_held(session, me.chat_id)
+        await chats.set_paused(session, me.chat_id, False)
+        skipped = await chats.drop_held(session, me.chat_id)
     text = me._("▶️ Alerts are on again.")
     if skipped:
         text += " " + me._("{count} articles matched while paused and were skipped.").format(
@@ -57,13 +57,13 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     chat = change.chat
     async with svc.write_lock, svc.sessions.begin() as session:
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await repo.deactivate_chat(session, chat.id, now=svc.clock())
+            await chats.deactivate_chat(session, chat.id, now=svc.clock())
         elif status in (
             ChatMemberStatus.MEMBER,
             ChatMemberStatus.ADMINISTRATOR,
             ChatMemberStatus.OWNER,
         ):
-            await repo.upsert_chat(
+            await chats.upsert_chat(
                 session,
                 chat.id,
                 now=svc.clock(),

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from db import repo
+from db import chats
 from db.models import Chat
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
@@ -249,7 +249,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the chat's settings with buttons to change them."""
     me = await reader(update, context)
     async with services(context).sessions() as session:
-        chat = await repo.get_chat(session, me.chat_id)
+        chat = await chats.get_chat(session, me.chat_id)
     assert chat is not None  # reader() just stored it
     current = ChatSettings.of(chat)
     await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
@@ -265,7 +265,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await callback.answer(_only_admins(me._), show_alert=True)
         return
     async with svc.sessions() as session:
-        chat = await repo.get_chat(session, me.chat_id)
+        chat = await chats.get_chat(session, me.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
     if callback.data in ("set:daily", "set:back"):
@@ -283,7 +283,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await callback.answer(me._("That button is out of date; send /settings again."))
         return
     async with svc.write_lock, svc.sessions.begin() as session:
-        chat = await repo.update_chat_settings(session, me.chat_id, **changes)
+        chat = await chats.update_chat_settings(session, me.chat_id, **changes)
     assert chat is not None
     updated = ChatSettings.of(chat)
     _ = translator(updated.language)  # a language change answers in the new language at once
@@ -342,7 +342,7 @@ def _language_code(wanted: str) -> str | None:
 async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code: str) -> None:
     svc = services(context)
     async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.update_chat_settings(session, chat_id, language=code)
+        await chats.update_chat_settings(session, chat_id, language=code)
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -423,7 +423,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _only_admins(_))
         return
     async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.update_chat_settings(session, me.chat_id, timezone=name)
+        await chats.update_chat_settings(session, me.chat_id, timezone=name)
     await reply(
         update,
         _("Time zone set to {zone}. It is {now} there.").format(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from db import repo, search
+from db import search, subscriptions
 from feeds.matcher import Matcher
 from feeds.query import (
     Query,
@@ -76,7 +76,7 @@ async def subscribe_chat(svc: Services, chat_id: int, text: str, _: Translate) -
     """
     query = parse_query(text, _=_)
     async with svc.write_lock, svc.sessions.begin() as session:
-        row, created = await repo.add_subscription(
+        row, created = await subscriptions.add_subscription(
             session, chat_id, query.text, query_to_json(query), now=svc.clock()
         )
     if created:
@@ -118,7 +118,7 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     me = await reader(update, context)
     _ = me._
     async with services(context).sessions() as session:
-        rows = await repo.list_subscriptions(session, me.chat_id)
+        rows = await subscriptions.list_subscriptions(session, me.chat_id)
     if not rows:
         await reply(update, _("You have no subscriptions yet. Try /subscribe Nordkorea"))
         return
@@ -141,7 +141,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc = services(context)
     text = command_args(context, update)
     async with svc.sessions() as session:
-        rows = await repo.list_subscriptions(session, me.chat_id)
+        rows = await subscriptions.list_subscriptions(session, me.chat_id)
     if not rows:
         await reply(update, _("You have no subscriptions."))
         return
@@ -177,7 +177,7 @@ async def _remove(
     chat = update.effective_chat
     assert chat is not None
     async with svc.write_lock, svc.sessions.begin() as session:
-        removed = await repo.remove_subscription(session, chat.id, subscription_id)
+        removed = await subscriptions.remove_subscription(session, chat.id, subscription_id)
     if removed is None:
         return None
     svc.index.remove(subscription_id)
@@ -215,7 +215,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     svc = services(context)
     async with svc.write_lock, svc.sessions.begin() as session:
-        row = await repo.set_muted(session, me.chat_id, subscription_id, mute)
+        row = await subscriptions.set_muted(session, me.chat_id, subscription_id, mute)
     if row is None:
         await query.answer(_("That subscription no longer exists."))
         return

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.runtime import open_runtime
-from db import repo
+from db import feeds as feed_store
 from tests.fakes.feed_server import FeedServer, rss
 from tests.integration.harness import db_count, make_settings
 
@@ -64,7 +64,7 @@ def test_failures_back_off_and_a_recovery_resets_the_count(tmp_path: Path) -> No
                 for _ in range(3):
                     await runtime.poller.poll(everything=True)
                     async with runtime.services.sessions() as session:
-                        (feed,) = await repo.all_feeds(session)
+                        (feed,) = await feed_store.all_feeds(session)
                     assert feed.next_poll_at is not None
                     delays.append((feed.next_poll_at - clock.now).total_seconds())
                 server.set_feed("/flaky.xml", rss([{"title": "Zurück", "guid": "z"}]))

@@ -17,7 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from db import repo, search
+from db import articles as article_store
+from db import feeds as feed_store
+from db import search
 from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
 from feeds.models import Article
 from feeds.query import parse_query
@@ -25,6 +27,7 @@ from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.integration.harness import make_settings, running
+from tests.integration.seed import store_articles
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
 KRONE = ("https://www.krone.at/nachrichten/rss.xml", "Krone")
@@ -81,14 +84,14 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     engine = make_engine(database_url)
     maker = make_sessionmaker(engine)
     async with maker.begin() as session:
-        await repo.merge_feeds(session, [KRONE, BBC], now=NOW)
+        await feed_store.merge_feeds(session, [KRONE, BBC], now=NOW)
     yield maker
     await engine.dispose()
 
 
 async def _feed_ids(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     async with sessions() as session:
-        return {feed.url: feed.id for feed in await repo.all_feeds(session)}
+        return {feed.url: feed.id for feed in await feed_store.all_feeds(session)}
 
 
 Story = tuple[tuple[str, str], str, str, str, float]
@@ -100,7 +103,7 @@ async def _store(
     feeds = await _feed_ids(sessions)
     for index, ((url, _name), title, teaser, language, hours) in enumerate(stories, first):
         async with sessions.begin() as session:
-            await repo.store_articles(
+            await store_articles(
                 session,
                 feeds[url],
                 [_article(index, title, teaser, language, hours)],
@@ -158,7 +161,7 @@ async def test_index_stays_in_sync_through_inserts_updates_deletes_and_pruning(
     assert "Kimberly Clark shares fall" not in await _titles(sessions, "Kim*")
 
     async with sessions.begin() as session:
-        pruned = await repo.prune_articles(session, before=NOW - timedelta(days=7))
+        pruned = await article_store.prune_articles(session, before=NOW - timedelta(days=7))
     assert pruned == 1  # the football story, 400 hours old
     _integrity_check(database_url)
     assert await _titles(sessions, "Fußball") == []
@@ -320,7 +323,7 @@ async def test_search_and_paging_through_the_bot_api(tmp_path: Path) -> None:
         engine = make_engine(settings.DATABASE_URL)
         maker = make_sessionmaker(engine)
         async with maker.begin() as session:
-            await repo.merge_feeds(session, [LOCAL], now=NOW)
+            await feed_store.merge_feeds(session, [LOCAL], now=NOW)
         stories: list[Story] = [
             (LOCAL, f"Kim <Nr. {i}> besucht Fabrik", "Kim Jong-un inspiziert.", "de", 20 - i)
             for i in range(7)
