@@ -194,7 +194,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
-    async with svc.sessions() as session:
+    async with svc.read() as session:
         feeds = [feed for feed in await feed_store.all_feeds(session) if feed.active]
     log.info(
         "newsbot is up: %d feeds polled every %gs, %d subscriptions, database %s",
@@ -224,7 +224,7 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = life.runtime.services
     cutoff = svc.clock() - timedelta(days=life.settings.RETENTION_DAYS)
-    async with svc.write_lock, svc.sessions.begin() as session:
+    async with svc.write() as session:
         pruned = await articles.prune_articles(session, before=cutoff)
     if pruned:
         log.info("retention: pruned %d articles older than %s", pruned, cutoff.date())

@@ -27,8 +27,8 @@ from telegram.ext import ExtBot
 from bot.ratelimit import NO_RETRY, retry_seconds
 from db import chats, outbox
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
-from handlers.context import Services
 from handlers.i18n import Translate, time_formatter, translator
+from services.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class Deliverer:
         """Dispatch one message (or digest) to every chat that may receive now; how many."""
         svc = self._svc
         taken = time.monotonic()
-        async with svc.sessions() as session:
+        async with svc.read() as session:
             due = await outbox.due_alerts(session, svc.clock(), limit=self._limits.batch)
         per_chat: dict[int, list[outbox.DueAlert]] = {}
         for alert in due:
@@ -216,24 +216,24 @@ class Deliverer:
         except RetryAfter as error:
             wait = retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            async with self._svc.write() as session:
                 await outbox.postpone_chat(
                     session, chat_id, self._svc.clock() + timedelta(seconds=wait)
                 )
         except Forbidden as error:
             log.info("chat %s is gone (%s): deactivated", chat_id, error.message)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            async with self._svc.write() as session:
                 await chats.deactivate_chat(session, chat_id, now=self._svc.clock())
         except ChatMigrated as error:
             log.info("chat %s migrated to %s", chat_id, error.new_chat_id)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            async with self._svc.write() as session:
                 await chats.migrate_chat(session, chat_id, error.new_chat_id)
             self._svc.index.move_chat(chat_id, error.new_chat_id)
             self._chat_ready.pop(chat_id, None)
             self.wake()
         except BadRequest as error:
             log.warning("Telegram refused alerts %s: %s", ids, error.message)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
+            async with self._svc.write() as session:
                 await outbox.mark_failed(session, ids, error=error.message)
         except NetworkError as error:
             await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
@@ -272,7 +272,7 @@ class Deliverer:
             )
 
     async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
-        async with self._svc.write_lock, self._svc.sessions.begin() as session:
+        async with self._svc.write() as session:
             await outbox.mark_sent(session, ids, message_id, now=self._svc.clock())
 
     async def _retry_later(
@@ -281,7 +281,7 @@ class Deliverer:
         attempts = max(a.attempts for a in alerts) + 1
         delay = min(self._limits.retry_base * 2 ** (attempts - 1), 3600.0)
         log.warning("alerts %s failed (%s); retry in %.0fs", ids, error, delay)
-        async with self._svc.write_lock, self._svc.sessions.begin() as session:
+        async with self._svc.write() as session:
             await outbox.mark_retry(
                 session,
                 ids,

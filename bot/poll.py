@@ -23,7 +23,7 @@ from db.models import Feed
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.models import ParsedFeed
 from feeds.schedule import next_poll_delay, should_deactivate
-from handlers.context import Services
+from services.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Poller:
         async with self._running:
             started = time.perf_counter()
             now = self._svc.clock()
-            async with self._svc.sessions() as session:
+            async with self._svc.read() as session:
                 feeds = (
                     [f for f in await feed_store.all_feeds(session) if f.active]
                     if everything
@@ -219,7 +219,7 @@ class Poller:
     async def _write(self, batch: list[_Write], notices: list[str]) -> None:
         """One transaction: every feed row of the batch, and all their new articles at once."""
         svc = self._svc
-        async with svc.write_lock, svc.sessions.begin() as session:
+        async with svc.write() as session:
             rows = await feed_store.feeds_by_id(session, [write.feed_id for write in batch])
             now = svc.clock()
             to_store: list[tuple[_Write, Feed]] = []
@@ -314,7 +314,7 @@ class Poller:
     async def _record_crash(self, feed: Feed, error: Exception) -> FeedOutcome:
         svc = self._svc
         message = f"{type(error).__name__}: {error}"
-        async with svc.write_lock, svc.sessions.begin() as session:
+        async with svc.write() as session:
             row = await session.get(Feed, feed.id)
             if row is not None:
                 self._record_failure(row, "internal", message, svc.clock(), None)

@@ -17,16 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.parsing import ParserPool
 from bot.poll import Poller
 from bot.settings import Settings
-from db import feeds as feed_store
 from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
+from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
 from feeds.query import Query, QueryError, query_from_json
-from handlers.context import Services
+from services.core import Services
+from services.feeds import import_feeds
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +52,14 @@ async def load_feeds_file(settings: Settings, services: Services) -> int:
     except FeedListError as error:
         log.error("FEEDS_FILE %s: %s", path, error)
         return 0
-    async with services.write_lock, services.sessions.begin() as session:
-        added = await feed_store.merge_feeds(
-            session, [(e.url, e.title) for e in entries], now=services.clock()
-        )
+    added = await import_feeds(services, [(e.url, e.title) for e in entries])
     log.info("FEEDS_FILE %s: %d feeds, %d new", path, len(entries), added)
     return added
 
 
 async def load_index(services: Services) -> SubscriptionIndex:
     """The subscription index built from the database, off the event loop."""
-    async with services.sessions() as session:
+    async with services.read() as session:
         rows = await subscriptions.live_subscriptions(session)
     return await asyncio.to_thread(_build_index, rows)
 
@@ -91,7 +89,7 @@ async def open_runtime(
     engine = make_engine(settings.DATABASE_URL)
     try:
         services = Services(
-            sessions=make_sessionmaker(engine), clock=clock, admin_ids=settings.admin_ids
+            Database(make_sessionmaker(engine)), clock=clock, admin_ids=settings.admin_ids
         )
         await load_feeds_file(settings, services)
         # Load the lemmatizer's dictionaries now, off the loop, not in the first poll.

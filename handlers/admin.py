@@ -7,25 +7,19 @@ parses as a feed, and stored with origin "chat" next to the FEEDS_FILE feeds.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from datetime import datetime, time
 from urllib.parse import urlsplit
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from db import feeds as feed_store
-from db import stats as stats_store
-from db.models import Feed
-from feeds.fetch import FetchRequest, FetchResult
-from feeds.parse import parse_feed
-from feeds.preferences import zone
 from feeds.render import cut, escape
 from handlers.common import Reader, command_args, reader, reply
-from handlers.context import Services, services
+from handlers.context import services
 from handlers.i18n import Translate, format_moment
+from services import feeds as sources_service
+from services.feeds import AddedFeed, BotStats, FeedView, RemovedFeed
 
 MESSAGE_BUDGET = 3800
 """Telegram allows 4096 characters; long lists are split below that, at line boundaries."""
@@ -61,11 +55,11 @@ def error_in_words(kind: str | None, _: Translate) -> str:
     return _("an unknown error")
 
 
-def feed_name(feed: Feed) -> str:
+def feed_name(feed: FeedView) -> str:
     return feed.title or urlsplit(feed.url).netloc or feed.url
 
 
-def health_in_words(feed: Feed, _: Translate, language: str, timezone: str) -> str:
+def health_in_words(feed: FeedView, _: Translate, language: str, timezone: str) -> str:
     """One feed's health: healthy, failing since when and why, waiting, or switched off."""
     if not feed.active:
         return _("switched off")
@@ -99,7 +93,9 @@ def chunk_lines(lines: Sequence[str], budget: int = MESSAGE_BUDGET) -> list[str]
     return messages
 
 
-def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: str) -> list[str]:
+def sources_lines(
+    feeds: Sequence[FeedView], _: Translate, language: str, timezone: str
+) -> list[str]:
     """/sources as lines (HTML): healthy feeds first grouped, every failing one explained."""
     active = [f for f in feeds if f.active]
     if not active:
@@ -120,7 +116,7 @@ def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: 
 
 
 def stats_text(
-    stats: stats_store.BotStats, last_poll_seconds: float | None, _: Translate, language: str
+    stats: BotStats, last_poll_seconds: float | None, _: Translate, language: str
 ) -> str:
     """/stats (HTML)."""
     poll = (
@@ -169,11 +165,6 @@ def stats_text(
 # --- who may run operator commands -----------------------------------------------------------
 
 
-def _is_operator(update: Update, svc: Services) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in svc.admin_ids
-
-
 def _refusal(_: Translate) -> str:
     return _(
         "Sorry, only the bot's operators can do that. /sources shows the feeds I read; ask an "
@@ -184,7 +175,8 @@ def _refusal(_: Translate) -> str:
 async def _operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reader | None:
     """The reader if they are an operator; otherwise they get a polite refusal and None."""
     me = await reader(update, context)
-    if _is_operator(update, services(context)):
+    user = update.effective_user
+    if services(context).is_operator(user.id if user else None):
         return me
     callback = update.callback_query
     if callback is not None:
@@ -200,8 +192,7 @@ async def _operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reade
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The feeds the bot reads, with their health in plain words (for every reader)."""
     me = await reader(update, context)
-    async with services(context).sessions() as session:
-        feeds = await feed_store.all_feeds(session)
+    feeds = await sources_service.sources(services(context))
     for text in chunk_lines(sources_lines(feeds, me._, me.language, me.timezone)):
         await reply(update, text)
 
@@ -222,14 +213,14 @@ def normalize_feed_url(text: str) -> str | None:
     return text
 
 
-def _fetch_refusal(result: FetchResult, _: Translate) -> str:
-    if result.error_kind == "blocked_address":
+def _fetch_refusal(error_kind: str | None, _: Translate) -> str:
+    if error_kind == "blocked_address":
         return _(
             "⛔ I can't add that address: it points to a local or private network (loopback, "
             "LAN, link-local). Feeds added from the chat must be on the public internet."
         )
     return _("I couldn't fetch it: {problem}.").format(
-        problem=escape(error_in_words(result.error_kind, _))
+        problem=escape(error_in_words(error_kind, _))
     )
 
 
@@ -239,62 +230,40 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if me is None:
         return
     _ = me._
-    svc = services(context)
-    raw = command_args(context, update)
-    url = normalize_feed_url(raw)
+    url = normalize_feed_url(command_args(context, update))
     if url is None:
         await reply(
             update,
             _("Send the feed's address: <code>/addfeed https://example.org/feed.xml</code>"),
         )
         return
-    async with svc.sessions() as session:
-        existing = await feed_store.feed_by_url(session, url)
-    if existing is not None and existing.active:
-        await reply(
-            update,
-            _("I already read <b>{title}</b>.").format(title=escape(feed_name(existing))),
+    added = await sources_service.add_feed(services(context), url)
+    await reply(update, _added_text(added, _))
+
+
+def _added_text(added: AddedFeed, _: Translate) -> str:
+    """The reply to /addfeed, for each way it can end."""
+    if added.outcome == "known":
+        return _("I already read <b>{title}</b>.").format(title=escape(added.title))
+    if added.outcome == "unavailable":
+        return _("I can't fetch feeds right now; please try again in a minute.")
+    if added.outcome == "unreachable":
+        return _fetch_refusal(added.error_kind, _)
+    if added.outcome == "not_a_feed":
+        return _(
+            "That address is not a feed (it looks like a web page or something else). "
+            "Send the address of its RSS or Atom feed."
         )
-        return
-    if svc.fetcher is None:
-        await reply(update, _("I can't fetch feeds right now; please try again in a minute."))
-        return
-    result = await svc.fetcher.fetch(FetchRequest(url, trusted=False))
-    if result.error_kind is not None or result.body is None:
-        await reply(update, _fetch_refusal(result, _))
-        return
-    parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.headers)
-    if not parsed.is_feed:
-        await reply(
-            update,
-            _(
-                "That address is not a feed (it looks like a web page or something else). "
-                "Send the address of its RSS or Atom feed."
-            ),
-        )
-        return
-    title = parsed.title or urlsplit(url).netloc
-    now = svc.clock()
-    async with svc.write_lock, svc.sessions.begin() as session:
-        if existing is not None:
-            await feed_store.reactivate_feed(session, existing.id, now=now)
-        else:
-            await feed_store.merge_feeds(
-                session, [(url, title)], now=now, origin="chat", trusted=False
-            )
-    await reply(
-        update,
-        _(
-            "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
-            "has today are stored for /search, only new ones are alerted."
-        ).format(title=escape(cut(title, 120)), count=len(parsed.articles)),
-    )
+    return _(
+        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
+        "has today are stored for /search, only new ones are alerted."
+    ).format(title=escape(cut(added.title, 120)), count=added.items)
 
 
 # --- /removefeed -----------------------------------------------------------------------------
 
 
-def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineKeyboardMarkup:
+def _removal_keyboard(feeds: Sequence[FeedView], page: int, _: Translate) -> InlineKeyboardMarkup:
     pages = max((len(feeds) + REMOVE_PAGE - 1) // REMOVE_PAGE, 1)
     page = min(max(page, 0), pages - 1)
     shown = feeds[page * REMOVE_PAGE : (page + 1) * REMOVE_PAGE]
@@ -312,13 +281,12 @@ def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineK
     return InlineKeyboardMarkup(rows)
 
 
-async def _active_feeds(svc: Services) -> list[Feed]:
-    async with svc.sessions() as session:
-        feeds = await feed_store.all_feeds(session)
+async def _active_feeds(context: ContextTypes.DEFAULT_TYPE) -> list[FeedView]:
+    feeds = await sources_service.sources(services(context))
     return sorted((f for f in feeds if f.active), key=lambda f: feed_name(f).casefold())
 
 
-def _removed_text(removed: feed_store.RemovedFeed, _: Translate) -> str:
+def _removed_text(removed: RemovedFeed, _: Translate) -> str:
     name = escape(removed.title or removed.url)
     if removed.deleted:
         return _("Removed <b>{name}</b> and its stored articles.").format(name=name)
@@ -334,8 +302,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if me is None:
         return
     _ = me._
-    svc = services(context)
-    feeds = await _active_feeds(svc)
+    feeds = await _active_feeds(context)
     if not feeds:
         await reply(update, _("I don't read any feed yet."))
         return
@@ -347,8 +314,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if target is None:
             await reply(update, _("I don't read that address. /sources lists the feeds."))
             return
-        async with svc.write_lock, svc.sessions.begin() as session:
-            removed = await feed_store.remove_feed(session, target.id)
+        removed = await sources_service.remove_feed(services(context), target.id)
         await reply(update, _removed_text(removed, _) if removed else _("Already removed."))
         return
     await reply(
@@ -364,10 +330,9 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if me is None:
         return
     _ = me._
-    svc = services(context)
     value = callback.data.split(":", 1)[1]
     if value.startswith("p"):
-        feeds = await _active_feeds(svc)
+        feeds = await _active_feeds(context)
         await callback.answer()
         await callback.edit_message_reply_markup(
             _removal_keyboard(feeds, int(value[1:]) if value[1:].isdigit() else 0, _)
@@ -376,8 +341,7 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not value.isdigit():
         await callback.answer()
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        removed = await feed_store.remove_feed(session, int(value))
+    removed = await sources_service.remove_feed(services(context), int(value))
     if removed is None:
         await callback.answer(_("Already removed."))
         return
@@ -388,22 +352,10 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # --- /stats ----------------------------------------------------------------------------------
 
 
-def start_of_day(now: datetime, timezone: str) -> datetime:
-    """Midnight of `now`'s local day in the reader's time zone."""
-    tz = zone(timezone)
-    local = now.astimezone(tz)
-    return datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(now.tzinfo)
-
-
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Counts an operator needs to see that the bot is well."""
     me = await _operator(update, context)
     if me is None:
         return
-    svc = services(context)
-    now = svc.clock()
-    async with svc.sessions() as session:
-        numbers = await stats_store.collect_stats(
-            session, now=now, day_start=start_of_day(now, me.timezone)
-        )
-    await reply(update, stats_text(numbers, svc.last_poll_seconds, me._, me.language))
+    report = await sources_service.bot_stats(services(context), timezone=me.timezone)
+    await reply(update, stats_text(report.numbers, report.last_poll_seconds, me._, me.language))

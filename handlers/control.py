@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from db import chats
 from handlers.common import is_group_admin, reader, reply
 from handlers.context import services
+from services import chats
 
 
 async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -17,9 +17,7 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await is_group_admin(update, context):
         await reply(update, me._("Only the group's administrators can pause alerts here."))
         return
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await chats.set_paused(session, me.chat_id, True)
+    await chats.pause(services(context), me.chat_id)
     await reply(
         update,
         me._(
@@ -35,10 +33,7 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await is_group_admin(update, context):
         await reply(update, me._("Only the group's administrators can resume alerts here."))
         return
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await chats.set_paused(session, me.chat_id, False)
-        skipped = await chats.drop_held(session, me.chat_id)
+    skipped = await chats.resume(services(context), me.chat_id)
     text = me._("▶️ Alerts are on again.")
     if skipped:
         text += " " + me._("{count} articles matched while paused and were skipped.").format(
@@ -55,19 +50,13 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     status = change.new_chat_member.status
     chat = change.chat
-    async with svc.write_lock, svc.sessions.begin() as session:
-        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await chats.deactivate_chat(session, chat.id, now=svc.clock())
-        elif status in (
-            ChatMemberStatus.MEMBER,
-            ChatMemberStatus.ADMINISTRATOR,
-            ChatMemberStatus.OWNER,
-        ):
-            await chats.upsert_chat(
-                session,
-                chat.id,
-                now=svc.clock(),
-                chat_type=chat.type,
-                title=chat.title or chat.first_name,
-                reactivate=True,
-            )
+    if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await chats.bot_removed(svc, chat.id)
+    elif status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.OWNER,
+    ):
+        await chats.record_chat(
+            svc, chat.id, chat_type=chat.type, title=chat.title or chat.first_name, reactivate=True
+        )

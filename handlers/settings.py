@@ -15,8 +15,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from db import chats
-from db.models import Chat
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
 from handlers.common import command_args, is_group_admin, reader, reply
@@ -31,6 +29,8 @@ from handlers.i18n import (
     pick_language,
     translator,
 )
+from services import chats
+from services.chats import ChatView
 
 ARTICLE_LANGUAGES = ("de", "en", "fr", "es", "it", "nl", "ru", "pl")
 """The article languages offered as toggles (the feeds' common languages)."""
@@ -52,7 +52,7 @@ class ChatSettings:
     article_languages: frozenset[str]
 
     @classmethod
-    def of(cls, chat: Chat) -> ChatSettings:
+    def of(cls, chat: ChatView) -> ChatSettings:
         return cls(
             language=pick_language(chat.language),
             timezone=chat.timezone or "UTC",
@@ -248,8 +248,7 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the chat's settings with buttons to change them."""
     me = await reader(update, context)
-    async with services(context).sessions() as session:
-        chat = await chats.get_chat(session, me.chat_id)
+    chat = await chats.chat_settings(services(context), me.chat_id)
     assert chat is not None  # reader() just stored it
     current = ChatSettings.of(chat)
     await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
@@ -264,8 +263,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await is_group_admin(update, context):
         await callback.answer(_only_admins(me._), show_alert=True)
         return
-    async with svc.sessions() as session:
-        chat = await chats.get_chat(session, me.chat_id)
+    chat = await chats.chat_settings(svc, me.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
     if callback.data in ("set:daily", "set:back"):
@@ -282,8 +280,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if changes is None:
         await callback.answer(me._("That button is out of date; send /settings again."))
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        chat = await chats.update_chat_settings(session, me.chat_id, **changes)
+    chat = await chats.change_settings(svc, me.chat_id, changes)
     assert chat is not None
     updated = ChatSettings.of(chat)
     _ = translator(updated.language)  # a language change answers in the new language at once
@@ -340,9 +337,7 @@ def _language_code(wanted: str) -> str | None:
 
 
 async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code: str) -> None:
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await chats.update_chat_settings(session, chat_id, language=code)
+    await chats.change_settings(services(context), chat_id, {"language": code})
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -422,8 +417,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await is_group_admin(update, context):
         await reply(update, _only_admins(_))
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await chats.update_chat_settings(session, me.chat_id, timezone=name)
+    await chats.change_settings(svc, me.chat_id, {"timezone": name})
     await reply(
         update,
         _("Time zone set to {zone}. It is {now} there.").format(

@@ -63,7 +63,7 @@ def test_failures_back_off_and_a_recovery_resets_the_count(tmp_path: Path) -> No
             async with open_runtime(settings, clock=clock) as runtime:
                 for _ in range(3):
                     await runtime.poller.poll(everything=True)
-                    async with runtime.services.sessions() as session:
+                    async with runtime.services.read() as session:
                         (feed,) = await feed_store.all_feeds(session)
                     assert feed.next_poll_at is not None
                     delays.append((feed.next_poll_at - clock.now).total_seconds())
