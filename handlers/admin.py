@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from feeds.render import cut, escape
 from handlers.common import Reader, command_args, reader, reply
 from handlers.context import services
+from handlers.guards import operator_only
 from handlers.i18n import Translate, format_moment
 from services import feeds as sources_service
 from services.feeds import AddedFeed, BotStats, FeedView, RemovedFeed
@@ -162,30 +163,6 @@ def stats_text(
     return "\n".join(lines)
 
 
-# --- who may run operator commands -----------------------------------------------------------
-
-
-def _refusal(_: Translate) -> str:
-    return _(
-        "Sorry, only the bot's operators can do that. /sources shows the feeds I read; ask an "
-        "operator if one is missing."
-    )
-
-
-async def _operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reader | None:
-    """The reader if they are an operator; otherwise they get a polite refusal and None."""
-    me = await reader(update, context)
-    user = update.effective_user
-    if services(context).is_operator(user.id if user else None):
-        return me
-    callback = update.callback_query
-    if callback is not None:
-        await callback.answer(_refusal(me._), show_alert=True)
-    else:
-        await reply(update, _refusal(me._))
-    return None
-
-
 # --- /sources --------------------------------------------------------------------------------
 
 
@@ -224,11 +201,9 @@ def _fetch_refusal(error_kind: str | None, _: Translate) -> str:
     )
 
 
-async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Fetch a URL once (address-guarded), and store it if it is a feed."""
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
     url = normalize_feed_url(command_args(context, update))
     if url is None:
@@ -296,11 +271,9 @@ def _removed_text(removed: RemovedFeed, _: Translate) -> str:
     ).format(name=name)
 
 
-async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """List the feeds as buttons; /removefeed URL removes one directly."""
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
     feeds = await _active_feeds(context)
     if not feeds:
@@ -322,13 +295,11 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
-async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap under /removefeed: remove that feed, or turn the page."""
     callback = update.callback_query
     assert callback is not None and callback.data is not None
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
     value = callback.data.split(":", 1)[1]
     if value.startswith("p"):
@@ -352,10 +323,8 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # --- /stats ----------------------------------------------------------------------------------
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Counts an operator needs to see that the bot is well."""
-    me = await _operator(update, context)
-    if me is None:
-        return
     report = await sources_service.bot_stats(services(context), timezone=me.timezone)
     await reply(update, stats_text(report.numbers, report.last_poll_seconds, me._, me.language))

@@ -6,17 +6,24 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from handlers.common import is_group_admin, reader, reply
+from handlers.common import Reader, reply
 from handlers.context import services
+from handlers.guards import group_admin_only
+from handlers.i18n import Translate
 from services import chats
 
 
-async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _pause_refused(_: Translate) -> str:
+    return _("Only the group's administrators can pause alerts here.")
+
+
+def _resume_refused(_: Translate) -> str:
+    return _("Only the group's administrators can resume alerts here.")
+
+
+@group_admin_only(_pause_refused)
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Stop alerts for this chat, keeping its subscriptions."""
-    me = await reader(update, context)
-    if not await is_group_admin(update, context):
-        await reply(update, me._("Only the group's administrators can pause alerts here."))
-        return
     await chats.pause(services(context), me.chat_id)
     await reply(
         update,
@@ -27,12 +34,11 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(
+    lambda _: _("Only the group's administrators can resume alerts here."), reactivate=True
+)
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Start alerts again; what matched while paused is dropped, as /help says."""
-    me = await reader(update, context, reactivate=True)
-    if not await is_group_admin(update, context):
-        await reply(update, me._("Only the group's administrators can resume alerts here."))
-        return
     skipped = await chats.resume(services(context), me.chat_id)
     text = me._("▶️ Alerts are on again.")
     if skipped:

@@ -17,8 +17,9 @@ from telegram.ext import ContextTypes
 
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
-from handlers.common import command_args, is_group_admin, reader, reply
+from handlers.common import Reader, command_args, is_group_admin, reader, reply
 from handlers.context import services
+from handlers.guards import group_admin_only
 from handlers.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
@@ -234,6 +235,10 @@ def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
     return None
 
 
+def _only_admins(_: Translate) -> str:
+    return _("Only the group's administrators can change the settings here.")
+
+
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
     callback = update.callback_query
     assert callback is not None
@@ -254,15 +259,12 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
 
 
-async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(_only_admins)
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap on the settings keyboard: store the change, redraw the message in place."""
     callback = update.callback_query
     assert callback is not None and callback.data is not None
-    me = await reader(update, context)
     svc = services(context)
-    if not await is_group_admin(update, context):
-        await callback.answer(_only_admins(me._), show_alert=True)
-        return
     chat = await chats.chat_settings(svc, me.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
@@ -286,10 +288,6 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     _ = translator(updated.language)  # a language change answers in the new language at once
     await callback.answer(_("Saved."))
     await _edit(update, settings_text(updated, _), settings_keyboard(updated, _))
-
-
-def _only_admins(_: Translate) -> str:
-    return _("Only the group's administrators can change the settings here.")
 
 
 # --- /language -------------------------------------------------------------------------------

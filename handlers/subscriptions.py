@@ -14,8 +14,9 @@ from feeds.query import (
 )
 from feeds.render import cut, escape
 from feeds.search_request import SearchResult
-from handlers.common import command_args, is_group_admin, reader, reply
+from handlers.common import Reader, command_args, is_group_admin, reader, reply
 from handlers.context import services
+from handlers.guards import group_admin_only
 from handlers.i18n import Translate
 from services import subscriptions as topics
 from services.subscriptions import Subscribed
@@ -85,13 +86,10 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await reply(update, "\n".join(lines))
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(lambda _: _("Only the group's administrators can remove subscriptions here."))
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Remove a subscription by number or text, or offer buttons for each."""
-    me = await reader(update, context)
     _ = me._
-    if not await is_group_admin(update, context):
-        await reply(update, _("Only the group's administrators can remove subscriptions here."))
-        return
     text = command_args(context, update)
     rows = await topics.subscriptions_of(services(context), me.chat_id)
     if not rows:
@@ -122,15 +120,14 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await topics.unsubscribe(services(context), me.chat_id, target.id)
 
 
-async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(lambda _: _("Only the group's administrators can do that."))
+async def unsubscribe_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader
+) -> None:
     """A tap on one of /unsubscribe's buttons."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    me = await reader(update, context)
     _ = me._
-    if not await is_group_admin(update, context):
-        await query.answer(_("Only the group's administrators can do that."), show_alert=True)
-        return
     removed = await topics.unsubscribe(
         services(context), me.chat_id, int(query.data.split(":", 1)[1])
     )
@@ -141,18 +138,15 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await query.edit_message_text(_("Removed <b>{query}</b>.").format(query=escape(removed)))
 
 
-async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(lambda _: _("Only the group's administrators can do that."))
+async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """The button under an alert: mute (or unmute) the subscription that matched."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    me = await reader(update, context)
     _ = me._
     action, raw_id = query.data.split(":", 1)
     subscription_id = int(raw_id)
     mute = action == "mute"
-    if not await is_group_admin(update, context):
-        await query.answer(_("Only the group's administrators can do that."), show_alert=True)
-        return
     row = await topics.set_muted(services(context), me.chat_id, subscription_id, mute)
     if row is None:
         await query.answer(_("That subscription no longer exists."))
