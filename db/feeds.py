@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Feed
 from db.sql import chunks, dialect_insert, rowcount
+from feeds.feed_update import FeedState, FeedUpdate
 
 
 async def merge_feeds(
@@ -107,3 +109,35 @@ async def remove_feed(session: AsyncSession, feed_id: int) -> RemovedFeed | None
         feed.next_poll_at = None
     await session.flush()
     return removed
+
+
+def state_of(row: Feed) -> FeedState:
+    """The feed row as the value the poll's decide step reads."""
+    return FeedState(
+        id=row.id,
+        url=row.url,
+        trusted=row.trusted,
+        active=row.active,
+        title=row.title,
+        language=row.language,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        interval_seconds=row.interval_seconds,
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_error_at=row.last_error_at,
+        last_error_kind=row.last_error_kind,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        gone_since=row.gone_since,
+        next_poll_at=row.next_poll_at,
+    )
+
+
+_DECIDED = tuple(f.name for f in dataclasses.fields(FeedState) if f.name not in ("id", "url"))
+
+
+def apply_update(row: Feed, update: FeedUpdate) -> None:
+    """Write a poll's decided state onto the feed row (flushed with the transaction)."""
+    for name in _DECIDED:
+        setattr(row, name, getattr(update.state, name))

@@ -8,12 +8,14 @@ parses as a feed, and stored with origin "chat" next to the FEEDS_FILE feeds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import assert_never
 from urllib.parse import urlsplit
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from feeds.feed_update import ErrorKind, classify_error
 from feeds.render import cut, escape
 from handlers.common import Reader, command_args, reader, reply
 from handlers.context import services
@@ -33,27 +35,50 @@ MAX_URL = 2048
 
 def error_in_words(kind: str | None, _: Translate) -> str:
     """A fetch/parse error kind as a reader would say it."""
-    words = {
-        "timeout": _("the server did not answer in time"),
-        "network": _("the server cannot be reached"),
-        "http_404": _("the address is not found (404)"),
-        "http_410": _("the feed is gone for good (410)"),
-        "http_429": _("the server asks us to slow down (429)"),
-        "http_5xx": _("the server has an error (5xx)"),
-        "too_large": _("the feed is too large"),
-        "redirects": _("too many redirects"),
-        "blocked_address": _("the address points into a private network"),
-        "bad_scheme": _("not an http(s) address"),
-        "bad_url": _("not a valid address"),
-        "decode": _("the response cannot be decoded"),
-        "not_a_feed": _("the page is not a feed"),
-        "internal": _("an error on our side"),
-    }
-    if kind in words:
-        return words[kind]
-    if kind and kind.startswith("http_"):
-        return _("the server refuses it ({status})").format(status=kind.removeprefix("http_"))
-    return _("an unknown error")
+    classified = classify_error(kind)
+    if classified is None:
+        return _("an unknown error")
+    typed, status = classified
+    return _kind_in_words(typed, status, _)
+
+
+def _kind_in_words(kind: ErrorKind, status: int | None, _: Translate) -> str:
+    # Exhaustive: a new kind in feeds.feed_update.ErrorKind fails mypy here until it has words.
+    match kind:
+        case "timeout":
+            return _("the server did not answer in time")
+        case "network":
+            return _("the server cannot be reached")
+        case "http_404":
+            return _("the address is not found (404)")
+        case "http_410":
+            return _("the feed is gone for good (410)")
+        case "http_429":
+            return _("the server asks us to slow down (429)")
+        case "http_5xx":
+            return _("the server has an error (5xx)")
+        case "http_4xx":
+            return _("the server refuses it ({status})").format(status=status)
+        case "too_large":
+            return _("the feed is too large")
+        case "redirects":
+            return _("too many redirects")
+        case "blocked_address":
+            return _("the address points into a private network")
+        case "bad_scheme":
+            return _("not an http(s) address")
+        case "bad_url":
+            return _("not a valid address")
+        case "decode":
+            return _("the response cannot be decoded")
+        case "not_a_feed":
+            return _("the page is not a feed")
+        case "internal":
+            return _("an error on our side")
+        case "unknown":
+            return _("an unknown error")
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def feed_name(feed: FeedView) -> str:
