@@ -86,13 +86,14 @@ def _age(moment: datetime | None, now: datetime) -> str:
 async def _services(settings: Settings) -> AsyncIterator[Services]:
     """The use cases over the database, its schema brought up to date (no Telegram, no feeds)."""
     from db.engine import make_engine, make_sessionmaker, migrate
+    from db.search_backend import search_backend
     from db.unit import Database
     from services.core import Services
 
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
-        yield Services(Database(make_sessionmaker(engine)))
+        yield Services(Database(make_sessionmaker(engine)), search_backend(settings.DATABASE_URL))
     finally:
         await engine.dispose()
 
@@ -161,7 +162,6 @@ async def _export_feeds(settings: Settings) -> int:
 
 async def _search(settings: Settings, query: str) -> int:
     """Print what /search would answer: the newest matches with their marked words."""
-    from db import search
     from feeds.clock import utc_now
     from feeds.query import QueryError, parse_query
     from feeds.render_search import ANSI_BOLD, MARKDOWN_BOLD, highlight_of, render_terminal
@@ -176,7 +176,7 @@ async def _search(settings: Settings, query: str) -> int:
         print(f"newsbot search: {error.message}", file=sys.stderr)
         return 2
     async with _services(settings) as svc, svc.read() as session:
-        found = await search.search(session, request, parsed, per_page=20)
+        found = await svc.search.search(session, request, parsed, per_page=20)
     if not found.results:
         print(f"no stored article matches {query!r}")
         return 0
@@ -220,9 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "bench":
         return _bench(args.name, args.rest)
+    from db.engine import DatabaseURLError
+    from db.search_backend import search_backend
+
     try:
         settings = load_settings()
         _configure_logging(settings.LOG_LEVEL)
+        # A database we cannot search is refused before anything starts, never a silent
+        # empty /search.
+        search_backend(settings.DATABASE_URL)
         if args.command == "run":
             settings.require_token()
             return cmd_run(settings, args)
@@ -239,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export_feeds(settings))
         if args.command == "feeds":
             return asyncio.run(_list_feeds(settings))
-    except SettingsError as error:
+    except (SettingsError, DatabaseURLError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
     return 2

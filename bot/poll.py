@@ -253,6 +253,7 @@ class Poller:
                     ],
                     now=now,
                     match=svc.index.match,
+                    search_index=svc.search,
                 )
                 for (write, feed_id, _done), stored in zip(to_store, results, strict=True):
                     write.outcome.new_articles = stored.new_articles

@@ -19,6 +19,7 @@ from bot.poll import Poller
 from bot.settings import Settings
 from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
+from db.search_backend import search_backend
 from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
@@ -85,11 +86,15 @@ async def open_runtime(
     settings: Settings, *, clock: Clock = utc_now, fetcher: Fetcher | None = None
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, load feeds and subscriptions, and open the fetcher."""
+    search = search_backend(settings.DATABASE_URL)
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
         services = Services(
-            Database(make_sessionmaker(engine)), clock=clock, admin_ids=settings.admin_ids
+            Database(make_sessionmaker(engine)),
+            search=search,
+            clock=clock,
+            admin_ids=settings.admin_ids,
         )
         await load_feeds_file(settings, services)
         # Load the lemmatizer's dictionaries now, off the loop, not in the first poll.

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import search
 from db.chats import chat_preferences
 from db.models import Alert, Article, Chat
+from db.search_backend import Fts5Search, SearchBackend
 from db.sql import chunks, dialect_insert, rowcount
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
@@ -29,6 +30,7 @@ from feeds.story_keys import (
 )
 
 MatchFn = Callable[[ArticleValue], Sequence[Hit]]
+_FTS5 = Fts5Search()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ async def store_batch(
     *,
     now: datetime,
     match: MatchFn,
+    search_index: SearchBackend = _FTS5,
 ) -> list[StoreResult]:
     """Store several feeds' new articles, index them and queue alerts, in this transaction.
 
@@ -121,7 +124,7 @@ async def store_batch(
         for (index, value), article_id, story in zip(flat, ids, resolved, strict=True)
     ]
     # The full-text index rows, in the same transaction (normalized in Python: see db.search).
-    await search.index_articles(
+    await search_index.index_articles(
         session,
         [
             search.document(

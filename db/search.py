@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 PER_PAGE = 5
-FTS_TABLE = "search_fts"
 TEXT_COLUMNS = "{title_norm teaser_norm}"
 TITLE_COLUMN = "{title_norm}"
 ALL = '{meta} : "xa"'
@@ -379,8 +378,11 @@ async def search(
         feed_ids = await feeds_named(session, request.sources)
         if not feed_ids:
             return SearchPage((), False, page)
+    if not _is_sqlite(session):
+        # search_backend() refuses other backends at start; reaching here is our bug.
+        raise NotImplementedError("FTS5 search needs SQLite")
     match = to_fts(query, feed_ids=feed_ids, languages=request.languages)
-    if match is None or not _is_sqlite(session):
+    if match is None:
         return SearchPage((), False, page)
     since = None if request.since is None else int(request.since.timestamp())
     offset = page * per_page

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.search_backend import Fts5Search, SearchBackend
 from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
@@ -23,6 +24,8 @@ class Services:
     """Shared state of one running bot: storage, the subscription index, the clock."""
 
     db: Database
+    search: SearchBackend = field(default_factory=Fts5Search)
+    """Full-text search for the database's backend (`db.search_backend.search_backend`)."""
     index: SubscriptionIndex = field(default_factory=SubscriptionIndex)
     clock: Clock = utc_now
     admin_ids: frozenset[int] = frozenset()

@@ -34,14 +34,14 @@ async def search_page(
     The request is stored (for the paging buttons) only when a next page exists.
     """
     async with svc.read() as session:
-        found = await search.search(session, request, query, page=page)
+        found = await svc.search.search(session, request, query, page=page)
     if query_id is None and found.more:
         async with svc.write() as tx:
-            query_id = await search.save_query(tx, request.text, now=svc.clock())
+            query_id = await svc.search.save_query(tx, request.text, now=svc.clock())
     return ResultPage(tuple(found.results), found.more, query_id)
 
 
 async def stored_query(svc: Services, query_id: int) -> str | None:
     """The text of a search a paging button refers to; None once it expired."""
     async with svc.read() as session:
-        return await search.load_query(session, query_id)
+        return await svc.search.load_query(session, query_id)

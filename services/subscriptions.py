@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from db import search, subscriptions
+from db import subscriptions
 from feeds.matcher import Matcher
 from feeds.query import Query, Translate, parse_query, query_from_json, query_to_json
 from feeds.search_request import SearchRequest, SearchResult
@@ -56,7 +56,7 @@ async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Sub
         svc.index.add(subscription_id, chat_id, stored_text, query)
     # The archive's newest matches come from the search index; the matcher confirms them.
     async with svc.read() as session:
-        page = await search.search(
+        page = await svc.search.search(
             session,
             SearchRequest(text=query.text, query_text=query.text),
             query,
