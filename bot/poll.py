@@ -97,18 +97,17 @@ class Poller:
         fetcher: Fetcher,
         *,
         base_interval: float,
-        notify_admins: AdminNotice = _no_notice,
+        notify_admins: AdminNotice | None = None,
         parser: ParserPool | None = None,
     ) -> None:
         self._svc = services
         self._fetcher = fetcher
         self._base = base_interval
         self._parser = parser or ParserPool(workers=0)
-        self.notify_admins = notify_admins
+        self._notify_admins = notify_admins or _no_notice
         self._running = asyncio.Lock()
         self._writes: list[_Write] = []
         self._writer: asyncio.Task[None] | None = None
-        self.last: PollSummary | None = None
 
     async def poll(self, *, everything: bool = False) -> PollSummary | None:
         """Poll the due feeds (or all active ones); None when a poll is already running."""
@@ -126,7 +125,6 @@ class Poller:
                 feeds = [feed_store.state_of(row) for row in rows]
             outcomes = await asyncio.gather(*(self._poll_feed(feed) for feed in feeds))
             summary = PollSummary(list(outcomes), time.perf_counter() - started)
-            self.last = summary
             if feeds:
                 self._svc.last_poll_seconds = summary.seconds
             if summary.alerts_queued:
@@ -210,7 +208,7 @@ class Poller:
                 if not write.done.done():
                     write.done.set_result(None)
             for notice in notices:
-                await self.notify_admins(notice)
+                await self._notify_admins(notice)
 
     async def _write(self, batch: list[_Write], notices: list[str]) -> None:
         """One transaction: every feed row of the batch, and all their new articles at once."""

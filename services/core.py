@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,6 @@ from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
-
-
-def _nothing() -> None:
-    return None
 
 
 @dataclass
@@ -29,8 +26,8 @@ class Services:
     index: SubscriptionIndex = field(default_factory=SubscriptionIndex)
     clock: Clock = utc_now
     admin_ids: frozenset[int] = frozenset()
-    wake_delivery: Callable[[], None] = _nothing
-    """Tell the delivery loop that alerts were queued."""
+    delivery_due: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when alerts were queued; the delivery loop waits on it between passes."""
     fetcher: Fetcher | None = None
     """The shared HTTP fetcher (admins' /addfeed fetches through it, address-guarded)."""
     last_poll_seconds: float | None = None
@@ -47,6 +44,10 @@ class Services:
         """A read-only session."""
         async with self.db.read() as session:
             yield session
+
+    def wake_delivery(self) -> None:
+        """Tell the delivery loop that alerts were queued."""
+        self.delivery_due.set()
 
     def is_operator(self, user_id: int | None) -> bool:
         """Whether a Telegram user may run the operator commands (ADMIN_IDS)."""

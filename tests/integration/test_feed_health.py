@@ -32,13 +32,11 @@ def test_a_feed_gone_for_days_is_deactivated_and_the_admins_are_told(tmp_path: P
         gone = server.set_response("/gone.xml", 410, b"Gone")
         settings = make_settings("http://127.0.0.1:9/bot", tmp_path, [url, gone])
 
+        async def notify(text: str) -> None:
+            notices.append(text)
+
         async def scenario() -> None:
-            async with open_runtime(settings, clock=clock) as runtime:
-
-                async def notify(text: str) -> None:
-                    notices.append(text)
-
-                runtime.poller.notify_admins = notify
+            async with open_runtime(settings, clock=clock, notify_admins=notify) as runtime:
                 for _ in range(6):  # a poll every day or so, as the backoff allows
                     summary = await runtime.poller.poll(everything=True)
                     assert summary is not None
