@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeBotAPI
@@ -32,7 +33,7 @@ def _feed_with_seed_and_old_item() -> bytes:
     return seed.replace("</channel>", OLD_ITEM + "</channel>").encode("utf-8")
 
 
-def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict]:
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
 
 

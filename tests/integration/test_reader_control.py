@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
@@ -13,7 +14,7 @@ from tests.integration.seed import seed_outbox
 READER = 7001
 
 
-def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict]:
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
 
 

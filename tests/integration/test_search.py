@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,7 +98,7 @@ Story = tuple[tuple[str, str], str, str, str, float]
 
 
 async def _store(
-    sessions: async_sessionmaker[AsyncSession], stories: list[Story] = STORIES, first: int = 0
+    sessions: async_sessionmaker[AsyncSession], stories: Sequence[Story] = STORIES, first: int = 0
 ) -> None:
     feeds = await _feed_ids(sessions)
     for index, ((url, _name), title, teaser, language, hours) in enumerate(stories, first):
