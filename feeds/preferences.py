@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
-    "ALERT_MODES",
     "MINUTES_PER_DAY",
     "Preferences",
     "in_quiet_hours",
@@ -23,9 +22,6 @@ __all__ = [
     "zone",
 ]
 
-ALERT_MODES = ("instant", "hourly", "daily")
-"""`instant`: as soon as found; `hourly`: one digest at the next full hour; `daily`: one
-digest a day at `digest_hour` local time."""
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -35,6 +31,8 @@ class Preferences:
 
     timezone: str = "UTC"
     alert_mode: str = "instant"
+    """`instant`: as soon as found; `hourly`: one digest at the next full hour; `daily`: one
+    digest a day at `digest_hour` local time."""
     digest_hour: int | None = None
     """Local hour (0–23) of the daily digest; None means 8."""
     quiet_start: int | None = None
