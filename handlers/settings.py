@@ -10,6 +10,7 @@ import difflib
 import functools
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -259,6 +260,16 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
 
 
+async def _turn_page(update: Update, current: ChatSettings, hours: bool, _: Translate) -> None:
+    """Show the daily digest's hours, or go back to the main settings page."""
+    if hours:
+        await _edit(
+            update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
+        )
+    else:
+        await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+
+
 @group_admin_only(_only_admins)
 async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap on the settings keyboard: store the change, redraw the message in place."""
@@ -270,13 +281,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me
     current = ChatSettings.of(chat)
     if callback.data in ("set:daily", "set:back"):
         await callback.answer()
-        _ = me._
-        if callback.data == "set:daily":
-            await _edit(
-                update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
-            )
-        else:
-            await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+        await _turn_page(update, current, callback.data == "set:daily", me._)
         return
     changes = apply_setting(current, callback.data)
     if changes is None:
@@ -380,6 +385,28 @@ def suggest_zones(text: str) -> list[str]:
     return [zones[key] for key in close]
 
 
+def _zone_now_text(zone: str, now: datetime, language: str, _: Translate) -> str:
+    return _(
+        "Your time zone is {zone}; it is {now} there. Change it with "
+        "<code>/timezone Europe/Vienna</code> (any IANA name, e.g. "
+        "America/New_York, Asia/Tokyo, UTC)."
+    ).format(zone=escape(zone), now=escape(format_moment(now, language, zone)))
+
+
+def _unknown_zone_text(wanted: str, _: Translate) -> str:
+    """An unknown zone name explained, with close IANA names when there are some."""
+    text = _(
+        "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
+        "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
+    ).format(zone=escape(wanted[:64]))
+    suggestions = suggest_zones(wanted)
+    if suggestions:
+        text += "\n" + _("Did you mean {zones}?").format(
+            zones=", ".join(f"<code>{escape(z)}</code>" for z in suggestions)
+        )
+    return text
+
+
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone Europe/Vienna stores the chat's time zone; without a name it shows it."""
     me = await reader(update, context)
@@ -387,30 +414,11 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     wanted = command_args(context, update)
     if not wanted:
-        await reply(
-            update,
-            _(
-                "Your time zone is {zone}; it is {now} there. Change it with "
-                "<code>/timezone Europe/Vienna</code> (any IANA name, e.g. "
-                "America/New_York, Asia/Tokyo, UTC)."
-            ).format(
-                zone=escape(me.timezone),
-                now=escape(format_moment(svc.clock(), me.language, me.timezone)),
-            ),
-        )
+        await reply(update, _zone_now_text(me.timezone, svc.clock(), me.language, _))
         return
     name = find_zone(wanted)
     if name is None:
-        text = _(
-            "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
-            "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
-        ).format(zone=escape(wanted[:64]))
-        suggestions = suggest_zones(wanted)
-        if suggestions:
-            text += "\n" + _("Did you mean {zones}?").format(
-                zones=", ".join(f"<code>{escape(z)}</code>" for z in suggestions)
-            )
-        await reply(update, text)
+        await reply(update, _unknown_zone_text(wanted, _))
         return
     if not await is_group_admin(update, context):
         await reply(update, _only_admins(_))

@@ -19,7 +19,7 @@ from handlers.context import services
 from handlers.guards import group_admin_only
 from handlers.i18n import Translate
 from services import subscriptions as topics
-from services.subscriptions import Subscribed
+from services.subscriptions import Subscribed, SubscriptionView
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,6 +86,22 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await reply(update, "\n".join(lines))
 
 
+def _removal_buttons(rows: Sequence[SubscriptionView]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"✖ {cut(row.query_text, 40)}", callback_data=f"unsub:{row.id}")]
+            for row in rows
+        ]
+    )
+
+
+def find_subscription(rows: Sequence[SubscriptionView], typed: str) -> SubscriptionView | None:
+    """The subscription a reader named by its /list number or by its text (any case)."""
+    if typed.isdigit() and 1 <= int(typed) <= len(rows):
+        return rows[int(typed) - 1]
+    return next((r for r in rows if r.query_text.casefold() == typed.casefold()), None)
+
+
 @group_admin_only(lambda _: _("Only the group's administrators can remove subscriptions here."))
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Remove a subscription by number or text, or offer buttons for each."""
@@ -96,26 +112,13 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Re
         await reply(update, _("You have no subscriptions."))
         return
     if not text:
-        buttons = [
-            [InlineKeyboardButton(f"✖ {cut(row.query_text, 40)}", callback_data=f"unsub:{row.id}")]
-            for row in rows
-        ]
         await reply(
-            update,
-            _("Which subscription should I remove?"),
-            reply_markup=InlineKeyboardMarkup(buttons),
+            update, _("Which subscription should I remove?"), reply_markup=_removal_buttons(rows)
         )
         return
-    target = None
-    if text.isdigit() and 1 <= int(text) <= len(rows):
-        target = rows[int(text) - 1]
-    else:
-        target = next((r for r in rows if r.query_text.casefold() == text.casefold()), None)
+    target = find_subscription(rows, text)
     if target is None:
-        await reply(
-            update,
-            _("I can't find that subscription. /list shows their numbers."),
-        )
+        await reply(update, _("I can't find that subscription. /list shows their numbers."))
         return
     await topics.unsubscribe(services(context), me.chat_id, target.id)
 
