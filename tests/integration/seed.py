@@ -13,6 +13,7 @@ from db import feeds as feed_store
 from db.articles import MatchFn
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.models import Feed
+from db.unit import Database
 from feeds.models import Article, Hit
 from feeds.query import parse_query, query_to_json
 
@@ -73,10 +74,10 @@ async def seed_outbox(
     """Queue `n` alerts for each chat (distinct articles); returns how many were queued."""
     migrate(database_url)
     engine = make_engine(database_url)
-    sessions = make_sessionmaker(engine)
+    db = Database(make_sessionmaker(engine))
     queued = 0
     try:
-        async with sessions.begin() as session:
+        async with db.write() as session:
             await feed_store.merge_feeds(
                 session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW
             )
