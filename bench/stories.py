@@ -70,7 +70,7 @@ def group_with_grouper(reports: Sequence[Report], grouper: StoryGrouper | None =
 
 
 def group_by_link_or_headline(reports: Sequence[Report]) -> list[int]:
-    """Today's rule (db/repo.py): the same canonical link, or the same headline key (12
+    """Today's rule (feeds/story_keys.py): the same canonical link, or the same headline key (12
     characters or more) within a day, is the same story; anything else is a new story."""
     by_link: dict[str, int] = {}
     by_key: dict[str, list[tuple[datetime, int]]] = {}

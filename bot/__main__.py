@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from telegram import Update
 
 if TYPE_CHECKING:
-    from db.models import Feed
+    from services.core import Services
+    from services.feeds import FeedView
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -80,18 +82,28 @@ def _age(moment: datetime | None, now: datetime) -> str:
     return f"{word}{span}{suffix}"
 
 
-async def _stored_feeds(settings: Settings) -> list[Feed]:
-    """The feeds table, read after bringing the schema up to date."""
-    from db import repo
+@contextlib.asynccontextmanager
+async def _services(settings: Settings) -> AsyncIterator[Services]:
+    """The use cases over the database, its schema brought up to date (no Telegram, no feeds)."""
     from db.engine import make_engine, make_sessionmaker, migrate
+    from db.search_backend import search_backend
+    from db.unit import Database
+    from services.core import Services
 
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
-        async with make_sessionmaker(engine)() as session:
-            return await repo.all_feeds(session)
+        yield Services(Database(make_sessionmaker(engine)), search_backend(settings.DATABASE_URL))
     finally:
         await engine.dispose()
+
+
+async def _stored_feeds(settings: Settings) -> list[FeedView]:
+    """The feeds table, read after bringing the schema up to date."""
+    from services.feeds import sources
+
+    async with _services(settings) as svc:
+        return await sources(svc)
 
 
 async def _list_feeds(settings: Settings) -> int:
@@ -123,25 +135,16 @@ async def _import_feeds(settings: Settings, file: str) -> int:
     """Merge an OPML file or URL list into the feeds table, trusted like FEEDS_FILE."""
     from pathlib import Path
 
-    from db import repo
-    from db.engine import make_engine, make_sessionmaker, migrate
-    from feeds.clock import utc_now
     from feeds.opml import FeedListError, read_feed_list
+    from services.feeds import import_feeds
 
     try:
         entries = read_feed_list(await asyncio.to_thread(Path(file).read_bytes))
     except (OSError, FeedListError) as error:
         print(f"newsbot feeds import: {file}: {error}", file=sys.stderr)
         return 1
-    await asyncio.to_thread(migrate, settings.DATABASE_URL)
-    engine = make_engine(settings.DATABASE_URL)
-    try:
-        async with make_sessionmaker(engine).begin() as session:
-            added = await repo.merge_feeds(
-                session, [(e.url, e.title) for e in entries], now=utc_now()
-            )
-    finally:
-        await engine.dispose()
+    async with _services(settings) as svc:
+        added = await import_feeds(svc, [(e.url, e.title) for e in entries])
     print(f"{file}: {len(entries)} feeds, {added} added, {len(entries) - added} already known")
     return 0
 
@@ -159,8 +162,6 @@ async def _export_feeds(settings: Settings) -> int:
 
 async def _search(settings: Settings, query: str) -> int:
     """Print what /search would answer: the newest matches with their marked words."""
-    from db import search
-    from db.engine import make_engine, make_sessionmaker, migrate
     from feeds.clock import utc_now
     from feeds.query import QueryError, parse_query
     from feeds.render_search import ANSI_BOLD, MARKDOWN_BOLD, highlight_of, render_terminal
@@ -174,13 +175,8 @@ async def _search(settings: Settings, query: str) -> int:
     except QueryError as error:
         print(f"newsbot search: {error.message}", file=sys.stderr)
         return 2
-    await asyncio.to_thread(migrate, settings.DATABASE_URL)
-    engine = make_engine(settings.DATABASE_URL)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            found = await search.search(session, request, parsed, per_page=20)
-    finally:
-        await engine.dispose()
+    async with _services(settings) as svc, svc.read() as session:
+        found = await svc.search.search(session, request, parsed, per_page=20)
     if not found.results:
         print(f"no stored article matches {query!r}")
         return 0
@@ -224,9 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "bench":
         return _bench(args.name, args.rest)
+    from db.engine import DatabaseURLError
+    from db.search_backend import search_backend
+
     try:
         settings = load_settings()
         _configure_logging(settings.LOG_LEVEL)
+        # A database we cannot search is refused before anything starts, never a silent
+        # empty /search.
+        search_backend(settings.DATABASE_URL)
         if args.command == "run":
             settings.require_token()
             return cmd_run(settings, args)
@@ -243,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export_feeds(settings))
         if args.command == "feeds":
             return asyncio.run(_list_feeds(settings))
-    except SettingsError as error:
+    except (SettingsError, DatabaseURLError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
     return 2

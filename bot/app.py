@@ -28,7 +28,8 @@ from bot.poll import PollSummary
 from bot.ratelimit import PerRequestRateLimiter
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
-from db import repo
+from db import articles
+from db import feeds as feed_store
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from handlers import admin as operators
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "newsbot.runtime"
 RETENTION_EVERY = timedelta(days=1)
+COMPACT_EVERY = timedelta(seconds=10)
+"""How often the subscription index checks whether /subscribe changes piled up."""
 
 COMMANDS = command_menu(translator("en"))
 """The command menu (English; `command_menu(translator("de"))` is the German one)."""
@@ -154,22 +157,22 @@ def _lifecycle(application: Application) -> Lifecycle:  # type: ignore[type-arg]
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     life = _lifecycle(application)
-    runtime = await life.stack.enter_async_context(
-        open_runtime(life.settings, clock=life.clock, fetcher=life.fetcher)
-    )
-    life.runtime = runtime
-    svc = runtime.services
-    application.bot_data[SERVICES_KEY] = svc
-    deliverer = Deliverer(svc, application.bot, life.limits)
-    svc.wake_delivery = deliverer.wake
-    life.deliverer = deliverer
 
     async def notify_admins(text: str) -> None:
         for admin in life.settings.admin_ids:
             with contextlib.suppress(Exception):
                 await application.bot.send_message(admin, text, parse_mode=None)
 
-    runtime.poller.notify_admins = notify_admins
+    runtime = await life.stack.enter_async_context(
+        open_runtime(
+            life.settings, clock=life.clock, fetcher=life.fetcher, notify_admins=notify_admins
+        )
+    )
+    life.runtime = runtime
+    svc = runtime.services
+    application.bot_data[SERVICES_KEY] = svc
+    deliverer = Deliverer(svc, application.bot, life.limits)
+    life.deliverer = deliverer
     try:
         await application.bot.set_my_commands(COMMANDS)
         await application.bot.set_my_commands(command_menu(translator("de")), language_code="de")
@@ -192,9 +195,16 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         name="retention",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    job_queue.run_repeating(
+        _compact_job,
+        interval=COMPACT_EVERY,
+        first=COMPACT_EVERY,
+        name="compact",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
-    async with svc.sessions() as session:
-        feeds = [feed for feed in await repo.all_feeds(session) if feed.active]
+    async with svc.read() as session:
+        feeds = [feed for feed in await feed_store.all_feeds(session) if feed.active]
     log.info(
         "newsbot is up: %d feeds polled every %gs, %d subscriptions, database %s",
         len(feeds),
@@ -223,10 +233,17 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = life.runtime.services
     cutoff = svc.clock() - timedelta(days=life.settings.RETENTION_DAYS)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        pruned = await repo.prune_articles(session, before=cutoff)
+    async with svc.write() as session:
+        pruned = await articles.prune_articles(session, before=cutoff)
     if pruned:
         log.info("retention: pruned %d articles older than %s", pruned, cutoff.date())
+
+
+async def _compact_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Compact the subscription index when changes piled up, off the event loop."""
+    life = _lifecycle(context.application)
+    if life.runtime is not None and life.runtime.services.index.needs_compaction:
+        await asyncio.to_thread(life.runtime.services.index.compact)
 
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,10 +25,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
-from db import repo
+from db import chats, outbox
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
-from handlers.context import Services
 from handlers.i18n import Translate, time_formatter, translator
+from services.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class DeliveryLimits:
     batch: int = 500
 
 
-def _view(alert: repo.DueAlert) -> AlertView:
+def _view(alert: outbox.DueAlert) -> AlertView:
     return AlertView(
         title=alert.title,
         teaser=alert.teaser,
@@ -64,11 +64,22 @@ def _view(alert: repo.DueAlert) -> AlertView:
 class Deliverer:
     """Drains the outbox; `run()` is the long-lived loop, `wake()` says there is work."""
 
-    def __init__(self, services: Services, bot: ExtBot[Any], limits: DeliveryLimits | None = None):
+    def __init__(
+        self,
+        services: Services,
+        bot: ExtBot[Any],
+        limits: DeliveryLimits | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._svc = services
+        # Pacing reads this clock and waits with this sleep, so tests can run it on fake time.
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._bot = bot
         self._limits = limits or DeliveryLimits()
-        self._wakeup = asyncio.Event()
+        self._wakeup = services.delivery_due
         self._next_slot = 0.0
         self._recent: deque[float] = deque()
         self._paused_until = 0.0
@@ -79,7 +90,6 @@ class Deliverer:
         self._chat_done: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
-        self.sent_messages = 0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -107,17 +117,17 @@ class Deliverer:
     async def deliver_once(self) -> int:
         """Dispatch one message (or digest) to every chat that may receive now; how many."""
         svc = self._svc
-        taken = time.monotonic()
-        async with svc.sessions() as session:
-            due = await repo.due_alerts(session, svc.clock(), limit=self._limits.batch)
-        per_chat: dict[int, list[repo.DueAlert]] = {}
+        taken = self._monotonic()
+        async with svc.read() as session:
+            due = await outbox.due_alerts(session, svc.clock(), limit=self._limits.batch)
+        per_chat: dict[int, list[outbox.DueAlert]] = {}
         for alert in due:
             per_chat.setdefault(alert.chat_id, []).append(alert)
         dispatched = 0
         for chat_id, alerts in per_chat.items():
             if (
                 chat_id in self._busy_chats
-                or self._chat_ready.get(chat_id, 0) > time.monotonic()
+                or self._chat_ready.get(chat_id, 0) > self._monotonic()
                 # A send to this chat finished after our snapshot: its rows here are stale
                 # (perhaps already sent); the next pass reads them afresh.
                 or self._chat_done.get(chat_id, -1.0) >= taken
@@ -135,8 +145,8 @@ class Deliverer:
             dispatched += 1
         if not dispatched and per_chat:
             # Everything due is waiting on a per-chat gap: come back when the first opens.
-            wait = min(self._chat_ready.get(c, 0) for c in per_chat) - time.monotonic()
-            await asyncio.sleep(min(max(wait, 0.05), 1.0))
+            wait = min(self._chat_ready.get(c, 0) for c in per_chat) - self._monotonic()
+            await self._sleep(min(max(wait, 0.05), 1.0))
             return 1
         return dispatched
 
@@ -147,7 +157,7 @@ class Deliverer:
         cannot release a burst: at most `per_second` sends start in any second.
         """
         while True:
-            now = time.monotonic()
+            now = self._monotonic()
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
             ready = max(
@@ -158,7 +168,7 @@ class Deliverer:
             )
             if ready <= now:
                 break
-            await asyncio.sleep(ready - now)
+            await self._sleep(ready - now)
         self._recent.append(now)
         self._next_slot = now + 1.0 / self._limits.per_second
         gap = self._limits.private_gap if chat_type == "private" else self._limits.group_gap
@@ -166,7 +176,7 @@ class Deliverer:
 
     def _throttled(self, chat_id: int, seconds: float) -> None:
         """Telegram said wait: hold this chat; two chats in a second means everyone waits."""
-        now = time.monotonic()
+        now = self._monotonic()
         self._chat_ready[chat_id] = now + seconds
         if now - self._last_throttle < 1.0 and self._last_throttled_chat != chat_id:
             self._paused_until = max(self._paused_until, now + seconds)
@@ -182,17 +192,17 @@ class Deliverer:
             self._throttled(chat_id, retry_seconds(error))
             raise
 
-    async def _deliver(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+    async def _deliver(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         try:
             await self._send(chat_id, alerts)
         except Exception:
             log.exception("delivery to chat %s failed unexpectedly", chat_id)
         finally:
-            self._chat_done[chat_id] = time.monotonic()
+            self._chat_done[chat_id] = self._monotonic()
             self._busy_chats.discard(chat_id)
             self._slots.release()
 
-    async def _send(self, chat_id: int, alerts: Sequence[repo.DueAlert]) -> None:
+    async def _send(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         # The outbox query already joined the chat: its language and zone come along.
         language, timezone = alerts[0].chat_language, alerts[0].chat_timezone
         _ = translator(language)
@@ -210,38 +220,36 @@ class Deliverer:
                         chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
                     )
                     await self._mark_sent([ids[i] for i in carried], message.message_id)
-                    self.sent_messages += 1
                 return
-            self.sent_messages += 1
         except RetryAfter as error:
             wait = retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.postpone_chat(
+            async with self._svc.write() as session:
+                await outbox.postpone_chat(
                     session, chat_id, self._svc.clock() + timedelta(seconds=wait)
                 )
         except Forbidden as error:
             log.info("chat %s is gone (%s): deactivated", chat_id, error.message)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.deactivate_chat(session, chat_id, now=self._svc.clock())
+            async with self._svc.write() as session:
+                await chats.deactivate_chat(session, chat_id, now=self._svc.clock())
         except ChatMigrated as error:
             log.info("chat %s migrated to %s", chat_id, error.new_chat_id)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.migrate_chat(session, chat_id, error.new_chat_id)
+            async with self._svc.write() as session:
+                await chats.migrate_chat(session, chat_id, error.new_chat_id)
             self._svc.index.move_chat(chat_id, error.new_chat_id)
             self._chat_ready.pop(chat_id, None)
             self.wake()
         except BadRequest as error:
             log.warning("Telegram refused alerts %s: %s", ids, error.message)
-            async with self._svc.write_lock, self._svc.sessions.begin() as session:
-                await repo.mark_failed(session, ids, error=error.message)
+            async with self._svc.write() as session:
+                await outbox.mark_failed(session, ids, error=error.message)
         except NetworkError as error:
             await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
 
     async def _send_one(
         self,
         chat_id: int,
-        alert: repo.DueAlert,
+        alert: outbox.DueAlert,
         timezone: str,
         _: Translate,
         when: TimeFormat,
@@ -272,17 +280,17 @@ class Deliverer:
             )
 
     async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
-        async with self._svc.write_lock, self._svc.sessions.begin() as session:
-            await repo.mark_sent(session, ids, message_id, now=self._svc.clock())
+        async with self._svc.write() as session:
+            await outbox.mark_sent(session, ids, message_id, now=self._svc.clock())
 
     async def _retry_later(
-        self, ids: Sequence[int], alerts: Sequence[repo.DueAlert], error: str
+        self, ids: Sequence[int], alerts: Sequence[outbox.DueAlert], error: str
     ) -> None:
         attempts = max(a.attempts for a in alerts) + 1
         delay = min(self._limits.retry_base * 2 ** (attempts - 1), 3600.0)
         log.warning("alerts %s failed (%s); retry in %.0fs", ids, error, delay)
-        async with self._svc.write_lock, self._svc.sessions.begin() as session:
-            await repo.mark_retry(
+        async with self._svc.write() as session:
+            await outbox.mark_retry(
                 session,
                 ids,
                 error=error,

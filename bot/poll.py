@@ -1,9 +1,10 @@
-"""The poll pipeline: due feeds | fetch | parse | store (+ match and queue alerts) | reschedule.
+"""The poll pipeline: due feeds | fetch | parse | decide | store (+ match and queue alerts).
 
-Each feed is fetched concurrently (the Fetcher bounds how many are in flight and per host),
-parsed in a worker thread, then stored in one short write transaction that also queues the
-alerts for every matching chat. A failing feed is recorded on its row and backed off; it never
-stops the others.
+Each feed is fetched concurrently on the event loop (the Fetcher bounds how many are in flight
+and per host) and parsed in a worker process; the pure `decide` step (feeds.feed_update)
+computes the feed's new state, and batches of feeds are written fifty to a transaction that
+also stores their new articles and queues the alerts for every matching chat. A failing feed
+is recorded on its row and backed off; it never stops the others.
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from bot.parsing import ParserPool
-from db import repo
-from db.models import Feed
+from db import articles
+from db import feeds as feed_store
+from feeds.feed_update import FeedState, decide, decide_failure, failure_of
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.models import ParsedFeed
-from feeds.schedule import next_poll_delay, should_deactivate
-from handlers.context import Services
+from services.core import Services
 
 log = logging.getLogger(__name__)
-
-GONE_KINDS = frozenset({"http_404", "http_410"})
 
 
 @dataclass
@@ -99,18 +97,17 @@ class Poller:
         fetcher: Fetcher,
         *,
         base_interval: float,
-        notify_admins: AdminNotice = _no_notice,
+        notify_admins: AdminNotice | None = None,
         parser: ParserPool | None = None,
     ) -> None:
         self._svc = services
         self._fetcher = fetcher
         self._base = base_interval
         self._parser = parser or ParserPool(workers=0)
-        self.notify_admins = notify_admins
+        self._notify_admins = notify_admins or _no_notice
         self._running = asyncio.Lock()
         self._writes: list[_Write] = []
         self._writer: asyncio.Task[None] | None = None
-        self.last: PollSummary | None = None
 
     async def poll(self, *, everything: bool = False) -> PollSummary | None:
         """Poll the due feeds (or all active ones); None when a poll is already running."""
@@ -119,15 +116,15 @@ class Poller:
         async with self._running:
             started = time.perf_counter()
             now = self._svc.clock()
-            async with self._svc.sessions() as session:
-                feeds = (
-                    [f for f in await repo.all_feeds(session) if f.active]
+            async with self._svc.read() as session:
+                rows = (
+                    [f for f in await feed_store.all_feeds(session) if f.active]
                     if everything
-                    else await repo.due_feeds(session, now)
+                    else await feed_store.due_feeds(session, now)
                 )
+                feeds = [feed_store.state_of(row) for row in rows]
             outcomes = await asyncio.gather(*(self._poll_feed(feed) for feed in feeds))
             summary = PollSummary(list(outcomes), time.perf_counter() - started)
-            self.last = summary
             if feeds:
                 self._svc.last_poll_seconds = summary.seconds
             if summary.alerts_queued:
@@ -148,7 +145,7 @@ class Poller:
                 write.done.cancel()
         self._writes.clear()
 
-    async def _poll_feed(self, feed: Feed) -> FeedOutcome:
+    async def _poll_feed(self, feed: FeedState) -> FeedOutcome:
         try:
             result = await self._fetcher.fetch(
                 FetchRequest(
@@ -169,18 +166,16 @@ class Poller:
             return await self._record_crash(feed, error)
 
     async def _store(
-        self, feed: Feed, result: FetchResult, parsed: ParsedFeed | None
+        self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None
     ) -> FeedOutcome:
         """Queue the feed's write and wait for it: writes are batched, one transaction each."""
-        error_kind, error = result.error_kind, result.error
-        if parsed is not None and not parsed.is_feed:
-            error_kind = "not_a_feed"
-            error = parsed.problem or "the response is not an RSS or Atom feed"
-        outcome = FeedOutcome(
-            feed.url, "error" if error_kind else "ok", bytes_read=result.bytes_read
-        )
-        outcome.error_kind, outcome.error = error_kind, error
-        if error_kind is None and result.not_modified:
+        failure = failure_of(result, parsed)
+        outcome = FeedOutcome(feed.url, "ok", bytes_read=result.bytes_read)
+        if failure is not None:
+            outcome.status = "error"
+            outcome.error_kind = failure[0]
+            outcome.error = result.error if result.error_kind is not None else failure[1]
+        elif result.not_modified:
             outcome.status = "not_modified"
         write = _Write(feed.id, result, parsed, outcome, asyncio.get_running_loop().create_future())
         self._writes.append(write)
@@ -213,108 +208,69 @@ class Poller:
                 if not write.done.done():
                     write.done.set_result(None)
             for notice in notices:
-                await self.notify_admins(notice)
+                await self._notify_admins(notice)
 
     async def _write(self, batch: list[_Write], notices: list[str]) -> None:
         """One transaction: every feed row of the batch, and all their new articles at once."""
         svc = self._svc
-        async with svc.write_lock, svc.sessions.begin() as session:
-            rows = await repo.feeds_by_id(session, [write.feed_id for write in batch])
+        async with svc.write() as session:
+            rows = await feed_store.feeds_by_id(session, [write.feed_id for write in batch])
             now = svc.clock()
-            to_store: list[tuple[_Write, Feed]] = []
+            to_store: list[tuple[_Write, int, bool]] = []
             for write in batch:
                 row = rows.get(write.feed_id)
                 if row is None:  # removed while we fetched
                     continue
-                row.last_polled_at = now
-                outcome = write.outcome
-                if outcome.error_kind is not None:
-                    message = outcome.error or outcome.error_kind
-                    notice = self._record_failure(
-                        row, outcome.error_kind, message, now, write.result
+                update = decide(
+                    feed_store.state_of(row),
+                    write.result,
+                    write.parsed,
+                    now,
+                    base_interval=self._base,
+                )
+                feed_store.apply_update(row, update)
+                if update.status == "error":
+                    log.warning(
+                        "feed %s failed: %s: %s",
+                        row.url,
+                        update.state.last_error_kind,
+                        update.state.last_error,
                     )
-                    if notice:
-                        notices.append(notice)
+                    if update.notice:
+                        notices.append(update.notice)
                     continue
                 if write.parsed is not None:
-                    to_store.append((write, row))
-                self._record_success(row, write, now)
+                    to_store.append((write, row.id, row.backlog_done))
             if to_store:
-                results = await repo.store_batch(
+                results = await articles.store_batch(
                     session,
                     [
-                        repo.FeedArticles(row.id, write.parsed.articles, row.backlog_done)
-                        for write, row in to_store
+                        articles.FeedArticles(feed_id, write.parsed.articles, backlog_done)
+                        for write, feed_id, backlog_done in to_store
                         if write.parsed is not None
                     ],
                     now=now,
                     match=svc.index.match,
+                    search_index=svc.search,
                 )
-                for (write, row), stored in zip(to_store, results, strict=True):
+                for (write, feed_id, _done), stored in zip(to_store, results, strict=True):
                     write.outcome.new_articles = stored.new_articles
                     write.outcome.alerts_queued = stored.alerts_queued
-                    row.backlog_done = True
+                    rows[feed_id].backlog_done = True
 
-    def _record_success(self, row: Feed, write: _Write, now: datetime) -> None:
-        """A 200 or 304: new validators, health reset, next poll after the feed's interval."""
-        result, parsed = write.result, write.parsed
-        if parsed is not None:
-            row.title = row.title or parsed.title or None
-            row.language = parsed.language or row.language
-            # A full response replaces the validators.
-            row.etag, row.last_modified = result.etag, result.last_modified
-        else:  # a 304 may refresh them
-            row.etag = result.etag or row.etag
-            row.last_modified = result.last_modified or row.last_modified
-        row.last_success_at = now
-        row.consecutive_failures = 0
-        row.gone_since = None
-        delay = next_poll_delay(
-            base_interval=self._base,
-            outcome=write.outcome.status,
-            consecutive_failures=0,
-            retry_after=result.retry_after,
-            max_age=result.max_age,
-            ttl_seconds=parsed.ttl_seconds if parsed is not None else None,
-        )
-        row.interval_seconds = delay
-        row.next_poll_at = now + timedelta(seconds=delay)
-
-    def _record_failure(
-        self, row: Feed, kind: str, message: str, now: datetime, result: FetchResult | None
-    ) -> str | None:
-        """Count a failure on the row; returns a notice for the admins when it deactivates."""
-        log.warning("feed %s failed: %s: %s", row.url, kind, message)
-        row.consecutive_failures += 1
-        row.last_error_kind = kind
-        row.last_error = message[:2000]
-        row.last_error_at = now
-        if kind in GONE_KINDS:
-            row.gone_since = row.gone_since or now
-        else:
-            row.gone_since = None
-        delay = next_poll_delay(
-            base_interval=self._base,
-            outcome="gone" if kind in GONE_KINDS else "error",
-            consecutive_failures=row.consecutive_failures,
-            retry_after=result.retry_after if result is not None else None,
-            max_age=None,
-            ttl_seconds=None,
-        )
-        row.next_poll_at = now + timedelta(seconds=delay)
-        if should_deactivate(row.gone_since, now):
-            row.active = False
-            return (
-                f"Feed deactivated: {row.url} has answered {kind.removeprefix('http_')} "
-                f"since {row.gone_since:%Y-%m-%d %H:%M} UTC."
-            )
-        return None
-
-    async def _record_crash(self, feed: Feed, error: Exception) -> FeedOutcome:
+    async def _record_crash(self, feed: FeedState, error: Exception) -> FeedOutcome:
         svc = self._svc
         message = f"{type(error).__name__}: {error}"
-        async with svc.write_lock, svc.sessions.begin() as session:
-            row = await session.get(Feed, feed.id)
+        async with svc.write() as session:
+            row = (await feed_store.feeds_by_id(session, [feed.id])).get(feed.id)
             if row is not None:
-                self._record_failure(row, "internal", message, svc.clock(), None)
+                log.warning("feed %s failed: internal: %s", row.url, message)
+                update = decide_failure(
+                    feed_store.state_of(row),
+                    "internal",
+                    message,
+                    svc.clock(),
+                    base_interval=self._base,
+                )
+                feed_store.apply_update(row, update)
         return FeedOutcome(feed.url, "error", error_kind="internal", error=message)

@@ -15,9 +15,12 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
+
+JSONDict = dict[str, Any]
+"""The request payload PTB hands a rate limiter (its own alias lives in the private
+`telegram._utils.types`; ours keeps us off private modules)."""
 
 NO_RETRY = -1
 """`rate_limit_args` for a request whose caller handles a 429 itself (the delivery loop)."""

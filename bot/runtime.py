@@ -15,17 +15,20 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.parsing import ParserPool
-from bot.poll import Poller
+from bot.poll import AdminNotice, Poller
 from bot.settings import Settings
-from db import repo
+from db import feeds as feed_store
+from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
+from db.search_backend import search_backend
+from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
 from feeds.query import Query, QueryError, query_from_json
-from handlers.context import Services
+from services.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class Runtime:
     poller: Poller
 
 
-async def load_feeds_file(settings: Settings, services: Services) -> int:
+async def load_feeds_file(settings: Settings, db: Database, clock: Clock) -> int:
     """Merge FEEDS_FILE's feeds into the feeds table (trusted); returns how many were new."""
     path = settings.FEEDS_FILE
     if not path.exists():
@@ -50,18 +53,16 @@ async def load_feeds_file(settings: Settings, services: Services) -> int:
     except FeedListError as error:
         log.error("FEEDS_FILE %s: %s", path, error)
         return 0
-    async with services.write_lock, services.sessions.begin() as session:
-        added = await repo.merge_feeds(
-            session, [(e.url, e.title) for e in entries], now=services.clock()
-        )
+    async with db.write() as tx:
+        added = await feed_store.merge_feeds(tx, [(e.url, e.title) for e in entries], now=clock())
     log.info("FEEDS_FILE %s: %d feeds, %d new", path, len(entries), added)
     return added
 
 
-async def load_index(services: Services) -> SubscriptionIndex:
+async def load_index(db: Database) -> SubscriptionIndex:
     """The subscription index built from the database, off the event loop."""
-    async with services.sessions() as session:
-        rows = await repo.live_subscriptions(session)
+    async with db.read() as session:
+        rows = await subscriptions.live_subscriptions(session)
     return await asyncio.to_thread(_build_index, rows)
 
 
@@ -83,25 +84,42 @@ def _build_index(rows: list[tuple[int, int, str, str]]) -> SubscriptionIndex:
 
 @contextlib.asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, clock: Clock = utc_now, fetcher: Fetcher | None = None
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    notify_admins: AdminNotice | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Migrate the database, load feeds and subscriptions, and open the fetcher."""
+    """Migrate the database, load feeds and subscriptions, open the fetcher; build the services
+    and the poller complete, from these."""
+    search = search_backend(settings.DATABASE_URL)
     await asyncio.to_thread(migrate, settings.DATABASE_URL)
     engine = make_engine(settings.DATABASE_URL)
     try:
-        services = Services(
-            sessions=make_sessionmaker(engine), clock=clock, admin_ids=settings.admin_ids
-        )
-        await load_feeds_file(settings, services)
+        db = Database(make_sessionmaker(engine))
+        await load_feeds_file(settings, db, clock)
         # Load the lemmatizer's dictionaries now, off the loop, not in the first poll.
         await asyncio.to_thread(index_words, "Nordkoreas Raketen missiles", None)
-        services.index = await load_index(services)
+        index = await load_index(db)
         async with contextlib.AsyncExitStack() as stack:
             if fetcher is None:
                 fetcher = await stack.enter_async_context(Fetcher())
-            services.fetcher = fetcher
+            services = Services(
+                db,
+                search=search,
+                index=index,
+                clock=clock,
+                admin_ids=settings.admin_ids,
+                fetcher=fetcher,
+            )
             parser = stack.enter_context(ParserPool())
-            poller = Poller(services, fetcher, base_interval=settings.POLL_INTERVAL, parser=parser)
+            poller = Poller(
+                services,
+                fetcher,
+                base_interval=settings.POLL_INTERVAL,
+                parser=parser,
+                notify_admins=notify_admins,
+            )
             yield Runtime(settings, engine, services, fetcher, poller)
     finally:
         await engine.dispose()

@@ -5,7 +5,7 @@ The index (created by migration 0002, SQLite only):
 - `search_docs(id, sort_at, title_norm, teaser_norm, meta)`: one row per article, same id.
   `title_norm`/`teaser_norm` are `feeds.normalize.index_words` of the headline and teaser,
   space-joined: SQLite cannot call our Python normalization from a trigger, so the store path
-  computes them (`index_articles`, called by `repo.store_articles` in the same transaction).
+  computes them (`index_articles`, called by `db.articles.store_batch` in the same transaction).
   `meta` holds filter tokens (`xa` on every row, `xf<feed id>`, `xl<language>`) so that
   `source:` and `lang:` are answered inside FTS5. `sort_at` is the article's "news time",
   min(published, fetched) as Unix seconds: a feed's bogus future date cannot pin an article
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 PER_PAGE = 5
-FTS_TABLE = "search_fts"
 TEXT_COLUMNS = "{title_norm teaser_norm}"
 TITLE_COLUMN = "{title_norm}"
 ALL = '{meta} : "xa"'
@@ -379,8 +378,11 @@ async def search(
         feed_ids = await feeds_named(session, request.sources)
         if not feed_ids:
             return SearchPage((), False, page)
+    if not _is_sqlite(session):
+        # search_backend() refuses other backends at start; reaching here is our bug.
+        raise NotImplementedError("FTS5 search needs SQLite")
     match = to_fts(query, feed_ids=feed_ids, languages=request.languages)
-    if match is None or not _is_sqlite(session):
+    if match is None:
         return SearchPage((), False, page)
     since = None if request.since is None else int(request.since.timestamp())
     offset = page * per_page

@@ -54,6 +54,15 @@ class SubscriptionIndex:
             if owner.chat_id == old_chat_id:
                 self._owners[sid] = Owner(new_chat_id, owner.query_text)
 
+    @property
+    def needs_compaction(self) -> bool:
+        """Enough changes piled up since the last compaction to make matching slower."""
+        return self._matcher.pending > self._matcher.COMPACT_AFTER
+
+    def compact(self) -> None:
+        """Fold the pending changes into the matcher's compact form (blocking: run in a thread)."""
+        self._matcher.compact()
+
     def match(self, article: Article) -> list[Hit]:
         """The subscriptions that match the article, oldest subscription first."""
         ids = self._matcher.match(article.title, article.teaser, article.language)

@@ -13,18 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
-    "ALERT_MODES",
     "MINUTES_PER_DAY",
     "Preferences",
     "in_quiet_hours",
     "parse_languages",
     "release_at",
+    "wants_language",
     "zone",
 ]
 
-ALERT_MODES = ("instant", "hourly", "daily")
-"""`instant`: as soon as found; `hourly`: one digest at the next full hour; `daily`: one
-digest a day at `digest_hour` local time."""
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -34,6 +31,8 @@ class Preferences:
 
     timezone: str = "UTC"
     alert_mode: str = "instant"
+    """`instant`: as soon as found; `hourly`: one digest at the next full hour; `daily`: one
+    digest a day at `digest_hour` local time."""
     digest_hour: int | None = None
     """Local hour (0–23) of the daily digest; None means 8."""
     quiet_start: int | None = None
@@ -141,3 +140,11 @@ def release_at(now: datetime, prefs: Preferences) -> datetime:
         moment = now
     quiet_end = _quiet_end_after(moment, prefs)
     return quiet_end if quiet_end is not None else moment
+
+
+def wants_language(article_languages: str | None, language: str | None) -> bool:
+    """Whether a chat that reads `article_languages` ("de,en"; None: all) wants an article in
+    `language` (None: unknown, always wanted)."""
+    if not article_languages or language is None:
+        return True
+    return language in article_languages.split(",")

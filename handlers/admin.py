@@ -7,24 +7,22 @@ parses as a feed, and stored with origin "chat" next to the FEEDS_FILE feeds.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from datetime import datetime, time
+from typing import assert_never
 from urllib.parse import urlsplit
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from db import repo
-from db.models import Feed
-from feeds.fetch import FetchRequest, FetchResult
-from feeds.parse import parse_feed
-from feeds.preferences import zone
+from feeds.feed_update import ErrorKind, classify_error
 from feeds.render import cut, escape
 from handlers.common import Reader, command_args, reader, reply
-from handlers.context import Services, services
+from handlers.context import services
+from handlers.guards import operator_only
 from handlers.i18n import Translate, format_moment
+from services import feeds as sources_service
+from services.feeds import AddedFeed, BotStats, FeedView, RemovedFeed
 
 MESSAGE_BUDGET = 3800
 """Telegram allows 4096 characters; long lists are split below that, at line boundaries."""
@@ -37,34 +35,57 @@ MAX_URL = 2048
 
 def error_in_words(kind: str | None, _: Translate) -> str:
     """A fetch/parse error kind as a reader would say it."""
-    words = {
-        "timeout": _("the server did not answer in time"),
-        "network": _("the server cannot be reached"),
-        "http_404": _("the address is not found (404)"),
-        "http_410": _("the feed is gone for good (410)"),
-        "http_429": _("the server asks us to slow down (429)"),
-        "http_5xx": _("the server has an error (5xx)"),
-        "too_large": _("the feed is too large"),
-        "redirects": _("too many redirects"),
-        "blocked_address": _("the address points into a private network"),
-        "bad_scheme": _("not an http(s) address"),
-        "bad_url": _("not a valid address"),
-        "decode": _("the response cannot be decoded"),
-        "not_a_feed": _("the page is not a feed"),
-        "internal": _("an error on our side"),
-    }
-    if kind in words:
-        return words[kind]
-    if kind and kind.startswith("http_"):
-        return _("the server refuses it ({status})").format(status=kind.removeprefix("http_"))
-    return _("an unknown error")
+    classified = classify_error(kind)
+    if classified is None:
+        return _("an unknown error")
+    typed, status = classified
+    return _kind_in_words(typed, status, _)
 
 
-def feed_name(feed: Feed) -> str:
+def _kind_in_words(kind: ErrorKind, status: int | None, _: Translate) -> str:
+    # Exhaustive: a new kind in feeds.feed_update.ErrorKind fails mypy here until it has words.
+    match kind:
+        case "timeout":
+            return _("the server did not answer in time")
+        case "network":
+            return _("the server cannot be reached")
+        case "http_404":
+            return _("the address is not found (404)")
+        case "http_410":
+            return _("the feed is gone for good (410)")
+        case "http_429":
+            return _("the server asks us to slow down (429)")
+        case "http_5xx":
+            return _("the server has an error (5xx)")
+        case "http_4xx":
+            return _("the server refuses it ({status})").format(status=status)
+        case "too_large":
+            return _("the feed is too large")
+        case "redirects":
+            return _("too many redirects")
+        case "blocked_address":
+            return _("the address points into a private network")
+        case "bad_scheme":
+            return _("not an http(s) address")
+        case "bad_url":
+            return _("not a valid address")
+        case "decode":
+            return _("the response cannot be decoded")
+        case "not_a_feed":
+            return _("the page is not a feed")
+        case "internal":
+            return _("an error on our side")
+        case "unknown":
+            return _("an unknown error")
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def feed_name(feed: FeedView) -> str:
     return feed.title or urlsplit(feed.url).netloc or feed.url
 
 
-def health_in_words(feed: Feed, _: Translate, language: str, timezone: str) -> str:
+def health_in_words(feed: FeedView, _: Translate, language: str, timezone: str) -> str:
     """One feed's health: healthy, failing since when and why, waiting, or switched off."""
     if not feed.active:
         return _("switched off")
@@ -98,7 +119,9 @@ def chunk_lines(lines: Sequence[str], budget: int = MESSAGE_BUDGET) -> list[str]
     return messages
 
 
-def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: str) -> list[str]:
+def sources_lines(
+    feeds: Sequence[FeedView], _: Translate, language: str, timezone: str
+) -> list[str]:
     """/sources as lines (HTML): healthy feeds first grouped, every failing one explained."""
     active = [f for f in feeds if f.active]
     if not active:
@@ -119,7 +142,7 @@ def sources_lines(feeds: Sequence[Feed], _: Translate, language: str, timezone: 
 
 
 def stats_text(
-    stats: repo.BotStats, last_poll_seconds: float | None, _: Translate, language: str
+    stats: BotStats, last_poll_seconds: float | None, _: Translate, language: str
 ) -> str:
     """/stats (HTML)."""
     poll = (
@@ -165,42 +188,13 @@ def stats_text(
     return "\n".join(lines)
 
 
-# --- who may run operator commands -----------------------------------------------------------
-
-
-def _is_operator(update: Update, svc: Services) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in svc.admin_ids
-
-
-def _refusal(_: Translate) -> str:
-    return _(
-        "Sorry, only the bot's operators can do that. /sources shows the feeds I read; ask an "
-        "operator if one is missing."
-    )
-
-
-async def _operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reader | None:
-    """The reader if they are an operator; otherwise they get a polite refusal and None."""
-    me = await reader(update, context)
-    if _is_operator(update, services(context)):
-        return me
-    callback = update.callback_query
-    if callback is not None:
-        await callback.answer(_refusal(me._), show_alert=True)
-    else:
-        await reply(update, _refusal(me._))
-    return None
-
-
 # --- /sources --------------------------------------------------------------------------------
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The feeds the bot reads, with their health in plain words (for every reader)."""
     me = await reader(update, context)
-    async with services(context).sessions() as session:
-        feeds = await repo.all_feeds(session)
+    feeds = await sources_service.sources(services(context))
     for text in chunk_lines(sources_lines(feeds, me._, me.language, me.timezone)):
         await reply(update, text)
 
@@ -221,77 +215,55 @@ def normalize_feed_url(text: str) -> str | None:
     return text
 
 
-def _fetch_refusal(result: FetchResult, _: Translate) -> str:
-    if result.error_kind == "blocked_address":
+def _fetch_refusal(error_kind: str | None, _: Translate) -> str:
+    if error_kind == "blocked_address":
         return _(
             "⛔ I can't add that address: it points to a local or private network (loopback, "
             "LAN, link-local). Feeds added from the chat must be on the public internet."
         )
     return _("I couldn't fetch it: {problem}.").format(
-        problem=escape(error_in_words(result.error_kind, _))
+        problem=escape(error_in_words(error_kind, _))
     )
 
 
-async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Fetch a URL once (address-guarded), and store it if it is a feed."""
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
-    svc = services(context)
-    raw = command_args(context, update)
-    url = normalize_feed_url(raw)
+    url = normalize_feed_url(command_args(context, update))
     if url is None:
         await reply(
             update,
             _("Send the feed's address: <code>/addfeed https://example.org/feed.xml</code>"),
         )
         return
-    async with svc.sessions() as session:
-        existing = await repo.feed_by_url(session, url)
-    if existing is not None and existing.active:
-        await reply(
-            update,
-            _("I already read <b>{title}</b>.").format(title=escape(feed_name(existing))),
+    added = await sources_service.add_feed(services(context), url)
+    await reply(update, _added_text(added, _))
+
+
+def _added_text(added: AddedFeed, _: Translate) -> str:
+    """The reply to /addfeed, for each way it can end."""
+    if added.outcome == "known":
+        return _("I already read <b>{title}</b>.").format(title=escape(added.title))
+    if added.outcome == "unavailable":
+        return _("I can't fetch feeds right now; please try again in a minute.")
+    if added.outcome == "unreachable":
+        return _fetch_refusal(added.error_kind, _)
+    if added.outcome == "not_a_feed":
+        return _(
+            "That address is not a feed (it looks like a web page or something else). "
+            "Send the address of its RSS or Atom feed."
         )
-        return
-    if svc.fetcher is None:
-        await reply(update, _("I can't fetch feeds right now; please try again in a minute."))
-        return
-    result = await svc.fetcher.fetch(FetchRequest(url, trusted=False))
-    if result.error_kind is not None or result.body is None:
-        await reply(update, _fetch_refusal(result, _))
-        return
-    parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.headers)
-    if not parsed.is_feed:
-        await reply(
-            update,
-            _(
-                "That address is not a feed (it looks like a web page or something else). "
-                "Send the address of its RSS or Atom feed."
-            ),
-        )
-        return
-    title = parsed.title or urlsplit(url).netloc
-    now = svc.clock()
-    async with svc.write_lock, svc.sessions.begin() as session:
-        if existing is not None:
-            await repo.reactivate_feed(session, existing.id, now=now)
-        else:
-            await repo.merge_feeds(session, [(url, title)], now=now, origin="chat", trusted=False)
-    await reply(
-        update,
-        _(
-            "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
-            "has today are stored for /search, only new ones are alerted."
-        ).format(title=escape(cut(title, 120)), count=len(parsed.articles)),
-    )
+    return _(
+        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
+        "has today are stored for /search, only new ones are alerted."
+    ).format(title=escape(cut(added.title, 120)), count=added.items)
 
 
 # --- /removefeed -----------------------------------------------------------------------------
 
 
-def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineKeyboardMarkup:
+def _removal_keyboard(feeds: Sequence[FeedView], page: int, _: Translate) -> InlineKeyboardMarkup:
     pages = max((len(feeds) + REMOVE_PAGE - 1) // REMOVE_PAGE, 1)
     page = min(max(page, 0), pages - 1)
     shown = feeds[page * REMOVE_PAGE : (page + 1) * REMOVE_PAGE]
@@ -309,13 +281,12 @@ def _removal_keyboard(feeds: Sequence[Feed], page: int, _: Translate) -> InlineK
     return InlineKeyboardMarkup(rows)
 
 
-async def _active_feeds(svc: Services) -> list[Feed]:
-    async with svc.sessions() as session:
-        feeds = await repo.all_feeds(session)
+async def _active_feeds(context: ContextTypes.DEFAULT_TYPE) -> list[FeedView]:
+    feeds = await sources_service.sources(services(context))
     return sorted((f for f in feeds if f.active), key=lambda f: feed_name(f).casefold())
 
 
-def _removed_text(removed: repo.RemovedFeed, _: Translate) -> str:
+def _removed_text(removed: RemovedFeed, _: Translate) -> str:
     name = escape(removed.title or removed.url)
     if removed.deleted:
         return _("Removed <b>{name}</b> and its stored articles.").format(name=name)
@@ -325,14 +296,11 @@ def _removed_text(removed: repo.RemovedFeed, _: Translate) -> str:
     ).format(name=name)
 
 
-async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """List the feeds as buttons; /removefeed URL removes one directly."""
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
-    svc = services(context)
-    feeds = await _active_feeds(svc)
+    feeds = await _active_feeds(context)
     if not feeds:
         await reply(update, _("I don't read any feed yet."))
         return
@@ -344,8 +312,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if target is None:
             await reply(update, _("I don't read that address. /sources lists the feeds."))
             return
-        async with svc.write_lock, svc.sessions.begin() as session:
-            removed = await repo.remove_feed(session, target.id)
+        removed = await sources_service.remove_feed(services(context), target.id)
         await reply(update, _removed_text(removed, _) if removed else _("Already removed."))
         return
     await reply(
@@ -353,18 +320,15 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
-async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap under /removefeed: remove that feed, or turn the page."""
     callback = update.callback_query
     assert callback is not None and callback.data is not None
-    me = await _operator(update, context)
-    if me is None:
-        return
     _ = me._
-    svc = services(context)
     value = callback.data.split(":", 1)[1]
     if value.startswith("p"):
-        feeds = await _active_feeds(svc)
+        feeds = await _active_feeds(context)
         await callback.answer()
         await callback.edit_message_reply_markup(
             _removal_keyboard(feeds, int(value[1:]) if value[1:].isdigit() else 0, _)
@@ -373,8 +337,7 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not value.isdigit():
         await callback.answer()
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        removed = await repo.remove_feed(session, int(value))
+    removed = await sources_service.remove_feed(services(context), int(value))
     if removed is None:
         await callback.answer(_("Already removed."))
         return
@@ -385,22 +348,8 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # --- /stats ----------------------------------------------------------------------------------
 
 
-def start_of_day(now: datetime, timezone: str) -> datetime:
-    """Midnight of `now`'s local day in the reader's time zone."""
-    tz = zone(timezone)
-    local = now.astimezone(tz)
-    return datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(now.tzinfo)
-
-
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@operator_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Counts an operator needs to see that the bot is well."""
-    me = await _operator(update, context)
-    if me is None:
-        return
-    svc = services(context)
-    now = svc.clock()
-    async with svc.sessions() as session:
-        numbers = await repo.collect_stats(
-            session, now=now, day_start=start_of_day(now, me.timezone)
-        )
-    await reply(update, stats_text(numbers, svc.last_poll_seconds, me._, me.language))
+    report = await sources_service.bot_stats(services(context), timezone=me.timezone)
+    await reply(update, stats_text(report.numbers, report.last_poll_seconds, me._, me.language))

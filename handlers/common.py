@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
-from db import repo
 from handlers.context import services
 from handlers.i18n import Translate, pick_language, translator
+from services import chats
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +34,12 @@ async def reader(
     user = update.effective_user
     svc = services(context)
     title = chat.title or chat.username or chat.first_name
-    async with svc.write_lock, svc.sessions.begin() as session:
-        row = await repo.upsert_chat(
-            session,
-            chat.id,
-            now=svc.clock(),
-            chat_type=chat.type,
-            title=title,
-            language=pick_language(user.language_code if user else None),
-            reactivate=reactivate,
-        )
-        language = row.language or pick_language(user.language_code if user else None)
-        return Reader(chat.id, row.type, language, row.timezone, row.paused, translator(language))
+    spoken = pick_language(user.language_code if user else None)
+    found = await chats.record_chat(
+        svc, chat.id, chat_type=chat.type, title=title, language=spoken, reactivate=reactivate
+    )
+    language = found.language or spoken
+    return Reader(chat.id, found.type, language, found.timezone, found.paused, translator(language))
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> None:

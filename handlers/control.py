@@ -6,20 +6,25 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from db import repo
-from handlers.common import is_group_admin, reader, reply
+from handlers.common import Reader, reply
 from handlers.context import services
+from handlers.guards import group_admin_only
+from handlers.i18n import Translate
+from services import chats
 
 
-async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _pause_refused(_: Translate) -> str:
+    return _("Only the group's administrators can pause alerts here.")
+
+
+def _resume_refused(_: Translate) -> str:
+    return _("Only the group's administrators can resume alerts here.")
+
+
+@group_admin_only(_pause_refused)
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Stop alerts for this chat, keeping its subscriptions."""
-    me = await reader(update, context)
-    if not await is_group_admin(update, context):
-        await reply(update, me._("Only the group's administrators can pause alerts here."))
-        return
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.set_paused(session, me.chat_id, True)
+    await chats.pause(services(context), me.chat_id)
     await reply(
         update,
         me._(
@@ -29,16 +34,12 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@group_admin_only(
+    lambda _: _("Only the group's administrators can resume alerts here."), reactivate=True
+)
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Start alerts again; what matched while paused is dropped, as /help says."""
-    me = await reader(update, context, reactivate=True)
-    if not await is_group_admin(update, context):
-        await reply(update, me._("Only the group's administrators can resume alerts here."))
-        return
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.set_paused(session, me.chat_id, False)
-        skipped = await repo.drop_held(session, me.chat_id)
+    skipped = await chats.resume(services(context), me.chat_id)
     text = me._("▶️ Alerts are on again.")
     if skipped:
         text += " " + me._("{count} articles matched while paused and were skipped.").format(
@@ -55,19 +56,13 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     status = change.new_chat_member.status
     chat = change.chat
-    async with svc.write_lock, svc.sessions.begin() as session:
-        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await repo.deactivate_chat(session, chat.id, now=svc.clock())
-        elif status in (
-            ChatMemberStatus.MEMBER,
-            ChatMemberStatus.ADMINISTRATOR,
-            ChatMemberStatus.OWNER,
-        ):
-            await repo.upsert_chat(
-                session,
-                chat.id,
-                now=svc.clock(),
-                chat_type=chat.type,
-                title=chat.title or chat.first_name,
-                reactivate=True,
-            )
+    if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await chats.bot_removed(svc, chat.id)
+    elif status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.OWNER,
+    ):
+        await chats.record_chat(
+            svc, chat.id, chat_type=chat.type, title=chat.title or chat.first_name, reactivate=True
+        )

@@ -11,7 +11,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from db import search as index
 from feeds.query import Query, QueryError, parse_query
 from feeds.render import escape
 from feeds.render_search import highlight_of, render_results
@@ -19,8 +18,9 @@ from feeds.search_request import SearchRequest, parse_search
 from handlers.common import Reader, command_args, reader, reply
 from handlers.context import services
 from handlers.i18n import Translate, time_formatter
+from services import search as archive
 
-PAGE = index.PER_PAGE
+PAGE = archive.PER_PAGE
 CALLBACK_PREFIX = "s:"
 MAX_PAGE = 999
 
@@ -69,12 +69,9 @@ async def _answer(
     query_id: int | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one result page (stores the query when a next page exists)."""
-    svc = services(context)
-    async with svc.sessions() as session:
-        found = await index.search(session, request, query, page=page)
-    if query_id is None and found.more:
-        async with svc.write_lock, svc.sessions.begin() as session:
-            query_id = await index.save_query(session, request.text, now=svc.clock())
+    found = await archive.search_page(
+        services(context), request, query, page=page, query_id=query_id
+    )
     text = render_results(
         found.results,
         shown_query=request.text,
@@ -85,7 +82,7 @@ async def _answer(
         _=me._,
         time_format=time_formatter(me.language),
     )
-    return text, _buttons(query_id, page, found.more, me._)
+    return text, _buttons(found.query_id, page, found.more, me._)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,8 +109,7 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     parsed = _parse_data(callback.data or "")
     stored = None
     if parsed is not None:
-        async with services(context).sessions() as session:
-            stored = await index.load_query(session, parsed[0])
+        stored = await archive.stored_query(services(context), parsed[0])
     if parsed is None or stored is None:
         await callback.answer(me._("This search has expired; send /search again."))
         return

@@ -10,17 +10,17 @@ import difflib
 import functools
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from db import repo
-from db.models import Chat
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
-from handlers.common import command_args, is_group_admin, reader, reply
+from handlers.common import Reader, command_args, is_group_admin, reader, reply
 from handlers.context import services
+from handlers.guards import group_admin_only
 from handlers.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
@@ -31,6 +31,8 @@ from handlers.i18n import (
     pick_language,
     translator,
 )
+from services import chats
+from services.chats import ChatView
 
 ARTICLE_LANGUAGES = ("de", "en", "fr", "es", "it", "nl", "ru", "pl")
 """The article languages offered as toggles (the feeds' common languages)."""
@@ -52,7 +54,7 @@ class ChatSettings:
     article_languages: frozenset[str]
 
     @classmethod
-    def of(cls, chat: Chat) -> ChatSettings:
+    def of(cls, chat: ChatView) -> ChatSettings:
         return cls(
             language=pick_language(chat.language),
             timezone=chat.timezone or "UTC",
@@ -234,6 +236,10 @@ def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
     return None
 
 
+def _only_admins(_: Translate) -> str:
+    return _("Only the group's administrators can change the settings here.")
+
+
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
     callback = update.callback_query
     assert callback is not None
@@ -248,51 +254,45 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the chat's settings with buttons to change them."""
     me = await reader(update, context)
-    async with services(context).sessions() as session:
-        chat = await repo.get_chat(session, me.chat_id)
+    chat = await chats.chat_settings(services(context), me.chat_id)
     assert chat is not None  # reader() just stored it
     current = ChatSettings.of(chat)
     await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
 
 
-async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _turn_page(update: Update, current: ChatSettings, hours: bool, _: Translate) -> None:
+    """Show the daily digest's hours, or go back to the main settings page."""
+    if hours:
+        await _edit(
+            update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
+        )
+    else:
+        await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+
+
+@group_admin_only(_only_admins)
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap on the settings keyboard: store the change, redraw the message in place."""
     callback = update.callback_query
     assert callback is not None and callback.data is not None
-    me = await reader(update, context)
     svc = services(context)
-    if not await is_group_admin(update, context):
-        await callback.answer(_only_admins(me._), show_alert=True)
-        return
-    async with svc.sessions() as session:
-        chat = await repo.get_chat(session, me.chat_id)
+    chat = await chats.chat_settings(svc, me.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
     if callback.data in ("set:daily", "set:back"):
         await callback.answer()
-        _ = me._
-        if callback.data == "set:daily":
-            await _edit(
-                update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
-            )
-        else:
-            await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+        await _turn_page(update, current, callback.data == "set:daily", me._)
         return
     changes = apply_setting(current, callback.data)
     if changes is None:
         await callback.answer(me._("That button is out of date; send /settings again."))
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        chat = await repo.update_chat_settings(session, me.chat_id, **changes)
+    chat = await chats.change_settings(svc, me.chat_id, changes)
     assert chat is not None
     updated = ChatSettings.of(chat)
     _ = translator(updated.language)  # a language change answers in the new language at once
     await callback.answer(_("Saved."))
     await _edit(update, settings_text(updated, _), settings_keyboard(updated, _))
-
-
-def _only_admins(_: Translate) -> str:
-    return _("Only the group's administrators can change the settings here.")
 
 
 # --- /language -------------------------------------------------------------------------------
@@ -340,9 +340,7 @@ def _language_code(wanted: str) -> str | None:
 
 
 async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code: str) -> None:
-    svc = services(context)
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.update_chat_settings(session, chat_id, language=code)
+    await chats.change_settings(services(context), chat_id, {"language": code})
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -387,6 +385,28 @@ def suggest_zones(text: str) -> list[str]:
     return [zones[key] for key in close]
 
 
+def _zone_now_text(zone: str, now: datetime, language: str, _: Translate) -> str:
+    return _(
+        "Your time zone is {zone}; it is {now} there. Change it with "
+        "<code>/timezone Europe/Vienna</code> (any IANA name, e.g. "
+        "America/New_York, Asia/Tokyo, UTC)."
+    ).format(zone=escape(zone), now=escape(format_moment(now, language, zone)))
+
+
+def _unknown_zone_text(wanted: str, _: Translate) -> str:
+    """An unknown zone name explained, with close IANA names when there are some."""
+    text = _(
+        "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
+        "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
+    ).format(zone=escape(wanted[:64]))
+    suggestions = suggest_zones(wanted)
+    if suggestions:
+        text += "\n" + _("Did you mean {zones}?").format(
+            zones=", ".join(f"<code>{escape(z)}</code>" for z in suggestions)
+        )
+    return text
+
+
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone Europe/Vienna stores the chat's time zone; without a name it shows it."""
     me = await reader(update, context)
@@ -394,36 +414,16 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     wanted = command_args(context, update)
     if not wanted:
-        await reply(
-            update,
-            _(
-                "Your time zone is {zone}; it is {now} there. Change it with "
-                "<code>/timezone Europe/Vienna</code> (any IANA name, e.g. "
-                "America/New_York, Asia/Tokyo, UTC)."
-            ).format(
-                zone=escape(me.timezone),
-                now=escape(format_moment(svc.clock(), me.language, me.timezone)),
-            ),
-        )
+        await reply(update, _zone_now_text(me.timezone, svc.clock(), me.language, _))
         return
     name = find_zone(wanted)
     if name is None:
-        text = _(
-            "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
-            "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
-        ).format(zone=escape(wanted[:64]))
-        suggestions = suggest_zones(wanted)
-        if suggestions:
-            text += "\n" + _("Did you mean {zones}?").format(
-                zones=", ".join(f"<code>{escape(z)}</code>" for z in suggestions)
-            )
-        await reply(update, text)
+        await reply(update, _unknown_zone_text(wanted, _))
         return
     if not await is_group_admin(update, context):
         await reply(update, _only_admins(_))
         return
-    async with svc.write_lock, svc.sessions.begin() as session:
-        await repo.update_chat_settings(session, me.chat_id, timezone=name)
+    await chats.change_settings(svc, me.chat_id, {"timezone": name})
     await reply(
         update,
         _("Time zone set to {zone}. It is {now} there.").format(

@@ -10,7 +10,8 @@ from feeds.render import escape
 from handlers.common import is_group_admin, reader, reply
 from handlers.context import services
 from handlers.i18n import N_, Translate
-from handlers.subscriptions import render_subscribed, subscribe_chat
+from handlers.subscriptions import render_subscribed
+from services import subscriptions as topics
 
 EXAMPLES = (
     "Nordkorea",
@@ -136,7 +137,7 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         return
     try:
-        result = await subscribe_chat(services(context), me.chat_id, EXAMPLES[int(raw)], _)
+        result = await topics.subscribe(services(context), me.chat_id, EXAMPLES[int(raw)], _)
     except QueryError as error:  # the examples are fixed and valid; this is our bug
         await callback.answer("⚠️ " + str(error), show_alert=True)
         raise

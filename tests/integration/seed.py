@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import repo
+from db import articles, chats, subscriptions
+from db import feeds as feed_store
+from db.articles import MatchFn
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.models import Feed
+from db.unit import Database
 from feeds.models import Article, Hit
 from feeds.query import parse_query, query_to_json
 
@@ -27,6 +31,28 @@ def article(number: int, *, title: str | None = None) -> Article:
         published=NOW - timedelta(minutes=number % 600),
         language="de",
     )
+
+
+async def store_articles(
+    session: AsyncSession,
+    feed_id: int,
+    values: Sequence[Article],
+    *,
+    now: datetime,
+    match: MatchFn | None,
+) -> articles.StoreResult:
+    """Store one feed's articles as a poll would; `match=None` stores a backlog (no alerts)."""
+    results = await articles.store_batch(
+        session,
+        [articles.FeedArticles(feed_id, values, alert=match is not None)],
+        now=now,
+        match=match or _nothing,
+    )
+    return results[0]
+
+
+def _nothing(_article: Article) -> Sequence[Hit]:
+    return ()
 
 
 def _always(hits: list[Hit]) -> Callable[[Article], list[Hit]]:
@@ -48,26 +74,30 @@ async def seed_outbox(
     """Queue `n` alerts for each chat (distinct articles); returns how many were queued."""
     migrate(database_url)
     engine = make_engine(database_url)
-    sessions = make_sessionmaker(engine)
+    db = Database(make_sessionmaker(engine))
     queued = 0
     try:
-        async with sessions.begin() as session:
-            await repo.merge_feeds(session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW)
-            feed_id = (await repo.all_feeds(session))[0].id
+        async with db.write() as session:
+            await feed_store.merge_feeds(
+                session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW
+            )
+            feed_id = (await feed_store.all_feeds(session))[0].id
             # The articles are already here: the bot must not poll this feed.
             await session.execute(update(Feed).where(Feed.id == feed_id).values(active=False))
             stored_query = query_to_json(parse_query("Kim"))
-            subscriptions: dict[int, int] = {}
+            subscription_of: dict[int, int] = {}
             for chat_id in alerts_per_chat:
                 kind = chat_type if chat_id > 0 else "group"
-                await repo.upsert_chat(session, chat_id, now=NOW, chat_type=kind)
-                row, _ = await repo.add_subscription(session, chat_id, "Kim", stored_query, now=NOW)
-                subscriptions[chat_id] = row.id
+                await chats.upsert_chat(session, chat_id, now=NOW, chat_type=kind)
+                row, _ = await subscriptions.add_subscription(
+                    session, chat_id, "Kim", stored_query, now=NOW
+                )
+                subscription_of[chat_id] = row.id
             most = max(alerts_per_chat.values(), default=0)
             for index in range(most):
                 wanted = [c for c, n in alerts_per_chat.items() if n > index]
-                hits = [Hit(subscriptions[c], c, "Kim") for c in wanted]
-                result = await repo.store_articles(
+                hits = [Hit(subscription_of[c], c, "Kim") for c in wanted]
+                result = await store_articles(
                     session, feed_id, [article(index)], now=NOW, match=_always(hits)
                 )
                 queued += result.alerts_queued

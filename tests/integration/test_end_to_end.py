@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.fakes import FakeBotAPI, FeedServer
 from tests.integration.harness import db_count, eventually, make_settings, running
@@ -31,7 +32,7 @@ def _feed_with_seed_and_old_item() -> bytes:
     return seed.replace("</channel>", OLD_ITEM + "</channel>").encode("utf-8")
 
 
-def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict]:
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
 
 

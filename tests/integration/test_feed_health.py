@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.fakes import FeedServer, rss
 from bot.runtime import open_runtime
-from db import repo
+from db import feeds as feed_store
 from tests.integration.harness import db_count, make_settings
 
 
@@ -32,13 +32,11 @@ def test_a_feed_gone_for_days_is_deactivated_and_the_admins_are_told(tmp_path: P
         gone = server.set_response("/gone.xml", 410, b"Gone")
         settings = make_settings("http://127.0.0.1:9/bot", tmp_path, [url, gone])
 
+        async def notify(text: str) -> None:
+            notices.append(text)
+
         async def scenario() -> None:
-            async with open_runtime(settings, clock=clock) as runtime:
-
-                async def notify(text: str) -> None:
-                    notices.append(text)
-
-                runtime.poller.notify_admins = notify
+            async with open_runtime(settings, clock=clock, notify_admins=notify) as runtime:
                 for _ in range(6):  # a poll every day or so, as the backoff allows
                     summary = await runtime.poller.poll(everything=True)
                     assert summary is not None
@@ -63,8 +61,8 @@ def test_failures_back_off_and_a_recovery_resets_the_count(tmp_path: Path) -> No
             async with open_runtime(settings, clock=clock) as runtime:
                 for _ in range(3):
                     await runtime.poller.poll(everything=True)
-                    async with runtime.services.sessions() as session:
-                        (feed,) = await repo.all_feeds(session)
+                    async with runtime.services.read() as session:
+                        (feed,) = await feed_store.all_feeds(session)
                     assert feed.next_poll_at is not None
                     delays.append((feed.next_poll_at - clock.now).total_seconds())
                 server.set_feed("/flaky.xml", rss([{"title": "Zurück", "guid": "z"}]))

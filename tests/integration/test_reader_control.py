@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.fakes import FakeBotAPI, FeedServer, rss
 from bot.settings import Settings
@@ -12,7 +13,7 @@ from tests.integration.seed import seed_outbox
 READER = 7001
 
 
-def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict]:
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,17 +14,19 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from bench.fakes import FakeBotAPI
-from db import repo, search
+from db import articles as article_store
+from db import feeds as feed_store
+from db import search
 from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
+from db.unit import Database
 from feeds.models import Article
 from feeds.query import parse_query
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
 from tests.integration.harness import make_settings, running
+from tests.integration.seed import store_articles
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
 KRONE = ("https://www.krone.at/nachrichten/rss.xml", "Krone")
@@ -76,31 +78,29 @@ def _article(index: int, title: str, teaser: str, language: str, hours: float) -
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db(database_url: str) -> AsyncIterator[Database]:
     migrate(database_url)
     engine = make_engine(database_url)
-    maker = make_sessionmaker(engine)
-    async with maker.begin() as session:
-        await repo.merge_feeds(session, [KRONE, BBC], now=NOW)
-    yield maker
+    database = Database(make_sessionmaker(engine))
+    async with database.write() as session:
+        await feed_store.merge_feeds(session, [KRONE, BBC], now=NOW)
+    yield database
     await engine.dispose()
 
 
-async def _feed_ids(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    async with sessions() as session:
-        return {feed.url: feed.id for feed in await repo.all_feeds(session)}
+async def _feed_ids(db: Database) -> dict[str, int]:
+    async with db.read() as session:
+        return {feed.url: feed.id for feed in await feed_store.all_feeds(session)}
 
 
 Story = tuple[tuple[str, str], str, str, str, float]
 
 
-async def _store(
-    sessions: async_sessionmaker[AsyncSession], stories: list[Story] = STORIES, first: int = 0
-) -> None:
-    feeds = await _feed_ids(sessions)
+async def _store(db: Database, stories: Sequence[Story] = STORIES, first: int = 0) -> None:
+    feeds = await _feed_ids(db)
     for index, ((url, _name), title, teaser, language, hours) in enumerate(stories, first):
-        async with sessions.begin() as session:
-            await repo.store_articles(
+        async with db.write() as session:
+            await store_articles(
                 session,
                 feeds[url],
                 [_article(index, title, teaser, language, hours)],
@@ -109,17 +109,15 @@ async def _store(
             )
 
 
-async def _search(
-    sessions: async_sessionmaker[AsyncSession], typed: str, page: int = 0, per_page: int = 20
-) -> search.SearchPage:
+async def _search(db: Database, typed: str, page: int = 0, per_page: int = 20) -> search.SearchPage:
     request = parse_search(typed, now=NOW)
     query = parse_query(request.query_text) if request.query_text else None
-    async with sessions() as session:
+    async with db.read() as session:
         return await search.search(session, request, query, page=page, per_page=per_page)
 
 
-async def _titles(sessions: async_sessionmaker[AsyncSession], typed: str) -> list[str]:
-    return [result.title for result in (await _search(sessions, typed)).results]
+async def _titles(db: Database, typed: str) -> list[str]:
+    return [result.title for result in (await _search(db, typed)).results]
 
 
 def _integrity_check(database_url: str) -> None:
@@ -139,11 +137,11 @@ def _fts_rows(database_url: str, match: str) -> list[int]:
 
 
 async def test_index_stays_in_sync_through_inserts_updates_deletes_and_pruning(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    db: Database, database_url: str
 ) -> None:
-    await _store(sessions)
+    await _store(db)
     _integrity_check(database_url)
-    async with sessions.begin() as session:
+    async with db.write() as session:
         await session.execute(
             text(
                 "UPDATE search_docs SET title_norm = 'umbenannt' "
@@ -151,101 +149,97 @@ async def test_index_stays_in_sync_through_inserts_updates_deletes_and_pruning(
             )
         )
     _integrity_check(database_url)
-    assert await _titles(sessions, "umbenannt") == ["Seltene Auslandsreise: Kim fährt nach China"]
-    async with sessions.begin() as session:
+    assert await _titles(db, "umbenannt") == ["Seltene Auslandsreise: Kim fährt nach China"]
+    async with db.write() as session:
         await session.execute(text("DELETE FROM articles WHERE title LIKE 'Kimberly%'"))
     _integrity_check(database_url)
-    assert "Kimberly Clark shares fall" not in await _titles(sessions, "Kim*")
+    assert "Kimberly Clark shares fall" not in await _titles(db, "Kim*")
 
-    async with sessions.begin() as session:
-        pruned = await repo.prune_articles(session, before=NOW - timedelta(days=7))
+    async with db.write() as session:
+        pruned = await article_store.prune_articles(session, before=NOW - timedelta(days=7))
     assert pruned == 1  # the football story, 400 hours old
     _integrity_check(database_url)
-    assert await _titles(sessions, "Fußball") == []
+    assert await _titles(db, "Fußball") == []
     assert _fts_rows(database_url, '"fussball"') == []
-    async with sessions() as session:
+    async with db.read() as session:
         docs = (await session.execute(text("SELECT count(*) FROM search_docs"))).scalar_one()
         articles = (await session.execute(text("SELECT count(*) FROM articles"))).scalar_one()
     assert docs == articles == len(STORIES) - 2
 
 
-async def test_language_aware_matching(sessions: async_sessionmaker[AsyncSession]) -> None:
-    await _store(sessions)
-    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(sessions, "Nordkorea")
-    kim = await _titles(sessions, "Kim Jong-un")
+async def test_language_aware_matching(db: Database) -> None:
+    await _store(db)
+    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(db, "Nordkorea")
+    kim = await _titles(db, "Kim Jong-un")
     assert "Kim Jong Un meets Xi in Beijing" in kim
     assert "Seltene Auslandsreise: Kim fährt nach China" in kim
-    assert await _titles(sessions, "Koeln") == ["Köln feiert den Karneval"]
-    assert await _titles(sessions, "Fußball") == ["Fussball-WM: Österreich gewinnt"]
+    assert await _titles(db, "Koeln") == ["Köln feiert den Karneval"]
+    assert await _titles(db, "Fußball") == ["Fussball-WM: Österreich gewinnt"]
     # A country in one language finds it in the others.
-    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(sessions, "North Korea")
+    assert "Seltene Auslandsreise: Kim fährt nach China" in await _titles(db, "North Korea")
 
 
-async def test_query_language(sessions: async_sessionmaker[AsyncSession]) -> None:
-    await _store(sessions)
-    assert "Un, Jong and Kim: three names explained" in await _titles(sessions, "kim jong un")
-    phrase = await _titles(sessions, '"kim jong un"')
+async def test_query_language(db: Database) -> None:
+    await _store(db)
+    assert "Un, Jong and Kim: three names explained" in await _titles(db, "kim jong un")
+    phrase = await _titles(db, '"kim jong un"')
     assert "Un, Jong and Kim: three names explained" not in phrase
     assert "Kim Jong Un meets Xi in Beijing" in phrase
-    assert "Kimberly Clark shares fall" not in await _titles(sessions, "Kim")
-    assert "Kimberly Clark shares fall" in await _titles(sessions, "Kim*")
-    assert await _titles(sessions, "Raketen*") == ["Raketenfabrik besichtigt"]
-    assert set(await _titles(sessions, "Karneval OR Tokyo")) == {
+    assert "Kimberly Clark shares fall" not in await _titles(db, "Kim")
+    assert "Kimberly Clark shares fall" in await _titles(db, "Kim*")
+    assert await _titles(db, "Raketen*") == ["Raketenfabrik besichtigt"]
+    assert set(await _titles(db, "Karneval OR Tokyo")) == {
         "Köln feiert den Karneval",
         "South Korea's president visits Tokyo",
     }
-    assert await _titles(sessions, "Korea -South") == ["Kim Jong Un meets Xi in Beijing"]
-    assert await _titles(sessions, "title:Putin") == []
-    assert "Raketenfabrik besichtigt" in await _titles(sessions, "Putin")
+    assert await _titles(db, "Korea -South") == ["Kim Jong Un meets Xi in Beijing"]
+    assert await _titles(db, "title:Putin") == []
+    assert "Raketenfabrik besichtigt" in await _titles(db, "Putin")
 
 
-async def test_filters(sessions: async_sessionmaker[AsyncSession]) -> None:
-    await _store(sessions)
-    assert await _titles(sessions, "Kim source:krone") == [
-        "Seltene Auslandsreise: Kim fährt nach China"
-    ]
-    assert "Kim Jong Un meets Xi in Beijing" in await _titles(sessions, "Kim source:bbci")
-    assert await _titles(sessions, "Kim lang:de") == ["Seltene Auslandsreise: Kim fährt nach China"]
-    assert "Seltene Auslandsreise: Kim fährt nach China" not in await _titles(
-        sessions, "Kim since:24h"
-    )
-    assert "Kim Jong Un meets Xi in Beijing" in await _titles(sessions, "Kim since:24h")
-    assert await _titles(sessions, "Fußball since:2025-09-10") == []
-    assert await _titles(sessions, "Fußball since:2025-09-10 sort:relevance") == []
-    assert await _titles(sessions, "Kim source:nowhere") == []
-    assert len(await _titles(sessions, "source:krone")) == 4  # filters alone list the source
+async def test_filters(db: Database) -> None:
+    await _store(db)
+    assert await _titles(db, "Kim source:krone") == ["Seltene Auslandsreise: Kim fährt nach China"]
+    assert "Kim Jong Un meets Xi in Beijing" in await _titles(db, "Kim source:bbci")
+    assert await _titles(db, "Kim lang:de") == ["Seltene Auslandsreise: Kim fährt nach China"]
+    assert "Seltene Auslandsreise: Kim fährt nach China" not in await _titles(db, "Kim since:24h")
+    assert "Kim Jong Un meets Xi in Beijing" in await _titles(db, "Kim since:24h")
+    assert await _titles(db, "Fußball since:2025-09-10") == []
+    assert await _titles(db, "Fußball since:2025-09-10 sort:relevance") == []
+    assert await _titles(db, "Kim source:nowhere") == []
+    assert len(await _titles(db, "source:krone")) == 4  # filters alone list the source
 
 
-async def test_newest_first_and_by_relevance(sessions: async_sessionmaker[AsyncSession]) -> None:
-    await _store(sessions)
-    kim = await _search(sessions, "Kim")
+async def test_newest_first_and_by_relevance(db: Database) -> None:
+    await _store(db)
+    kim = await _search(db, "Kim")
     times = [result.published for result in kim.results]
     assert times == sorted(times, reverse=True)
     assert kim.results[0].title.startswith("<script>")
-    best = await _titles(sessions, "Putin sort:relevance")
+    best = await _titles(db, "Putin sort:relevance")
     # "Putin" is in the teaser of both; the shorter teaser ranks first under bm25.
     assert best == ["Raketenfabrik besichtigt", "Seltene Auslandsreise: Kim fährt nach China"]
-    assert await _titles(sessions, "Putin") == best  # also newest first here
+    assert await _titles(db, "Putin") == best  # also newest first here
 
 
 async def test_a_backlog_article_sorts_by_its_publication_time(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
     # Stored last (highest id) but published long ago: it must not come first.
     late = [(KRONE, "Kim im Archiv", "Ein alter Bericht.", "de", 100)]
-    await _store(sessions)
-    await _store(sessions, late, first=100)
-    titles = await _titles(sessions, "Kim")
+    await _store(db)
+    await _store(db, late, first=100)
+    titles = await _titles(db, "Kim")
     assert titles[-1] == "Kim im Archiv"
 
 
-async def test_paging_is_stable_and_complete(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_paging_is_stable_and_complete(db: Database) -> None:
     many = [
         (BBC if i % 2 else KRONE, f"Wetterbericht Nummer {i}", "Sonne und Regen.", "de", 50 - i)
         for i in range(12)
     ]
-    await _store(sessions, many)
-    pages = [await _search(sessions, "Wetterbericht", page=p, per_page=5) for p in range(3)]
+    await _store(db, many)
+    pages = [await _search(db, "Wetterbericht", page=p, per_page=5) for p in range(3)]
     assert [len(p.results) for p in pages] == [5, 5, 2]
     assert [p.more for p in pages] == [True, True, False]
     titles = [r.title for p in pages for r in p.results]
@@ -253,11 +247,11 @@ async def test_paging_is_stable_and_complete(sessions: async_sessionmaker[AsyncS
 
 
 async def test_results_mark_the_matched_words_and_escape_everything(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    await _store(sessions)
+    await _store(db)
     typed = "Nordkorea Kim Jong-un"
-    page = await _search(sessions, typed, per_page=5)
+    page = await _search(db, typed, per_page=5)
     query = parse_query(parse_search(typed, now=NOW).query_text)
     html = render_results(page.results, shown_query=typed, highlight=highlight_of(query), page=0)
     assert "<script>" not in html
@@ -268,7 +262,7 @@ async def test_results_mark_the_matched_words_and_escape_everything(
     # Only <a>, <b> and <i> tags: everything from the feed is text.
     assert set(re.findall(r"</?([a-z]+)", html)) <= {"a", "b", "i"}
 
-    other = await _search(sessions, "Kim & Co", per_page=5)
+    other = await _search(db, "Kim & Co", per_page=5)
     query = parse_query("Kim & Co")
     html = render_results(
         other.results, shown_query="Kim & Co", highlight=highlight_of(query), page=0
@@ -306,7 +300,7 @@ async def test_migration_indexes_articles_stored_before_it(tmp_path: Path) -> No
     _integrity_check(url)
     async_engine = make_engine(url)
     try:
-        titles = await _titles(make_sessionmaker(async_engine), "Nordkorea Kim")
+        titles = await _titles(Database(make_sessionmaker(async_engine)), "Nordkorea Kim")
     finally:
         await async_engine.dispose()
     assert titles == ["Nordkoreas Machthaber reist"]
@@ -318,14 +312,14 @@ async def test_search_and_paging_through_the_bot_api(tmp_path: Path) -> None:
         settings = make_settings(api.base_url, tmp_path, [])
         migrate(settings.DATABASE_URL)
         engine = make_engine(settings.DATABASE_URL)
-        maker = make_sessionmaker(engine)
-        async with maker.begin() as session:
-            await repo.merge_feeds(session, [LOCAL], now=NOW)
+        database = Database(make_sessionmaker(engine))
+        async with database.write() as session:
+            await feed_store.merge_feeds(session, [LOCAL], now=NOW)
         stories: list[Story] = [
             (LOCAL, f"Kim <Nr. {i}> besucht Fabrik", "Kim Jong-un inspiziert.", "de", 20 - i)
             for i in range(7)
         ]
-        await _store(maker, stories)
+        await _store(database, stories)
         await engine.dispose()
         async with running(settings):
             api.push_message(chat, "/search Kim Jong-un")

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import repo
+from bench.search import search_contains
+from db import articles, chats, outbox, subscriptions
+from db import feeds as feed_store
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.models import Alert
 from db.models import Article as ArticleRow
+from db.unit import Database
 from feeds.models import Article, Hit
+from tests.integration.seed import store_articles
 
 NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
 
@@ -34,23 +37,23 @@ def _article(guid: str, title: str = "Kim fährt nach China", **changes: object)
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db(database_url: str) -> AsyncIterator[Database]:
     migrate(database_url)
     engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
+    yield Database(make_sessionmaker(engine))
     await engine.dispose()
 
 
-async def _setup(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
-    async with sessions.begin() as session:
-        await repo.upsert_chat(session, 111, now=NOW)
-        await repo.upsert_chat(session, 222, now=NOW)
-        await repo.merge_feeds(
+async def _setup(db: Database) -> tuple[int, int]:
+    async with db.write() as session:
+        await chats.upsert_chat(session, 111, now=NOW)
+        await chats.upsert_chat(session, 222, now=NOW)
+        await feed_store.merge_feeds(
             session, [("http://a.test/feed", "A"), ("http://b.test/feed", "B")], now=NOW
         )
         for chat_id, text in [(111, "Kim"), (222, "China"), (111, "Nordkorea")]:
-            await repo.add_subscription(session, chat_id, text, "{}", now=NOW)
-        feeds = await repo.all_feeds(session)
+            await subscriptions.add_subscription(session, chat_id, text, "{}", now=NOW)
+        feeds = await feed_store.all_feeds(session)
     return feeds[0].id, feeds[1].id
 
 
@@ -68,33 +71,31 @@ def test_migration_creates_a_wal_database_and_is_idempotent(database_url: str) -
     assert {"chats", "subscriptions", "feeds", "articles", "alerts"} <= tables
 
 
-async def test_foreign_keys_are_enforced(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions() as session:
+async def test_foreign_keys_are_enforced(db: Database) -> None:
+    async with db.read() as session:
         assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0
         fk = (await session.connection()).exec_driver_sql("PRAGMA foreign_keys")
         assert (await fk).scalar() == 1
 
 
-async def test_backlog_is_stored_without_alerts(sessions: async_sessionmaker[AsyncSession]) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        result = await repo.store_articles(
+async def test_backlog_is_stored_without_alerts(db: Database) -> None:
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        result = await store_articles(
             session, feed_a, [_article("1"), _article("2", "Other")], now=NOW, match=None
         )
-    assert result == repo.StoreResult(2, 0)
+    assert result == articles.StoreResult(2, 0)
 
 
 async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        first = await repo.store_articles(
-            session, feed_a, [_article("1")], now=NOW, match=_everyone
-        )
-    assert first == repo.StoreResult(1, 2)  # chat 111 once (two subscriptions), chat 222 once
-    async with sessions.begin() as session:
-        again = await repo.store_articles(
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        first = await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+    assert first == articles.StoreResult(1, 2)  # chat 111 once (two subscriptions), chat 222 once
+    async with db.write() as session:
+        again = await store_articles(
             session,
             feed_a,
             [
@@ -104,20 +105,20 @@ async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
             now=NOW,
             match=_everyone,
         )
-    assert again == repo.StoreResult(0, 0)  # same guid updated in place; same link, new guid
-    async with sessions() as session:
-        due = await repo.due_alerts(session, NOW)
+    assert again == articles.StoreResult(0, 0)  # same guid updated in place; same link, new guid
+    async with db.read() as session:
+        due = await outbox.due_alerts(session, NOW)
     assert sorted((a.chat_id, a.query_text) for a in due) == [(111, "Kim"), (222, "China")]
 
 
 async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, feed_b = await _setup(sessions)
-    async with sessions.begin() as session:
-        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+    feed_a, feed_b = await _setup(db)
+    async with db.write() as session:
+        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
         # Same canonical link, different guid and feed.
-        await repo.store_articles(
+        await store_articles(
             session,
             feed_b,
             [
@@ -131,7 +132,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             match=_everyone,
         )
         # Different link, same headline within a day.
-        await repo.store_articles(
+        await store_articles(
             session,
             feed_b,
             [
@@ -145,7 +146,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             now=NOW,
             match=_everyone,
         )
-    async with sessions() as session:
+    async with db.read() as session:
         stored = (await session.execute(select(func.count()).select_from(ArticleRow))).scalar()
         alerts = (await session.execute(select(func.count()).select_from(Alert))).scalar()
     assert stored == 3
@@ -153,98 +154,94 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
 
 
 async def test_blocked_chat_drops_its_queue_and_gets_no_new_alerts(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
-        dropped = await repo.deactivate_chat(session, 111, now=NOW)
-        await repo.store_articles(
-            session, feed_a, [_article("2", "Zwei")], now=NOW, match=_everyone
-        )
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        dropped = await chats.deactivate_chat(session, 111, now=NOW)
+        await store_articles(session, feed_a, [_article("2", "Zwei")], now=NOW, match=_everyone)
     assert dropped == 1
-    async with sessions() as session:
-        due = await repo.due_alerts(session, NOW)
+    async with db.read() as session:
+        due = await outbox.due_alerts(session, NOW)
     assert {a.chat_id for a in due} == {222}
 
 
 async def test_paused_chat_holds_alerts_and_resume_drops_them(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        await repo.set_paused(session, 111, True)
-        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
-    async with sessions() as session:
-        assert {a.chat_id for a in await repo.due_alerts(session, NOW)} == {222}
-    async with sessions.begin() as session:
-        assert await repo.drop_held(session, 111) == 1
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        await chats.set_paused(session, 111, True)
+        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+    async with db.read() as session:
+        assert {a.chat_id for a in await outbox.due_alerts(session, NOW)} == {222}
+    async with db.write() as session:
+        assert await chats.drop_held(session, 111) == 1
 
 
 async def test_search_contains_treats_user_text_as_data(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        await repo.store_articles(
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        await store_articles(
             session,
             feed_a,
             [_article("1"), _article("2", "100% sicher_ja"), _article("3", "Ganz anders")],
             now=NOW,
             match=None,
         )
-    async with sessions() as session:
-        assert [r.title for r in await repo.search_contains(session, ["kim"])] == [
+    async with db.read() as session:
+        assert [r.title for r in await search_contains(session, ["kim"])] == [
             "Kim fährt nach China"
         ]
-        assert [r.title for r in await repo.search_contains(session, ["100%"])] == [
-            "100% sicher_ja"
-        ]
-        assert await repo.search_contains(session, ["'; DROP TABLE articles; --"]) == []
+        assert [r.title for r in await search_contains(session, ["100%"])] == ["100% sicher_ja"]
+        assert await search_contains(session, ["'; DROP TABLE articles; --"]) == []
         # A wildcard character is just a character: only the headline containing it.
-        assert [r.title for r in await repo.search_contains(session, ["%"])] == ["100% sicher_ja"]
-        assert await repo.search_contains(session, ["_x"]) == []
+        assert [r.title for r in await search_contains(session, ["%"])] == ["100% sicher_ja"]
+        assert await search_contains(session, ["_x"]) == []
 
 
 async def test_retention_prunes_old_articles_and_their_alerts(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
+    feed_a, _ = await _setup(db)
     old = NOW - timedelta(days=400)
-    async with sessions.begin() as session:
-        await repo.store_articles(
+    async with db.write() as session:
+        await store_articles(
             session, feed_a, [_article("old", published=old)], now=old, match=_everyone
         )
-        await repo.store_articles(session, feed_a, [_article("new", "Neu")], now=NOW, match=None)
-        pruned = await repo.prune_articles(session, before=NOW - timedelta(days=365))
+        await store_articles(session, feed_a, [_article("new", "Neu")], now=NOW, match=None)
+        pruned = await articles.prune_articles(session, before=NOW - timedelta(days=365))
     assert pruned == 1
-    async with sessions() as session:
+    async with db.read() as session:
         assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0
 
 
 async def test_digest_mode_and_quiet_hours_hold_the_alert_until_release(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
+    feed_a, _ = await _setup(db)
     later = NOW + timedelta(minutes=10)
-    async with sessions.begin() as session:
-        await repo.update_chat_settings(session, 111, alert_mode="hourly")
-        await repo.update_chat_settings(session, 222, quiet_start=7 * 60, quiet_end=9 * 60)
-        await repo.store_articles(session, feed_a, [_article("1")], now=later, match=_everyone)
-    async with sessions() as session:
-        assert await repo.due_alerts(session, later) == []  # 08:10 UTC: hourly, and quiet
-        at_nine = await repo.due_alerts(session, NOW + timedelta(hours=1))
+    async with db.write() as session:
+        await chats.update_chat_settings(session, 111, alert_mode="hourly")
+        await chats.update_chat_settings(session, 222, quiet_start=7 * 60, quiet_end=9 * 60)
+        await store_articles(session, feed_a, [_article("1")], now=later, match=_everyone)
+    async with db.read() as session:
+        assert await outbox.due_alerts(session, later) == []  # 08:10 UTC: hourly, and quiet
+        at_nine = await outbox.due_alerts(session, NOW + timedelta(hours=1))
     assert sorted(a.chat_id for a in at_nine) == [111, 222]
     assert all(a.held for a in at_nine)  # they waited, so several would go out as a digest
 
 
 async def test_removing_or_muting_a_subscription_drops_its_undelivered_alerts(
-    sessions: async_sessionmaker[AsyncSession],
+    db: Database,
 ) -> None:
-    feed_a, _ = await _setup(sessions)
-    async with sessions.begin() as session:
-        await repo.store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
-        assert await repo.set_muted(session, 222, 2, True) is not None
-        assert await repo.remove_subscription(session, 111, 1) is not None
-    async with sessions() as session:
-        assert await repo.due_alerts(session, NOW) == []
+    feed_a, _ = await _setup(db)
+    async with db.write() as session:
+        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        assert await subscriptions.set_muted(session, 222, 2, True) is not None
+        assert await subscriptions.remove_subscription(session, 111, 1) is not None
+    async with db.read() as session:
+        assert await outbox.due_alerts(session, NOW) == []

@@ -80,3 +80,19 @@ def test_cli_prints_one_line_without_traceback(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert err.strip().startswith("newsbot: TELEGRAM_BOT_TOKEN is not set")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["run"], ["poll", "--once"], ["search", "Kim"], ["feeds"]])
+def test_a_database_without_search_is_refused_at_start_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot@localhost/news")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + "A" * 35)
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "newsbot: DATABASE_URL: postgresql is not supported yet (no full-text search for it); "
+        "use sqlite:///path"
+    )

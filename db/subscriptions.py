@@ -1,0 +1,84 @@
+"""Storage of subscriptions: a chat's stored queries, muting and removal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Alert, Chat, Subscription
+
+
+async def add_subscription(
+    session: AsyncSession, chat_id: int, query_text: str, query_json: str, *, now: datetime
+) -> tuple[Subscription, bool]:
+    """Store a subscription; returns it and whether it is new (the same text twice is one)."""
+    existing = await session.scalar(
+        select(Subscription).where(
+            Subscription.chat_id == chat_id, Subscription.query_text == query_text
+        )
+    )
+    if existing is not None:
+        return existing, False
+    subscription = Subscription(
+        chat_id=chat_id, query_text=query_text, query_json=query_json, created_at=now, muted=False
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription, True
+
+
+async def list_subscriptions(session: AsyncSession, chat_id: int) -> list[Subscription]:
+    rows = await session.scalars(
+        select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)
+    )
+    return list(rows)
+
+
+async def remove_subscription(
+    session: AsyncSession, chat_id: int, subscription_id: int
+) -> Subscription | None:
+    """Delete one of the chat's subscriptions and its undelivered alerts; None when it is not
+    the chat's."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    await _drop_pending(session, subscription_id, "subscription removed")
+    await session.delete(subscription)
+    await session.flush()
+    return subscription
+
+
+async def _drop_pending(session: AsyncSession, subscription_id: int, reason: str) -> None:
+    """A reader who removes or mutes a topic gets none of its alerts still in the outbox."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.subscription_id == subscription_id, Alert.status.in_(("queued", "held")))
+        .values(status="dropped", last_error=reason)
+    )
+
+
+async def set_muted(
+    session: AsyncSession, chat_id: int, subscription_id: int, muted: bool
+) -> Subscription | None:
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    subscription.muted = muted
+    if muted:
+        await _drop_pending(session, subscription_id, "subscription muted")
+    await session.flush()
+    return subscription
+
+
+async def live_subscriptions(session: AsyncSession) -> list[tuple[int, int, str, str]]:
+    """(id, chat_id, query_text, query_json) of every subscription that should match."""
+    rows = await session.execute(
+        select(
+            Subscription.id, Subscription.chat_id, Subscription.query_text, Subscription.query_json
+        )
+        .join(Chat, Chat.id == Subscription.chat_id)
+        .where(Subscription.muted.is_(False))
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,0 +1,100 @@
+"""Use cases of a chat's topics: subscribe, list, unsubscribe, mute and unmute."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from db import subscriptions
+from feeds.matcher import Matcher
+from feeds.query import Query, Translate, parse_query, query_from_json, query_to_json
+from feeds.search_request import SearchRequest, SearchResult
+from services.core import Services
+
+RECENT_CANDIDATES = 20
+RECENT_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A stored subscription: the parsed query, whether it is new, stored articles it matches."""
+
+    query: Query
+    created: bool
+    matches: tuple[SearchResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    """One of a chat's subscriptions."""
+
+    id: int
+    query_text: str
+    muted: bool
+
+
+def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResult, ...]:
+    """The search hits the alert matcher agrees with (pure; runs in a thread)."""
+    matcher = Matcher.build([(0, query)])
+    found = [r for r in candidates if matcher.match(r.title, r.teaser, r.language)]
+    return tuple(found[:RECENT_SHOWN])
+
+
+async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
+    """Parse, store and index a chat's query (raises QueryError, explained in the reader's words).
+
+    `chat_id` is the chat that receives the alerts, which need not be the chat the command
+    came from.
+    """
+    query = parse_query(text, _=_)
+    async with svc.write() as tx:
+        row, created = await subscriptions.add_subscription(
+            tx, chat_id, query.text, query_to_json(query), now=svc.clock()
+        )
+        subscription_id, stored_text = row.id, row.query_text
+    if created:
+        svc.index.add(subscription_id, chat_id, stored_text, query)
+    # The archive's newest matches come from the search index; the matcher confirms them.
+    async with svc.read() as session:
+        page = await svc.search.search(
+            session,
+            SearchRequest(text=query.text, query_text=query.text),
+            query,
+            per_page=RECENT_CANDIDATES,
+        )
+    matches = await asyncio.to_thread(_alerting, query, list(page.results))
+    return Subscribed(query, created, matches)
+
+
+async def subscriptions_of(svc: Services, chat_id: int) -> list[SubscriptionView]:
+    """The chat's subscriptions, oldest first."""
+    async with svc.read() as session:
+        rows = await subscriptions.list_subscriptions(session, chat_id)
+        return [SubscriptionView(row.id, row.query_text, row.muted) for row in rows]
+
+
+async def unsubscribe(svc: Services, chat_id: int, subscription_id: int) -> str | None:
+    """Remove one of the chat's subscriptions; its query text, or None if it was not there."""
+    async with svc.write() as tx:
+        removed = await subscriptions.remove_subscription(tx, chat_id, subscription_id)
+        text = removed.query_text if removed is not None else None
+    if text is not None:
+        svc.index.remove(subscription_id)
+    return text
+
+
+async def set_muted(
+    svc: Services, chat_id: int, subscription_id: int, muted: bool
+) -> SubscriptionView | None:
+    """Mute (or unmute) one of the chat's subscriptions; None if it no longer exists."""
+    async with svc.write() as tx:
+        row = await subscriptions.set_muted(tx, chat_id, subscription_id, muted)
+        if row is None:
+            return None
+        view = SubscriptionView(row.id, row.query_text, row.muted)
+        query_json = row.query_json
+    if muted:
+        svc.index.remove(subscription_id)
+    else:
+        svc.index.add(subscription_id, chat_id, view.query_text, query_from_json(query_json))
+    return view
