@@ -16,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from bench.fakes import FakeBotAPI
 from db import articles as article_store
 from db import feeds as feed_store
 from db import search

@@ -87,12 +87,17 @@ def _pairs() -> Iterator[tuple[str, str, str]]:
                 yield language, message.id, str(message.string)
                 continue
             singular, plural = message.id
+            assert isinstance(message.string, tuple | list)
             for index, form in enumerate(message.string):
                 yield language, singular if index == 0 else plural, str(form)
 
 
 def _entries(language: str) -> dict[str | tuple[str, ...], Message]:
-    return {message.id: message for message in _catalog(language) if message.id}
+    return {_key(message.id): message for message in _catalog(language) if message.id}
+
+
+def _key(msgid: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    return msgid if isinstance(msgid, str) else tuple(msgid)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -101,8 +106,8 @@ def test_every_template_message_is_translated(language: str) -> None:
     for message in _template():
         if not message.id:
             continue
-        assert message.id in entries, f"{language}: not merged: {message.id!r}"
-        entry = entries[message.id]
+        assert _key(message.id) in entries, f"{language}: not merged: {message.id!r}"
+        entry = entries[_key(message.id)]
         forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
         assert all(form and str(form).strip() for form in forms), f"{language}: {message.id!r}"
         assert not entry.fuzzy, f"{language}: fuzzy entries are not used: {message.id!r}"
@@ -127,6 +132,7 @@ def test_plural_entries_have_every_form_of_the_language(language: str) -> None:
     plurals = [m for m in _catalog(language) if isinstance(m.id, tuple)]
     assert len(plurals) == len(PLURALS)
     for message in plurals:
+        assert isinstance(message.string, tuple | list)
         assert len(message.string) == nplurals, f"{language}: {message.id[0]!r}"
 
 
