@@ -104,6 +104,7 @@ async def open_runtime(
         async with contextlib.AsyncExitStack() as stack:
             if fetcher is None:
                 fetcher = await stack.enter_async_context(Fetcher())
+            parser = stack.enter_context(ParserPool())
             services = Services(
                 db,
                 search=search,
@@ -111,8 +112,8 @@ async def open_runtime(
                 clock=clock,
                 admin_ids=settings.admin_ids,
                 fetcher=fetcher,
+                parser=parser,
             )
-            parser = stack.enter_context(ParserPool())
             poller = Poller(
                 services,
                 fetcher,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,8 @@ MAX_PHRASE_VARIANTS = 16
 """A phrase is searched under each combination of its words' forms, up to this many."""
 QUERY_KEEP_SECONDS = 180 * 86400
 """Stored search texts (for paging buttons) unused this long are forgotten."""
+TOKEN_BYTES = 9
+"""Random bytes of a paging token: 12 URL-safe characters, far beyond guessing."""
 RELEVANCE_POOL = 5000
 """sort:relevance ranks the newest this many matches (see `_by_relevance`)."""
 _FIRST_BATCH = 64
@@ -398,11 +401,14 @@ async def search(
 # --- stored search texts (paging buttons) ----------------------------------------------------
 
 
-async def save_query(session: AsyncSession, query_text: str, *, now: datetime) -> int:
-    """The id under which a search text is kept for its paging buttons (same text, same id).
+async def save_query(session: AsyncSession, chat_id: int, query_text: str, *, now: datetime) -> str:
+    """The token under which a chat's search text is kept for its paging buttons.
 
     Telegram's callback data holds 64 bytes; a query may be 200 characters, so the buttons
-    carry this id and survive restarts. Texts unused for half a year are forgotten here.
+    carry this token and survive restarts. The token is random (not guessable) and belongs to
+    the chat that searched: another chat cannot page through it with a forged button. The same
+    text searched again in the same chat keeps its token. Texts unused for half a year are
+    forgotten here.
     """
     stamp = int(now.timestamp())
     await session.execute(
@@ -411,18 +417,26 @@ async def save_query(session: AsyncSession, query_text: str, *, now: datetime) -
     )
     row = await session.execute(
         text(
-            "INSERT INTO search_queries (text, created_at, used_at) VALUES (:text, :now, :now) "
-            "ON CONFLICT (text) DO UPDATE SET used_at = excluded.used_at RETURNING id"
+            "INSERT INTO search_queries (token, chat_id, text, created_at, used_at) "
+            "VALUES (:token, :chat, :text, :now, :now) "
+            "ON CONFLICT (chat_id, text) DO UPDATE SET used_at = excluded.used_at "
+            "RETURNING token"
         ),
-        {"text": query_text, "now": stamp},
+        {
+            "token": secrets.token_urlsafe(TOKEN_BYTES),
+            "chat": chat_id,
+            "text": query_text,
+            "now": stamp,
+        },
     )
-    return int(row.scalar_one())
+    return str(row.scalar_one())
 
 
-async def load_query(session: AsyncSession, query_id: int) -> str | None:
-    """A stored search text, or None when it was forgotten."""
+async def load_query(session: AsyncSession, chat_id: int, token: str) -> str | None:
+    """A chat's stored search text, or None when it was forgotten or is another chat's."""
     row = await session.execute(
-        text("SELECT text FROM search_queries WHERE id = :id"), {"id": query_id}
+        text("SELECT text FROM search_queries WHERE token = :token AND chat_id = :chat"),
+        {"token": token, "chat": chat_id},
     )
     value: Any = row.scalar_one_or_none()
     return None if value is None else str(value)

@@ -42,12 +42,14 @@ class SearchBackend(Protocol):
         """A page of matching articles (newest first, or by relevance)."""
         ...
 
-    async def save_query(self, session: AsyncSession, query_text: str, *, now: datetime) -> int:
-        """The id a paging button carries for a search text."""
+    async def save_query(
+        self, session: AsyncSession, chat_id: int, query_text: str, *, now: datetime
+    ) -> str:
+        """The random token a paging button carries for a chat's search text."""
         ...
 
-    async def load_query(self, session: AsyncSession, query_id: int) -> str | None:
-        """The search text behind a paging button; None once forgotten."""
+    async def load_query(self, session: AsyncSession, chat_id: int, token: str) -> str | None:
+        """The chat's search text behind a paging button; None once forgotten or not its."""
         ...
 
 
@@ -68,11 +70,13 @@ class Fts5Search:
     ) -> SearchPage:
         return await search.search(session, request, query, page=page, per_page=per_page)
 
-    async def save_query(self, session: AsyncSession, query_text: str, *, now: datetime) -> int:
-        return await search.save_query(session, query_text, now=now)
+    async def save_query(
+        self, session: AsyncSession, chat_id: int, query_text: str, *, now: datetime
+    ) -> str:
+        return await search.save_query(session, chat_id, query_text, now=now)
 
-    async def load_query(self, session: AsyncSession, query_id: int) -> str | None:
-        return await search.load_query(session, query_id)
+    async def load_query(self, session: AsyncSession, chat_id: int, token: str) -> str | None:
+        return await search.load_query(session, chat_id, token)
 
 
 def search_backend(database_url: str) -> SearchBackend:

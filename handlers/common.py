@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
+from feeds.render import cut
 from handlers.context import services
 from handlers.i18n import Translate, pick_language, translator
 from services import chats
@@ -40,6 +41,22 @@ async def reader(
     )
     language = found.language or spoken
     return Reader(chat.id, found.type, language, found.timezone, found.paused, translator(language))
+
+
+ANSWER_LIMIT = 200
+"""Characters Telegram shows in answerCallbackQuery; a longer text is refused with a 400."""
+ECHO_LIMIT = 200
+"""Characters of reader input repeated back in a reply (a query, a name, a command)."""
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Reader input cut short enough to repeat back inside a reply (not yet escaped)."""
+    return cut(text, limit)
+
+
+async def answer(callback: CallbackQuery, text: str | None = None, **kwargs: object) -> None:
+    """Answer a button tap; the text is cut to what Telegram accepts."""
+    await callback.answer(None if text is None else cut(text, ANSWER_LIMIT), **kwargs)  # type: ignore[arg-type]
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.common import Reader, is_group_admin, reader, reply
+from handlers.common import Reader, answer, is_group_admin, reader, reply
 from handlers.context import services
 from handlers.i18n import Translate
 
@@ -26,7 +26,7 @@ async def refuse(update: Update, text: str) -> None:
     """Say no: as an alert under a tapped button, or as a reply to a command."""
     callback = update.callback_query
     if callback is not None:
-        await callback.answer(text, show_alert=True)
+        await answer(callback, text, show_alert=True)
     else:
         await reply(update, text)
 

@@ -1,13 +1,15 @@
 """/search: stored articles matching the query language, newest first, five per page.
 
-The paging buttons carry `s:<stored query id>:<page>`: the query text (up to 200 characters
-plus filters) does not fit Telegram's 64-byte callback data, so it is kept in the
-`search_queries` table, and the buttons keep working after a restart.
+The paging buttons carry `s:<token>:<page>`: the query text (up to 200 characters plus
+filters) does not fit Telegram's 64-byte callback data, so it is kept in the `search_queries`
+table under a random token that belongs to the chat that searched. A button only works in that
+chat, only ever edits a message that carries its own paging buttons, and keeps working after a
+restart. Searches and page turns are rate-limited per chat.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -15,14 +17,15 @@ from feeds.query import Query, QueryError, parse_query
 from feeds.render import escape
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import SearchRequest, parse_search
-from handlers.common import Reader, command_args, reader, reply
+from handlers.callbacks import MAX_PAGE, SEARCH, read_search, search_data
+from handlers.common import Reader, answer, command_args, echo, reader, reply
 from handlers.context import services
 from handlers.i18n import Translate, time_formatter
 from services import search as archive
 
 PAGE = archive.PER_PAGE
-CALLBACK_PREFIX = "s:"
-MAX_PAGE = 999
+ERROR_LIMIT = 600
+"""A query error repeats what the reader typed; it is cut to stay a short reply."""
 
 
 def _understand(
@@ -35,29 +38,35 @@ def _understand(
     return request, parse_query(request.query_text, _=_)
 
 
-def _buttons(
-    query_id: int | None, page: int, more: bool, _: Translate
-) -> InlineKeyboardMarkup | None:
-    if query_id is None:
+def _buttons(token: str | None, page: int, more: bool, _: Translate) -> InlineKeyboardMarkup | None:
+    if token is None:
         return None
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(_("◀ Newer"), callback_data=_data(query_id, page - 1)))
+        row.append(InlineKeyboardButton(_("◀ Newer"), callback_data=search_data(token, page - 1)))
     if more and page < MAX_PAGE:
-        row.append(InlineKeyboardButton(_("Older ▶"), callback_data=_data(query_id, page + 1)))
+        row.append(InlineKeyboardButton(_("Older ▶"), callback_data=search_data(token, page + 1)))
     return InlineKeyboardMarkup([row]) if row else None
 
 
-def _data(query_id: int, page: int) -> str:
-    return f"{CALLBACK_PREFIX}{query_id}:{page}"
+def carries_paging(message: object, token: str) -> bool:
+    """Whether a message shows this search's paging buttons (the only messages a tap edits)."""
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    mine = f"{SEARCH}{token}:"
+    return any(
+        isinstance(button.callback_data, str) and button.callback_data.startswith(mine)
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
 
 
-def _parse_data(data: str) -> tuple[int, int] | None:
-    """(stored query id, page) from a button, None for anything else (older formats too)."""
-    parts = data.removeprefix(CALLBACK_PREFIX).split(":")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts):
-        return None
-    return int(parts[0]), min(int(parts[1]), MAX_PAGE)
+def _too_fast(_: Translate) -> str:
+    return _("That's a lot of searching: please wait a minute, then try again.")
+
+
+def _query_problem(error: QueryError) -> str:
+    return "⚠️ " + escape(echo(error.message, ERROR_LIMIT))
 
 
 async def _answer(
@@ -66,15 +75,15 @@ async def _answer(
     request: SearchRequest,
     query: Query | None,
     page: int,
-    query_id: int | None,
+    token: str | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one result page (stores the query when a next page exists)."""
     found = await archive.search_page(
-        services(context), request, query, page=page, query_id=query_id
+        services(context), me.chat_id, request, query, page=page, token=token
     )
     text = render_results(
         found.results,
-        shown_query=request.text,
+        shown_query=echo(request.text),
         highlight=highlight_of(query),
         page=page,
         per_page=PAGE,
@@ -82,7 +91,7 @@ async def _answer(
         _=me._,
         time_format=time_formatter(me.language),
     )
-    return text, _buttons(found.query_id, page, found.more, me._)
+    return text, _buttons(found.token, page, found.more, me._)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,10 +101,13 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not typed:
         await reply(update, me._("What should I look for? Example: /search Kim Jong Un"))
         return
+    if not archive.may_search(services(context), me.chat_id):
+        await reply(update, _too_fast(me._))
+        return
     try:
         request, query = _understand(typed, context, me._)
     except QueryError as error:
-        await reply(update, "⚠️ " + escape(error.message))
+        await reply(update, _query_problem(error))
         return
     text, buttons = await _answer(context, me, request, query, 0, None)
     await reply(update, text, reply_markup=buttons, disable_web_page_preview=True)
@@ -106,21 +118,23 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     callback = update.callback_query
     assert callback is not None
     me = await reader(update, context)
-    parsed = _parse_data(callback.data or "")
+    tap = read_search(callback.data or "")
     stored = None
-    if parsed is not None:
-        stored = await archive.stored_query(services(context), parsed[0])
-    if parsed is None or stored is None:
-        await callback.answer(me._("This search has expired; send /search again."))
+    if tap is not None and carries_paging(callback.message, tap.token):
+        stored = await archive.stored_query(services(context), me.chat_id, tap.token)
+    if tap is None or stored is None:
+        await answer(callback, me._("This search has expired; send /search again."))
         return
-    query_id, page = parsed
+    if not archive.may_search(services(context), me.chat_id):
+        await answer(callback, _too_fast(me._))
+        return
     try:
         request, query = _understand(stored, context, me._)
     except QueryError as error:
-        await callback.answer(error.message[:200])
+        await answer(callback, error.message)
         return
-    text, buttons = await _answer(context, me, request, query, page, query_id)
-    await callback.answer()
+    text, buttons = await _answer(context, me, request, query, tap.page, tap.token)
+    await answer(callback)
     try:
         await callback.edit_message_text(text, reply_markup=buttons, disable_web_page_preview=True)
     except BadRequest as error:

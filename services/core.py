@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,14 @@ from db.unit import Database
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.index import SubscriptionIndex
+from feeds.models import ParsedFeed
+from services.limits import ChatRateLimit
+
+
+class FeedParser(Protocol):
+    """Parses a fetched body within a time budget (`bot.parsing.ParserPool`)."""
+
+    async def parse(self, body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed: ...
 
 
 @dataclass
@@ -30,6 +39,10 @@ class Services:
     """Set when alerts were queued; the delivery loop waits on it between passes."""
     fetcher: Fetcher | None = None
     """The shared HTTP fetcher (admins' /addfeed fetches through it, address-guarded)."""
+    parser: FeedParser | None = None
+    """The shared parser pool with its time budget (admins' /addfeed parses through it)."""
+    search_limit: ChatRateLimit = field(default_factory=ChatRateLimit)
+    """/search and its paging buttons: at most 10 per chat and minute."""
     last_poll_seconds: float | None = None
     """How long the last poll of the due feeds took (for /stats)."""
 

@@ -110,7 +110,10 @@ async def add_feed(svc: Services, url: str) -> AddedFeed:
     result = await svc.fetcher.fetch(FetchRequest(url, trusted=False))
     if result.error_kind is not None or result.body is None:
         return AddedFeed("unreachable", error_kind=result.error_kind)
-    parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.headers)
+    if svc.parser is not None:  # the shared pool: a hostile feed gets the same time budget
+        parsed = await svc.parser.parse(result.body, result.url, result.headers)
+    else:
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.headers)
     if not parsed.is_feed:
         return AddedFeed("not_a_feed")
     title = parsed.title or urlsplit(url).netloc

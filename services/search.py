@@ -14,34 +14,40 @@ PER_PAGE = search.PER_PAGE
 
 @dataclass(frozen=True, slots=True)
 class ResultPage:
-    """One page of results; `query_id` names the stored query when there is another page."""
+    """One page of results; `token` names the chat's stored query when there is another page."""
 
     results: tuple[SearchResult, ...]
     more: bool
-    query_id: int | None
+    token: str | None
+
+
+def may_search(svc: Services, chat_id: int) -> bool:
+    """Whether the chat may search (or turn a page) now: 10 a minute, by the services' clock."""
+    return svc.search_limit.allow(chat_id, svc.clock())
 
 
 async def search_page(
     svc: Services,
+    chat_id: int,
     request: SearchRequest,
     query: Query | None,
     *,
     page: int,
-    query_id: int | None,
+    token: str | None,
 ) -> ResultPage:
     """A page of the newest (or most relevant) stored articles matching the request.
 
-    The request is stored (for the paging buttons) only when a next page exists.
+    The request is stored for the chat (for the paging buttons) only when a next page exists.
     """
     async with svc.read() as session:
         found = await svc.search.search(session, request, query, page=page)
-    if query_id is None and found.more:
+    if token is None and found.more:
         async with svc.write() as tx:
-            query_id = await svc.search.save_query(tx, request.text, now=svc.clock())
-    return ResultPage(tuple(found.results), found.more, query_id)
+            token = await svc.search.save_query(tx, chat_id, request.text, now=svc.clock())
+    return ResultPage(tuple(found.results), found.more, token)
 
 
-async def stored_query(svc: Services, query_id: int) -> str | None:
-    """The text of a search a paging button refers to; None once it expired."""
+async def stored_query(svc: Services, chat_id: int, token: str) -> str | None:
+    """The text of the chat's search a paging button refers to; None once expired or not its."""
     async with svc.read() as session:
-        return await svc.search.load_query(session, query_id)
+        return await svc.search.load_query(session, chat_id, token)
