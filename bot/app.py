@@ -110,30 +110,40 @@ def build_application(
 
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add = application.add_handler
-    add(CommandHandler("start", start.start))
-    add(CommandHandler("help", start.help_command))
-    add(CommandHandler("subscribe", subscriptions.subscribe))
-    add(CommandHandler("unsubscribe", subscriptions.unsubscribe))
-    add(CommandHandler("list", subscriptions.list_subscriptions))
-    add(CommandHandler("search", search.search))
-    add(CommandHandler("pause", control.pause))
-    add(CommandHandler("resume", control.resume))
-    add(CommandHandler("settings", reader_settings.settings))
-    add(CommandHandler("language", reader_settings.language))
-    add(CommandHandler("timezone", reader_settings.timezone))
-    add(CommandHandler("sources", operators.sources))
-    add(CommandHandler("addfeed", operators.addfeed))
-    add(CommandHandler("removefeed", operators.removefeed))
-    add(CommandHandler("stats", operators.stats))
-    add(CallbackQueryHandler(subscriptions.unsubscribe_button, pattern=r"^unsub:\d+$"))
-    add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):\d+$"))
+    # Commands run from new messages only: an edited message must not run its command again.
+    fresh = filters.UpdateType.MESSAGE
+    for name, callback in (
+        ("start", start.start),
+        ("help", start.help_command),
+        ("subscribe", subscriptions.subscribe),
+        ("unsubscribe", subscriptions.unsubscribe),
+        ("list", subscriptions.list_subscriptions),
+        ("search", search.search),
+        ("pause", control.pause),
+        ("resume", control.resume),
+        ("settings", reader_settings.settings),
+        ("language", reader_settings.language),
+        ("timezone", reader_settings.timezone),
+        ("sources", operators.sources),
+        ("addfeed", operators.addfeed),
+        ("removefeed", operators.removefeed),
+        ("stats", operators.stats),
+    ):
+        add(CommandHandler(name, callback, filters=fresh))
+    # Callback data is the reader's input: each prefix goes to a handler whose parser reads
+    # (or ignores) whatever follows it; data no handler claims gets "out of date".
+    add(CallbackQueryHandler(subscriptions.unsubscribe_button, pattern=r"^unsub:"))
+    add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):"))
+    add(CallbackQueryHandler(subscriptions.list_button, pattern=r"^list:"))
     add(CallbackQueryHandler(search.search_page, pattern=r"^s:"))
-    add(CallbackQueryHandler(start.try_example, pattern=r"^try:\d+$"))
+    add(CallbackQueryHandler(start.try_example, pattern=r"^try:"))
     add(CallbackQueryHandler(reader_settings.settings_button, pattern=r"^set:"))
     add(CallbackQueryHandler(reader_settings.language_button, pattern=r"^lang:"))
     add(CallbackQueryHandler(operators.removefeed_button, pattern=r"^rmfeed:"))
+    add(CallbackQueryHandler(start.stale_button))
     add(ChatMemberHandler(control.membership, ChatMemberHandler.MY_CHAT_MEMBER))
-    add(MessageHandler(filters.COMMAND, start.unknown_command))
+    add(MessageHandler(filters.StatusUpdate.MIGRATE, control.migrated))
+    add(MessageHandler(filters.COMMAND & fresh, start.unknown_command))
     application.add_error_handler(_on_error)
 
 

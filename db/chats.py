@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Chat, Subscription
@@ -121,17 +121,73 @@ async def drop_held(session: AsyncSession, chat_id: int) -> int:
     return rowcount(result)
 
 
-async def migrate_chat(session: AsyncSession, old_id: int, new_id: int) -> None:
-    """A group became a supergroup: move the chat and everything hanging off it to the new id."""
+async def migrate_chat(session: AsyncSession, old_id: int, new_id: int) -> list[int]:
+    """A group became a supergroup: move the chat and everything hanging off it to the new id.
+
+    When the new id already has a row (someone used the bot in the supergroup first, or a
+    second pass repeats the move), the two merge: the old group's settings win (they are the
+    ones its administrators chose; the new row was made with defaults), a subscription both
+    have is kept once, an alert for a story both have is kept once. Returns the ids of the
+    subscriptions dropped as duplicates (the caller takes them out of the matcher index).
+    """
+    old = await session.get(Chat, old_id)
+    if old is None:
+        return []
+    await _move_search_texts(session, old_id, new_id)
     existing = await session.get(Chat, new_id)
-    if existing is not None:
-        await session.execute(
-            update(Subscription).where(Subscription.chat_id == old_id).values(chat_id=new_id)
-        )
-        await session.execute(update(Alert).where(Alert.chat_id == old_id).values(chat_id=new_id))
-        await session.execute(delete(Chat).where(Chat.id == old_id))
-    else:
+    if existing is None:
         # ON UPDATE CASCADE carries subscriptions and alerts along.
         await session.execute(
             update(Chat).where(Chat.id == old_id).values(id=new_id, type="supergroup")
         )
+        return []
+    for name in (*CHAT_SETTINGS, "paused"):
+        setattr(existing, name, getattr(old, name))
+    existing.type = "supergroup"
+    dropped = await _merge_subscriptions(session, old_id, new_id)
+    both = select(Alert.story_id).where(Alert.chat_id == new_id)
+    await session.execute(delete(Alert).where(Alert.chat_id == old_id, Alert.story_id.in_(both)))
+    await session.execute(update(Alert).where(Alert.chat_id == old_id).values(chat_id=new_id))
+    await session.execute(
+        update(Subscription).where(Subscription.chat_id == old_id).values(chat_id=new_id)
+    )
+    await session.execute(delete(Chat).where(Chat.id == old_id))
+    await session.flush()
+    return dropped
+
+
+async def _merge_subscriptions(session: AsyncSession, old_id: int, new_id: int) -> list[int]:
+    """Drop the old chat's subscriptions the new one has too; their alerts follow the kept one."""
+    kept = {
+        typed: sid
+        for sid, typed in await session.execute(
+            select(Subscription.id, Subscription.query_text).where(Subscription.chat_id == new_id)
+        )
+    }
+    dropped: list[int] = []
+    for sid, typed in await session.execute(
+        select(Subscription.id, Subscription.query_text).where(Subscription.chat_id == old_id)
+    ):
+        if typed in kept:
+            await session.execute(
+                update(Alert).where(Alert.subscription_id == sid).values(subscription_id=kept[text])
+            )
+            dropped.append(sid)
+    if dropped:
+        await session.execute(delete(Subscription).where(Subscription.id.in_(dropped)))
+    return dropped
+
+
+async def _move_search_texts(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """Stored /search texts follow the chat (those the new id already has are kept once)."""
+    params = {"old": old_id, "new": new_id}
+    await session.execute(
+        text(
+            "DELETE FROM search_queries WHERE chat_id = :old AND text IN "
+            "(SELECT text FROM search_queries WHERE chat_id = :new)"
+        ),
+        params,
+    )
+    await session.execute(
+        text("UPDATE search_queries SET chat_id = :new WHERE chat_id = :old"), params
+    )

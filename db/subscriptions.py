@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Chat, Subscription
 
 
+class TooManySubscriptions(Exception):
+    """The chat already has as many subscriptions as it may keep."""
+
+
 async def add_subscription(
-    session: AsyncSession, chat_id: int, query_text: str, query_json: str, *, now: datetime
+    session: AsyncSession,
+    chat_id: int,
+    query_text: str,
+    query_json: str,
+    *,
+    now: datetime,
+    limit: int | None = None,
 ) -> tuple[Subscription, bool]:
-    """Store a subscription; returns it and whether it is new (the same text twice is one)."""
+    """Store a subscription; returns it and whether it is new (the same text twice is one).
+
+    With a `limit`, a new subscription for a chat that already has that many raises
+    `TooManySubscriptions`; the caller's write transaction makes count and insert one step.
+    """
     existing = await session.scalar(
         select(Subscription).where(
             Subscription.chat_id == chat_id, Subscription.query_text == query_text
@@ -21,12 +35,21 @@ async def add_subscription(
     )
     if existing is not None:
         return existing, False
+    if limit is not None and await count_subscriptions(session, chat_id) >= limit:
+        raise TooManySubscriptions(limit)
     subscription = Subscription(
         chat_id=chat_id, query_text=query_text, query_json=query_json, created_at=now, muted=False
     )
     session.add(subscription)
     await session.flush()
     return subscription, True
+
+
+async def count_subscriptions(session: AsyncSession, chat_id: int) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(Subscription).where(Subscription.chat_id == chat_id)
+    )
+    return int(found or 0)
 
 
 async def list_subscriptions(session: AsyncSession, chat_id: int) -> list[Subscription]:

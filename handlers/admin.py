@@ -17,7 +17,8 @@ from telegram.ext import ContextTypes
 
 from feeds.feed_update import ErrorKind, classify_error
 from feeds.render import cut, escape
-from handlers.common import Reader, command_args, reader, reply
+from handlers.callbacks import REMOVE_FEED, read_feed_removal
+from handlers.common import Reader, answer, command_args, reader, reply, shows_buttons
 from handlers.context import services
 from handlers.guards import operator_only
 from handlers.i18n import Translate, format_moment
@@ -209,7 +210,11 @@ def normalize_feed_url(text: str) -> str | None:
         return None
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        _port = parts.port  # raises for a port that is not a number 0…65535
+    except ValueError:  # "http://[" and other addresses urllib cannot read
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return text
@@ -324,24 +329,23 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Rea
 async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap under /removefeed: remove that feed, or turn the page."""
     callback = update.callback_query
-    assert callback is not None and callback.data is not None
+    assert callback is not None
     _ = me._
-    value = callback.data.split(":", 1)[1]
-    if value.startswith("p"):
+    tap = read_feed_removal(callback.data or "")
+    if tap is None or not shows_buttons(callback.message, REMOVE_FEED):
+        await answer(callback, _("That button is out of date."))
+        return
+    if tap.page is not None:
         feeds = await _active_feeds(context)
-        await callback.answer()
-        await callback.edit_message_reply_markup(
-            _removal_keyboard(feeds, int(value[1:]) if value[1:].isdigit() else 0, _)
-        )
+        await answer(callback)
+        await callback.edit_message_reply_markup(_removal_keyboard(feeds, tap.page, _))
         return
-    if not value.isdigit():
-        await callback.answer()
-        return
-    removed = await sources_service.remove_feed(services(context), int(value))
+    assert tap.feed is not None
+    removed = await sources_service.remove_feed(services(context), tap.feed)
     if removed is None:
-        await callback.answer(_("Already removed."))
+        await answer(callback, _("Already removed."))
         return
-    await callback.answer(_("Removed."))
+    await answer(callback, _("Removed."))
     await callback.edit_message_text(_removed_text(removed, _))
 
 

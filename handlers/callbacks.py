@@ -53,8 +53,13 @@ class SearchPage:
     page: int
 
 
+def search_prefix(token: str) -> str:
+    """What every paging button of one search starts with."""
+    return f"{SEARCH}{token}:"
+
+
 def search_data(token: str, page: int) -> str:
-    return f"{SEARCH}{token}:{page}"
+    return f"{search_prefix(token)}{page}"
 
 
 def read_search(data: str) -> SearchPage | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
@@ -57,6 +57,22 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
 async def answer(callback: CallbackQuery, text: str | None = None, **kwargs: object) -> None:
     """Answer a button tap; the text is cut to what Telegram accepts."""
     await callback.answer(None if text is None else cut(text, ANSWER_LIMIT), **kwargs)  # type: ignore[arg-type]
+
+
+def shows_buttons(message: object, prefix: str) -> bool:
+    """Whether a message carries a button whose data starts with `prefix`.
+
+    A tap may be forged onto any message of the chat (callback data is the reader's input);
+    a handler edits a message only when it shows that handler's own buttons, so a forged
+    page tap cannot replace, say, the /settings message.
+    """
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    return any(
+        isinstance(button.callback_data, str) and button.callback_data.startswith(prefix)
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> None:

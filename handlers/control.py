@@ -66,3 +66,14 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await chats.record_chat(
             svc, chat.id, chat_type=chat.type, title=chat.title or chat.first_name, reactivate=True
         )
+
+
+async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram says a group became a supergroup: its subscriptions and settings follow."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        await chats.move_chat(services(context), message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id is not None:
+        await chats.move_chat(services(context), message.migrate_from_chat_id, message.chat.id)

@@ -9,7 +9,7 @@ restart. Searches and page turns are rate-limited per chat.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -17,8 +17,8 @@ from feeds.query import Query, QueryError, parse_query
 from feeds.render import escape
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import SearchRequest, parse_search
-from handlers.callbacks import MAX_PAGE, SEARCH, read_search, search_data
-from handlers.common import Reader, answer, command_args, echo, reader, reply
+from handlers.callbacks import MAX_PAGE, read_search, search_data, search_prefix
+from handlers.common import Reader, answer, command_args, echo, reader, reply, shows_buttons
 from handlers.context import services
 from handlers.i18n import Translate, time_formatter
 from services import search as archive
@@ -47,18 +47,6 @@ def _buttons(token: str | None, page: int, more: bool, _: Translate) -> InlineKe
     if more and page < MAX_PAGE:
         row.append(InlineKeyboardButton(_("Older ▶"), callback_data=search_data(token, page + 1)))
     return InlineKeyboardMarkup([row]) if row else None
-
-
-def carries_paging(message: object, token: str) -> bool:
-    """Whether a message shows this search's paging buttons (the only messages a tap edits)."""
-    if not isinstance(message, Message) or message.reply_markup is None:
-        return False
-    mine = f"{SEARCH}{token}:"
-    return any(
-        isinstance(button.callback_data, str) and button.callback_data.startswith(mine)
-        for row in message.reply_markup.inline_keyboard
-        for button in row
-    )
 
 
 def _too_fast(_: Translate) -> str:
@@ -120,7 +108,7 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     me = await reader(update, context)
     tap = read_search(callback.data or "")
     stored = None
-    if tap is not None and carries_paging(callback.message, tap.token):
+    if tap is not None and shows_buttons(callback.message, search_prefix(tap.token)):
         stored = await archive.stored_query(services(context), me.chat_id, tap.token)
     if tap is None or stored is None:
         await answer(callback, me._("This search has expired; send /search again."))

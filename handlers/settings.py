@@ -18,7 +18,17 @@ from telegram.ext import ContextTypes
 
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
-from handlers.common import Reader, command_args, is_group_admin, reader, reply
+from handlers.callbacks import LANGUAGE, read_language, read_page
+from handlers.common import (
+    Reader,
+    answer,
+    command_args,
+    echo,
+    is_group_admin,
+    reader,
+    reply,
+    shows_buttons,
+)
 from handlers.context import services
 from handlers.guards import group_admin_only
 from handlers.i18n import (
@@ -168,8 +178,18 @@ def settings_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
     ]
     rows = [mode, quiet[:2], quiet[2:]]
     rows += [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
-    rows.append(bot_language)
+    rows += in_rows(bot_language)
     return InlineKeyboardMarkup(rows)
+
+
+LANGUAGES_PER_ROW = 3
+"""Eleven language names side by side would be cut to a few letters each on a phone."""
+
+
+def in_rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Language buttons laid out at most three to a row."""
+    step = LANGUAGES_PER_ROW
+    return [buttons[i : i + step] for i in range(0, len(buttons), step)]
 
 
 def hour_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
@@ -188,19 +208,23 @@ def hour_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    _mark(code == current, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}"
-                )
-                for code in LANGUAGES
-            ]
-        ]
-    )
+    buttons = [
+        InlineKeyboardButton(
+            _mark(code == current, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}"
+        )
+        for code in LANGUAGES
+    ]
+    return InlineKeyboardMarkup(in_rows(buttons))
 
 
 # --- the settings callbacks ------------------------------------------------------------------
+
+
+def read_minute(text: str) -> int | None:
+    """A minute of the day (0…1439) in ASCII digits, or None."""
+    if not text.isascii() or not text.isdigit() or len(text) > 4:
+        return None
+    return int(text) if int(text) < MINUTES_PER_DAY else None
 
 
 def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
@@ -211,18 +235,16 @@ def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
     _prefix, key, value = parts
     if key == "mode" and value in ("instant", "hourly"):
         return {"alert_mode": value}
-    if key == "hour" and value.isdigit() and int(value) in DIGEST_HOURS:
-        return {"alert_mode": "daily", "digest_hour": int(value)}
+    hour = read_page(value)
+    if key == "hour" and hour in DIGEST_HOURS:
+        return {"alert_mode": "daily", "digest_hour": hour}
     if key == "quiet":
         if value == "off":
             return {"quiet_start": None, "quiet_end": None}
-        start, _sep, end = value.partition("-")
-        if start.isdigit() and end.isdigit():
-            return {
-                "quiet_start": int(start) % MINUTES_PER_DAY,
-                "quiet_end": int(end) % MINUTES_PER_DAY,
-            }
-        return None
+        start, _sep, end = (read_minute(part) for part in value.partition("-"))
+        if start is None or end is None:
+            return None
+        return {"quiet_start": start, "quiet_end": end}
     if key == "al":
         if value == "all":
             return {"article_languages": None}
@@ -274,24 +296,28 @@ async def _turn_page(update: Update, current: ChatSettings, hours: bool, _: Tran
 async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """A tap on the settings keyboard: store the change, redraw the message in place."""
     callback = update.callback_query
-    assert callback is not None and callback.data is not None
+    assert callback is not None
+    data = callback.data or ""
+    if not shows_buttons(callback.message, "set:"):
+        await answer(callback, me._("That button is out of date; send /settings again."))
+        return
     svc = services(context)
     chat = await chats.chat_settings(svc, me.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
-    if callback.data in ("set:daily", "set:back"):
-        await callback.answer()
-        await _turn_page(update, current, callback.data == "set:daily", me._)
+    if data in ("set:daily", "set:back"):
+        await answer(callback)
+        await _turn_page(update, current, data == "set:daily", me._)
         return
-    changes = apply_setting(current, callback.data)
+    changes = apply_setting(current, data)
     if changes is None:
-        await callback.answer(me._("That button is out of date; send /settings again."))
+        await answer(callback, me._("That button is out of date; send /settings again."))
         return
     chat = await chats.change_settings(svc, me.chat_id, changes)
     assert chat is not None
     updated = ChatSettings.of(chat)
     _ = translator(updated.language)  # a language change answers in the new language at once
-    await callback.answer(_("Saved."))
+    await answer(callback, _("Saved."))
     await _edit(update, settings_text(updated, _), settings_keyboard(updated, _))
 
 
@@ -346,21 +372,25 @@ async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on English / Deutsch under /language."""
     callback = update.callback_query
-    assert callback is not None and callback.data is not None
+    assert callback is not None
     me = await reader(update, context)
-    code = callback.data.split(":", 1)[1]
-    if code not in LANGUAGES:
-        await callback.answer(me._("That button is out of date; send /language again."))
+    code = read_language(callback.data or "", LANGUAGES)
+    if code is None or not shows_buttons(callback.message, LANGUAGE):
+        await answer(callback, me._("That button is out of date; send /language again."))
         return
     if not await is_group_admin(update, context):
-        await callback.answer(_only_admins(me._), show_alert=True)
+        await answer(callback, _only_admins(me._), show_alert=True)
         return
     await _store_language(context, me.chat_id, code)
-    await callback.answer(LANGUAGE_NAMES[code])
+    await answer(callback, LANGUAGE_NAMES[code])
     await _edit(update, _language_switched(code), language_keyboard(code))
 
 
 # --- /timezone -------------------------------------------------------------------------------
+
+
+ZONE_ECHO = 64
+"""The longest IANA name has 32 characters; longer input is cut before it is compared."""
 
 
 @functools.cache
@@ -398,7 +428,7 @@ def _unknown_zone_text(wanted: str, _: Translate) -> str:
     text = _(
         "I don't know the time zone <b>{zone}</b>. Use an IANA name such as "
         "<code>Europe/Vienna</code>, <code>America/New_York</code> or <code>UTC</code>."
-    ).format(zone=escape(wanted[:64]))
+    ).format(zone=escape(wanted))
     suggestions = suggest_zones(wanted)
     if suggestions:
         text += "\n" + _("Did you mean {zones}?").format(
@@ -418,7 +448,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     name = find_zone(wanted)
     if name is None:
-        await reply(update, _unknown_zone_text(wanted, _))
+        await reply(update, _unknown_zone_text(echo(wanted, ZONE_ECHO), _))
         return
     if not await is_group_admin(update, context):
         await reply(update, _only_admins(_))

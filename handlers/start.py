@@ -5,13 +5,17 @@ from __future__ import annotations
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from feeds.query import QueryError
 from feeds.render import escape
-from handlers.common import is_group_admin, reader, reply
+from handlers.callbacks import read_example
+from handlers.common import answer, echo, is_group_admin, reader, reply
 from handlers.context import services
 from handlers.i18n import N_, Translate
 from handlers.subscriptions import render_subscribed
 from services import subscriptions as topics
+from services.subscriptions import LimitReached
+
+COMMAND_ECHO = 64
+"""Characters of an unknown command repeated back."""
 
 EXAMPLES = (
     "Nordkorea",
@@ -124,27 +128,37 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on an example under /start: subscribe the chat to it."""
     callback = update.callback_query
-    assert callback is not None and callback.data is not None
+    assert callback is not None
     me = await reader(update, context)
     _ = me._
-    raw = callback.data.split(":", 1)[1]
-    if not raw.isdigit() or int(raw) >= len(EXAMPLES):
-        await callback.answer(_("That example no longer exists."))
+    index = read_example(callback.data or "", len(EXAMPLES))
+    if index is None:
+        await answer(callback, _("That example no longer exists."))
         return
     if not await is_group_admin(update, context):
-        await callback.answer(
-            _("Only the group's administrators can add subscriptions here."), show_alert=True
+        await answer(
+            callback,
+            _("Only the group's administrators can add subscriptions here."),
+            show_alert=True,
         )
         return
     try:
-        result = await topics.subscribe(services(context), me.chat_id, EXAMPLES[int(raw)], _)
-    except QueryError as error:  # the examples are fixed and valid; this is our bug
-        await callback.answer("⚠️ " + str(error), show_alert=True)
-        raise
-    await callback.answer(_("Subscribed.") if result.created else _("Already subscribed."))
+        result = await topics.subscribe(services(context), me.chat_id, EXAMPLES[index], _)
+    except LimitReached as error:
+        await answer(callback, error.message, show_alert=True)
+        return
+    await answer(callback, _("Subscribed.") if result.created else _("Already subscribed."))
     message = callback.message
     if message is not None:
         await context.bot.send_message(message.chat.id, render_subscribed(result, _))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap whose data no handler knows (an old button, or forged): say so, change nothing."""
+    callback = update.callback_query
+    assert callback is not None
+    me = await reader(update, context)
+    await answer(callback, me._("That button is out of date."))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -153,12 +167,24 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, help_text(me._))
 
 
+def addressed_elsewhere(command: str, bot_username: str | None) -> bool:
+    """Whether `/cmd@name` names another bot (in a group every bot sees every command)."""
+    _command, at, name = command.partition("@")
+    if not at:
+        return False
+    return bot_username is None or name.casefold() != bot_username.casefold()
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell the reader a command does not exist instead of staying silent."""
-    me = await reader(update, context)
     message = update.effective_message
     command = (message.text or "").split()[0] if message and message.text else ""
+    if addressed_elsewhere(command, context.bot.username):
+        return  # another bot's command: not ours to answer
+    me = await reader(update, context)
     await reply(
         update,
-        me._("I don't know {command}. /help lists what I can do.").format(command=escape(command)),
+        me._("I don't know {command}. /help lists what I can do.").format(
+            command=escape(echo(command, COMMAND_ECHO))
+        ),
     )

@@ -1,10 +1,16 @@
-"""/subscribe, /unsubscribe, /list and the mute button: the reader's topics."""
+"""/subscribe, /unsubscribe, /list and the mute button: the reader's topics.
+
+A chat may have up to 100 subscriptions of up to 256 characters each, far more than one
+Telegram message (4,096 characters) or keyboard holds: /list and /unsubscribe show them a page
+at a time, with buttons to turn the pages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from feeds.query import (
@@ -14,12 +20,40 @@ from feeds.query import (
 )
 from feeds.render import cut, escape
 from feeds.search_request import SearchResult
-from handlers.common import Reader, command_args, is_group_admin, reader, reply
+from handlers.callbacks import (
+    LIST,
+    UNSUBSCRIBE,
+    list_data,
+    mute_data,
+    read_list,
+    read_mute,
+    read_unsubscribe,
+    unsubscribe_data,
+    unsubscribe_page_data,
+)
+from handlers.common import (
+    Reader,
+    answer,
+    command_args,
+    echo,
+    is_group_admin,
+    reader,
+    reply,
+    shows_buttons,
+)
 from handlers.context import services
 from handlers.guards import group_admin_only
 from handlers.i18n import Translate
 from services import subscriptions as topics
 from services.subscriptions import Subscribed, SubscriptionView
+
+ERROR_LIMIT = 600
+"""A query error may repeat what the reader typed; it is cut to stay a short reply."""
+LIST_PAGE = 12
+"""Subscriptions per /list message: 12 of the longest (256 characters) stay under 4,096."""
+REMOVE_PAGE = 10
+"""Removal buttons per /unsubscribe message (one per row, plus a row to turn the page)."""
+BUTTON_TEXT = 40
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,7 +76,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         result = await topics.subscribe(services(context), me.chat_id, text, _)
     except QueryError as error:
-        await reply(update, "⚠️ " + escape(str(error)))
+        await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return
     await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
 
@@ -69,37 +103,102 @@ def _confirmation(
     return "\n".join(lines)
 
 
-async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The reader's subscriptions, numbered."""
-    me = await reader(update, context)
-    _ = me._
-    rows = await topics.subscriptions_of(services(context), me.chat_id)
-    if not rows:
-        await reply(update, _("You have no subscriptions yet. Try /subscribe Nordkorea"))
-        return
+def pages(count: int, per_page: int) -> int:
+    """How many pages `count` items fill (at least one)."""
+    return max((count + per_page - 1) // per_page, 1)
+
+
+def list_page(
+    rows: Sequence[SubscriptionView], page: int, paused: bool, _: Translate
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of /list: numbered subscriptions, and buttons to the other pages."""
+    total = pages(len(rows), LIST_PAGE)
+    page = min(max(page, 0), total - 1)
+    first = page * LIST_PAGE
     lines = [_("<b>Your subscriptions</b>")]
-    for number, row in enumerate(rows, start=1):
+    if total > 1:
+        lines[0] += " " + _("(page {page} of {pages})").format(page=page + 1, pages=total)
+    for number, row in enumerate(rows[first : first + LIST_PAGE], start=first + 1):
         muted = " " + _("(muted)") if row.muted else ""
         lines.append(f"{number}. {escape(row.query_text)}{muted}")
-    if me.paused:
+    if paused:
         lines += ["", _("Alerts are paused; /resume starts them again.")]
-    await reply(update, "\n".join(lines))
+    turn = []
+    if page > 0:
+        turn.append(InlineKeyboardButton(_("◀ Back"), callback_data=list_data(page - 1)))
+    if page + 1 < total:
+        turn.append(InlineKeyboardButton(_("More ▶"), callback_data=list_data(page + 1)))
+    return "\n".join(lines), InlineKeyboardMarkup([turn]) if turn else None
 
 
-def _removal_buttons(rows: Sequence[SubscriptionView]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The reader's subscriptions, numbered, a page at a time."""
+    me = await reader(update, context)
+    rows = await topics.subscriptions_of(services(context), me.chat_id)
+    if not rows:
+        await reply(update, me._("You have no subscriptions yet. Try /subscribe Nordkorea"))
+        return
+    text, buttons = list_page(rows, 0, me.paused, me._)
+    await reply(update, text, reply_markup=buttons)
+
+
+async def list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on /list's page buttons: the message shows that page."""
+    callback = update.callback_query
+    assert callback is not None
+    me = await reader(update, context)
+    page = read_list(callback.data or "")
+    if page is None or not shows_buttons(callback.message, LIST):
+        await answer(callback, me._("That button is out of date; send /list again."))
+        return
+    rows = await topics.subscriptions_of(services(context), me.chat_id)
+    await answer(callback)
+    if rows:
+        text, buttons = list_page(rows, page, me.paused, me._)
+        await edit_text(update, text, buttons)
+
+
+def removal_buttons(
+    rows: Sequence[SubscriptionView], page: int, _: Translate
+) -> InlineKeyboardMarkup:
+    """One page of /unsubscribe's buttons, one subscription per row, and the page turners."""
+    total = pages(len(rows), REMOVE_PAGE)
+    page = min(max(page, 0), total - 1)
+    shown = rows[page * REMOVE_PAGE : (page + 1) * REMOVE_PAGE]
+    keyboard = [
         [
-            [InlineKeyboardButton(f"✖ {cut(row.query_text, 40)}", callback_data=f"unsub:{row.id}")]
-            for row in rows
+            InlineKeyboardButton(
+                f"✖ {cut(row.query_text, BUTTON_TEXT)}", callback_data=unsubscribe_data(row.id)
+            )
         ]
-    )
+        for row in shown
+    ]
+    turn = []
+    if page > 0:
+        turn.append(
+            InlineKeyboardButton(_("◀ Back"), callback_data=unsubscribe_page_data(page - 1))
+        )
+    if page + 1 < total:
+        turn.append(
+            InlineKeyboardButton(_("More ▶"), callback_data=unsubscribe_page_data(page + 1))
+        )
+    if turn:
+        keyboard.append(turn)
+    return InlineKeyboardMarkup(keyboard)
 
 
 def find_subscription(rows: Sequence[SubscriptionView], typed: str) -> SubscriptionView | None:
     """The subscription a reader named by its /list number or by its text (any case)."""
-    if typed.isdigit() and 1 <= int(typed) <= len(rows):
-        return rows[int(typed) - 1]
-    return next((r for r in rows if r.query_text.casefold() == typed.casefold()), None)
+    typed = typed.strip()
+    if typed.isascii() and typed.isdigit() and len(typed) <= 4:
+        number = int(typed)
+        return rows[number - 1] if 1 <= number <= len(rows) else None
+    wanted = typed.casefold()
+    return next((r for r in rows if r.query_text.casefold() == wanted), None)
+
+
+def _removed(query_text: str, _: Translate) -> str:
+    return _("Removed <b>{query}</b>.").format(query=escape(query_text))
 
 
 @group_admin_only(lambda _: _("Only the group's administrators can remove subscriptions here."))
@@ -112,52 +211,75 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Re
         await reply(update, _("You have no subscriptions."))
         return
     if not text:
-        await reply(
-            update, _("Which subscription should I remove?"), reply_markup=_removal_buttons(rows)
-        )
+        buttons = removal_buttons(rows, 0, _)
+        await reply(update, _("Which subscription should I remove?"), reply_markup=buttons)
         return
     target = find_subscription(rows, text)
     if target is None:
         await reply(update, _("I can't find that subscription. /list shows their numbers."))
         return
-    await topics.unsubscribe(services(context), me.chat_id, target.id)
+    removed = await topics.unsubscribe(services(context), me.chat_id, target.id)
+    await reply(update, _removed(removed, _) if removed is not None else _("Already removed."))
 
 
 @group_admin_only(lambda _: _("Only the group's administrators can do that."))
 async def unsubscribe_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader
 ) -> None:
-    """A tap on one of /unsubscribe's buttons."""
+    """A tap on one of /unsubscribe's buttons: remove that subscription, or turn the page."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     _ = me._
-    removed = await topics.unsubscribe(
-        services(context), me.chat_id, int(query.data.split(":", 1)[1])
-    )
-    if removed is None:
-        await query.answer(_("Already removed."))
+    tap = read_unsubscribe(query.data or "")
+    if tap is None or not shows_buttons(query.message, UNSUBSCRIBE):
+        await answer(query, _("That button is out of date; send /unsubscribe again."))
         return
-    await query.answer(_("Removed."))
-    await query.edit_message_text(_("Removed <b>{query}</b>.").format(query=escape(removed)))
+    if tap.page is not None:
+        rows = await topics.subscriptions_of(services(context), me.chat_id)
+        await answer(query)
+        if rows:
+            await query.edit_message_reply_markup(removal_buttons(rows, tap.page, _))
+        return
+    assert tap.subscription is not None
+    removed = await topics.unsubscribe(services(context), me.chat_id, tap.subscription)
+    if removed is None:
+        await answer(query, _("Already removed."))
+        return
+    await answer(query, _("Removed."))
+    await edit_text(update, _removed(removed, _), None)
 
 
 @group_admin_only(lambda _: _("Only the group's administrators can do that."))
 async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """The button under an alert: mute (or unmute) the subscription that matched."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     _ = me._
-    action, raw_id = query.data.split(":", 1)
-    subscription_id = int(raw_id)
-    mute = action == "mute"
-    row = await topics.set_muted(services(context), me.chat_id, subscription_id, mute)
-    if row is None:
-        await query.answer(_("That subscription no longer exists."))
+    tap = read_mute(query.data or "")
+    if tap is None or not (
+        shows_buttons(query.message, "mute:") or shows_buttons(query.message, "unmute:")
+    ):
+        await answer(query, _("That button is out of date."))
         return
-    if mute:
-        await query.answer(_("Muted “{query}”.").format(query=row.query_text))
-        button = InlineKeyboardButton(_("🔔 Unmute"), callback_data=f"unmute:{subscription_id}")
+    row = await topics.set_muted(services(context), me.chat_id, tap.subscription, tap.mute)
+    if row is None:
+        await answer(query, _("That subscription no longer exists."))
+        return
+    if tap.mute:
+        await answer(query, _("Muted “{query}”.").format(query=row.query_text))
+        button = InlineKeyboardButton(_("🔔 Unmute"), callback_data=mute_data(row.id, mute=False))
     else:
-        await query.answer(_("Alerts for “{query}” are back on.").format(query=row.query_text))
-        button = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{subscription_id}")
+        await answer(query, _("Alerts for “{query}” are back on.").format(query=row.query_text))
+        button = InlineKeyboardButton(_("🔕 Mute"), callback_data=mute_data(row.id, mute=True))
     await query.edit_message_reply_markup(InlineKeyboardMarkup([[button]]))
+
+
+async def edit_text(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
+    """Show another page in the tapped message (a double tap redraws the same: no error)."""
+    callback = update.callback_query
+    assert callback is not None
+    try:
+        await callback.edit_message_text(text, reply_markup=buttons)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise

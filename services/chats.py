@@ -97,3 +97,13 @@ async def bot_removed(svc: Services, chat_id: int) -> int:
     """The bot was blocked or kicked: the chat is inactive; returns the alerts dropped."""
     async with svc.write() as tx:
         return await chats.deactivate_chat(tx, chat_id, now=svc.clock())
+
+
+async def move_chat(svc: Services, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: its rows move (or merge) to the new id, and the matcher
+    follows (subscriptions dropped as duplicates of the new chat's stop matching)."""
+    async with svc.write() as tx:
+        dropped = await chats.migrate_chat(tx, old_id, new_id)
+    svc.index.move_chat(old_id, new_id)
+    for subscription_id in dropped:
+        svc.index.remove(subscription_id)

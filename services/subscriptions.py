@@ -7,12 +7,34 @@ from dataclasses import dataclass
 
 from db import subscriptions
 from feeds.matcher import Matcher
-from feeds.query import Query, Translate, parse_query, query_from_json, query_to_json
+from feeds.query import (
+    Query,
+    QueryError,
+    Translate,
+    iter_terms,
+    parse_query,
+    query_from_json,
+    query_to_json,
+)
 from feeds.search_request import SearchRequest, SearchResult
 from services.core import Services
 
 RECENT_CANDIDATES = 20
 RECENT_SHOWN = 3
+MAX_SUBSCRIPTIONS = 100
+"""Subscriptions one chat may keep (each costs matcher memory and a line of /list)."""
+MAX_TERMS = 300
+"""Terms one subscription may expand to. A country name brings about 29 (its names in other
+languages); 20 countries in one query made 580, about 75 kB of matcher memory."""
+
+
+class LimitReached(QueryError):
+    """A subscription the chat may not add: too many subscriptions, or a query too broad."""
+
+
+def expanded_terms(query: Query) -> int:
+    """How many terms the matcher holds for a query, its expansions included."""
+    return sum(1 for _term in iter_terms(query.root))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +69,31 @@ async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Sub
     came from.
     """
     query = parse_query(text, _=_)
-    async with svc.write() as tx:
-        row, created = await subscriptions.add_subscription(
-            tx, chat_id, query.text, query_to_json(query), now=svc.clock()
+    if expanded_terms(query) > MAX_TERMS:
+        raise LimitReached(
+            _(
+                "That query is too broad: with the names it expands to it has {count} terms, "
+                "and one subscription may have {limit}. Split it into several subscriptions."
+            ).format(count=expanded_terms(query), limit=MAX_TERMS)
         )
-        subscription_id, stored_text = row.id, row.query_text
+    try:
+        async with svc.write() as tx:
+            row, created = await subscriptions.add_subscription(
+                tx,
+                chat_id,
+                query.text,
+                query_to_json(query),
+                now=svc.clock(),
+                limit=MAX_SUBSCRIPTIONS,
+            )
+            subscription_id, stored_text = row.id, row.query_text
+    except subscriptions.TooManySubscriptions:
+        raise LimitReached(
+            _(
+                "This chat already has {limit} subscriptions, the most I keep for one chat. "
+                "Remove one with /unsubscribe first."
+            ).format(limit=MAX_SUBSCRIPTIONS)
+        ) from None
     if created:
         svc.index.add(subscription_id, chat_id, stored_text, query)
     # The archive's newest matches come from the search index; the matcher confirms them.
