@@ -70,6 +70,7 @@ _FILTER = re.compile(
 # ... unless it sits inside a quoted phrase.
 _PHRASE = re.compile(r"[" + _QUOTES + r"][^" + _QUOTES + r"]*[" + _QUOTES + r"]")
 _SPAN = re.compile(r"^(?P<count>\d{1,4})\s*(?P<unit>h|d|t|w|m|y|j)$", re.IGNORECASE)
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _UNIT_DAYS = {"d": 1.0, "t": 1.0, "w": 7.0, "m": 30.0, "y": 365.0, "j": 365.0}
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
@@ -122,7 +123,8 @@ def _since(value: str, now: datetime, _: Translate) -> datetime:
         count = int(span["count"])
         unit = span["unit"].lower()
         delta = timedelta(hours=count) if unit == "h" else timedelta(days=count * _UNIT_DAYS[unit])
-        return now - delta
+        # since:9999y reaches back before year 1: it means "everything", not an error.
+        return now - delta if delta < now - _EARLIEST else _EARLIEST
     try:
         day = date.fromisoformat(value)
     except ValueError:

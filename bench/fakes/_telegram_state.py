@@ -288,6 +288,18 @@ class BotState:
             self._push_update({"message": message})
             return message
 
+    def push_edited_message(self, message: JSONDict, text: str) -> JSONDict:
+        """The reader edits a message pushed earlier (``push_message``'s result) to ``text``."""
+        with self._changed:
+            edited = {**message, "text": text, "edit_date": int(time.time())}
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                edited["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+                ]
+            self._push_update({"edited_message": edited})
+            return edited
+
     def push_callback_query(
         self,
         chat_id: int,
