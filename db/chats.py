@@ -165,12 +165,15 @@ async def _merge_subscriptions(session: AsyncSession, old_id: int, new_id: int) 
         )
     }
     dropped: list[int] = []
-    for sid, typed in await session.execute(
+    moving = await session.execute(
         select(Subscription.id, Subscription.query_text).where(Subscription.chat_id == old_id)
-    ):
+    )
+    for sid, typed in moving.all():
         if typed in kept:
             await session.execute(
-                update(Alert).where(Alert.subscription_id == sid).values(subscription_id=kept[text])
+                update(Alert)
+                .where(Alert.subscription_id == sid)
+                .values(subscription_id=kept[typed])
             )
             dropped.append(sid)
     if dropped:

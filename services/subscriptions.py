@@ -24,8 +24,8 @@ RECENT_SHOWN = 3
 MAX_SUBSCRIPTIONS = 100
 """Subscriptions one chat may keep (each costs matcher memory and a line of /list)."""
 MAX_TERMS = 300
-"""Terms one subscription may expand to. A country name brings about 29 (its names in other
-languages); 20 countries in one query made 580, about 75 kB of matcher memory."""
+"""Terms one subscription may expand to. A country name brings 25 to 55 (its names in other
+languages); 20 countries in one query made 500 to 580, about 75 kB of matcher memory."""
 
 
 class LimitReached(QueryError):
