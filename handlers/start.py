@@ -10,7 +10,7 @@ from handlers.callbacks import read_example
 from handlers.common import answer, echo, is_group_admin, reader, reply
 from handlers.context import services
 from handlers.i18n import N_, Translate
-from handlers.subscriptions import render_subscribed
+from handlers.subscriptions import limit_text, render_subscribed
 from services import subscriptions as topics
 from services.subscriptions import LimitReached
 
@@ -145,7 +145,7 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         result = await topics.subscribe(services(context), me.chat_id, EXAMPLES[index], _)
     except LimitReached as error:
-        await answer(callback, error.message, show_alert=True)
+        await answer(callback, limit_text(error, _), show_alert=True)
         return
     await answer(callback, _("Subscribed.") if result.created else _("Already subscribed."))
     message = callback.message

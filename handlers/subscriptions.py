@@ -45,7 +45,7 @@ from handlers.context import services
 from handlers.guards import group_admin_only
 from handlers.i18n import Translate
 from services import subscriptions as topics
-from services.subscriptions import Subscribed, SubscriptionView
+from services.subscriptions import LimitReached, Subscribed, SubscriptionView
 
 ERROR_LIMIT = 600
 """A query error may repeat what the reader typed; it is cut to stay a short reply."""
@@ -78,7 +78,23 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except QueryError as error:
         await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return
+    except LimitReached as error:
+        await reply(update, "⚠️ " + limit_text(error, _))
+        return
     await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
+
+
+def limit_text(error: LimitReached, _: Translate) -> str:
+    """Why a subscription was not added, and what to do instead."""
+    if error.kind == "terms":
+        return _(
+            "That query is too broad: with the names it expands to it has {count} terms, "
+            "and one subscription may have {limit}. Split it into several subscriptions."
+        ).format(count=error.count, limit=error.limit)
+    return _(
+        "This chat already has {limit} subscriptions, the most I keep for one chat. "
+        "Remove one with /unsubscribe first."
+    ).format(limit=error.limit)
 
 
 def render_subscribed(result: Subscribed, _: Translate) -> str:

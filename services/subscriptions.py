@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Literal
 
 from db import subscriptions
 from feeds.matcher import Matcher
 from feeds.query import (
     Query,
-    QueryError,
     Translate,
     iter_terms,
     parse_query,
@@ -28,8 +28,15 @@ MAX_TERMS = 300
 languages); 20 countries in one query made 500 to 580, about 75 kB of matcher memory."""
 
 
-class LimitReached(QueryError):
-    """A subscription the chat may not add: too many subscriptions, or a query too broad."""
+class LimitReached(Exception):
+    """A subscription the chat may not add: it has `limit` already (`kind` "subscriptions"), or
+    the query expands to `count` terms, more than `limit` (`kind` "terms")."""
+
+    def __init__(self, kind: Literal["subscriptions", "terms"], count: int, limit: int) -> None:
+        super().__init__(f"{kind}: {count} > {limit}")
+        self.kind = kind
+        self.count = count
+        self.limit = limit
 
 
 def expanded_terms(query: Query) -> int:
@@ -63,19 +70,16 @@ def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResul
 
 
 async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
-    """Parse, store and index a chat's query (raises QueryError, explained in the reader's words).
+    """Parse, store and index a chat's query (raises QueryError, explained in the reader's words,
+    or LimitReached).
 
     `chat_id` is the chat that receives the alerts, which need not be the chat the command
     came from.
     """
     query = parse_query(text, _=_)
-    if expanded_terms(query) > MAX_TERMS:
-        raise LimitReached(
-            _(
-                "That query is too broad: with the names it expands to it has {count} terms, "
-                "and one subscription may have {limit}. Split it into several subscriptions."
-            ).format(count=expanded_terms(query), limit=MAX_TERMS)
-        )
+    terms = expanded_terms(query)
+    if terms > MAX_TERMS:
+        raise LimitReached("terms", terms, MAX_TERMS)
     try:
         async with svc.write() as tx:
             row, created = await subscriptions.add_subscription(
@@ -88,12 +92,7 @@ async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Sub
             )
             subscription_id, stored_text = row.id, row.query_text
     except subscriptions.TooManySubscriptions:
-        raise LimitReached(
-            _(
-                "This chat already has {limit} subscriptions, the most I keep for one chat. "
-                "Remove one with /unsubscribe first."
-            ).format(limit=MAX_SUBSCRIPTIONS)
-        ) from None
+        raise LimitReached("subscriptions", MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS) from None
     if created:
         svc.index.add(subscription_id, chat_id, stored_text, query)
     # The archive's newest matches come from the search index; the matcher confirms them.

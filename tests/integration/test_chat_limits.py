@@ -54,7 +54,7 @@ async def test_a_chat_keeps_at_most_100_subscriptions(svc: Services) -> None:
         for number in range(MAX_SUBSCRIPTIONS):
             await chat_store.upsert_chat(tx, 5, now=NOW)
             await store.add_subscription(tx, 5, f"topic{number}", "{}", now=NOW)
-    with pytest.raises(LimitReached, match="100 subscriptions"):
+    with pytest.raises(LimitReached, match="subscriptions"):
         await subscriptions.subscribe(svc, 5, "Nordkorea", _english)
     # Asking again for one it has is no new subscription, so no refusal.
     again = await subscriptions.subscribe(svc, 5, "topic7", _english)
@@ -65,7 +65,7 @@ async def test_a_chat_keeps_at_most_100_subscriptions(svc: Services) -> None:
 
 async def test_a_query_expanding_to_hundreds_of_terms_is_refused(svc: Services) -> None:
     await _chat(svc, 5)
-    with pytest.raises(LimitReached, match="too broad"):
+    with pytest.raises(LimitReached, match="terms"):
         await subscriptions.subscribe(svc, 5, COUNTRIES, _english)
     assert await subscriptions.subscriptions_of(svc, 5) == []
     assert (await subscriptions.subscribe(svc, 5, "Nordkorea OR China", _english)).created

@@ -13,6 +13,7 @@ from db.engine import make_engine, make_sessionmaker, migrate
 from db.unit import Database
 from tests.integration.harness import db_count, make_settings, running
 from tests.integration.seed import NOW, article, store_articles
+from tests.integration.test_chat_limits import COUNTRIES
 
 READER = 4242
 OTHER = 4343
@@ -101,29 +102,32 @@ async def test_odd_arguments_other_bots_and_edits(tmp_path: Path) -> None:
         settings = make_settings(api.base_url, tmp_path, [])
         await _seed(settings.DATABASE_URL, 3)
         async with running(settings):
-            for command in ("/subscribe Putin", "/subscribe Nordkorea", "/unsubscribe ²"):
+            for command in ("/subscribe Putin", "/subscribe Nordkorea", "/subscribe " + COUNTRIES):
                 api.push_message(READER, command)
                 await api.wait_for_messages_async(READER, len(_texts(api, READER)) + 1)
+            assert "too broad" in _texts(api, READER)[-1]
+            api.push_message(READER, "/unsubscribe ²")
+            await api.wait_for_messages_async(READER, 4)
             assert "can't find that subscription" in _texts(api, READER)[-1]
 
             api.push_message(READER, "/unsubscribe 2")
-            replies = await api.wait_for_messages_async(READER, 4)
+            replies = await api.wait_for_messages_async(READER, 5)
             assert replies[-1]["text"] == "Removed Nordkorea."
 
             sent = api.push_message(READER, "/start@some_other_bot")
             api.push_edited_message(sent, "/subscribe Trump")
             api.push_message(READER, "/search " + "Kim " * 750)  # 3,000 characters
-            searched = (await api.wait_for_messages_async(READER, 5))[-1]
+            searched = (await api.wait_for_messages_async(READER, 6))[-1]
             assert "too long" in searched["text"] and len(searched["text"]) < 300
             api.push_message(READER, "/help")
-            replies = await api.wait_for_messages_async(READER, 6)
-            assert len(replies) == 6  # the other bot's command and the edit got no answer
+            replies = await api.wait_for_messages_async(READER, 7)
+            assert len(replies) == 7  # the other bot's command and the edit got no answer
             assert not any("I don't know" in t for t in _texts(api, READER))
             assert db_count(settings, "SELECT count(*) FROM subscriptions") == 1
 
             for number in range(10):  # the search above was the first of this minute
                 api.push_message(READER, f"/search Kim since:9999y {number}")
-            await api.wait_for_messages_async(READER, 16)
+            await api.wait_for_messages_async(READER, 17)
             refused = [t for t in _texts(api, READER) if "wait a minute" in t]
             assert len(refused) == 1
             assert not any(GENERIC in t for t in _texts(api, READER))
