@@ -342,7 +342,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reply_markup=language_keyboard(me.language),
         )
         return
-    code = _language_code(wanted)
+    code = find_language(wanted)
     if code is None:
         await reply(
             update,
@@ -356,7 +356,8 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, _language_switched(code))
 
 
-def _language_code(wanted: str) -> str | None:
+def find_language(wanted: str) -> str | None:
+    """The language a reader named after /language ("de", "Deutsch", "german"), or None."""
     names = {name.lower(): code for code, name in LANGUAGE_NAMES.items()}
     names.update({"german": "de", "englisch": "en", "english": "en", "deutsch": "de"})
     if wanted in names:

@@ -23,6 +23,7 @@ from handlers.i18n import LANGUAGES
 from handlers.settings import (
     ChatSettings,
     apply_setting,
+    find_language,
     find_zone,
     language_keyboard,
     settings_keyboard,
@@ -154,6 +155,26 @@ def test_search_arguments_give_a_request_or_an_explained_error(typed: str) -> No
 def test_since_far_back_means_everything() -> None:
     request = parse_search("kim since:9999y", now=NOW)
     assert request.since is not None and request.since.year == 1970
+
+
+@FAST
+@given(long_text)
+@example("Nordkorea" * 30)
+@example('"Kim Jong Un" OR -')
+@example("title:")
+def test_subscribe_arguments_give_a_query_or_an_explained_error(typed: str) -> None:
+    try:
+        parse_query(typed)
+    except QueryError as error:
+        assert error.message
+
+
+@FAST
+@given(long_text)
+@example("DE")
+@example("de-AT")
+def test_language_arguments_name_a_language_or_nothing(typed: str) -> None:
+    assert find_language(typed.strip().lower()) in (None, *LANGUAGES)
 
 
 @FAST
