@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.parsing import over_budget
 from db import chats as chat_store
 from db import subscriptions as store
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.models import Alert, Chat, Subscription
 from db.unit import Database
+from feeds.fetch import FetchRequest, FetchResult
+from feeds.models import ParsedFeed
 from feeds.search_request import SearchRequest
 from services import chats, search, subscriptions
 from services.core import Services
+from services.feeds import add_feed, sources
 from services.subscriptions import MAX_SUBSCRIPTIONS, LimitReached
 from tests.integration.seed import seed_outbox
 
@@ -122,3 +126,44 @@ async def test_a_group_migrating_onto_a_known_chat_merges(tmp_path: Path) -> Non
         assert new is not None and (new.language, new.timezone) == ("de", "Europe/Vienna")
     finally:
         await engine.dispose()
+
+
+class _OneBody:
+    """A fetcher that answers every address with the same body (no network)."""
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        return FetchResult(
+            url=request.url,
+            status=200,
+            body=b"<rss><channel><title>T</title></channel></rss>",
+            headers={},
+            etag=None,
+            last_modified=None,
+            not_modified=False,
+            error_kind=None,
+            error=None,
+            retry_after=None,
+            max_age=None,
+            bytes_read=44,
+        )
+
+
+class _OutOfTime:
+    """The shared parser pool when the document takes longer than the parse budget."""
+
+    def __init__(self) -> None:
+        self.parsed: list[str] = []
+
+    async def parse(self, body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+        self.parsed.append(url)
+        return over_budget(5.0)
+
+
+async def test_addfeed_parses_in_the_shared_pool_within_its_budget(svc: Services) -> None:
+    parser = _OutOfTime()
+    svc.fetcher = _OneBody()  # type: ignore[assignment]
+    svc.parser = parser
+    added = await add_feed(svc, "https://slow.example/rss")
+    assert parser.parsed == ["https://slow.example/rss"]
+    assert added.outcome == "not_a_feed"
+    assert await sources(svc) == []
