@@ -25,8 +25,14 @@ Updates: `add` and `remove` take effect for the next `match` without rebuilding:
 go to a small side index, and subscriptions removed or replaced since the main index was built
 are hidden from its results. `compact()` folds everything into a fresh main index; it works
 on a snapshot outside the lock and swaps the result in atomically, so it can run in a worker
-thread, and `add`/`remove` start it in a background thread themselves once `COMPACT_AFTER`
-changes are pending. Readers never take the lock: `match` reads one immutable state snapshot.
+thread. The matcher starts no thread itself: the application runs `compact()` (from a job)
+once `pending` exceeds `COMPACT_AFTER`. Readers never take the lock: `match` reads one
+immutable state snapshot.
+
+Topics (see `feeds.query`): a German compound carries `+`-marked keys of its first and last
+part, so a word's `+` key finds the compounds it starts or heads; a prefix also looks at those
+parts (`Rakete*` finds `Interkontinentalrakete`). Matching reads the whole title and
+description it is given; its cost grows with the number of distinct words, not their length.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TypeGuard
 
-from feeds.normalize import Position, analyze
+from feeds.normalize import COMPOUND, Position, analyze
 from feeds.query import And, Node, Not, Or, Query, Term
 
 __all__ = ["Matcher"]
@@ -75,6 +81,11 @@ class _Article:
         self.all_keys: set[str] = self.title_keys.union(*teaser_positions)
         self.title_surfaces = set(map(_first, title_positions))
         self.all_surfaces = self.title_surfaces.union(map(_first, teaser_positions))
+        # Compound parts count as words for prefixes: `rakete` of `Interkontinentalrakete`.
+        parts = [key[1:] for key in self.all_keys if key[0] == COMPOUND]
+        if parts:
+            self.all_surfaces.update(parts)
+            self.title_surfaces.update(key[1:] for key in self.title_keys if key[0] == COMPOUND)
 
     def has_phrase(self, term: Term) -> bool:
         """Whether the words of the term occur consecutively (in the headline, if title-only)."""
@@ -587,8 +598,8 @@ class Matcher:
     """Which subscriptions an article matches; see the module docstring for how."""
 
     COMPACT_AFTER = 512
-    """`pending` changes after which `add`/`remove` start `compact()` in a background thread,
-    so the side index and the hidden ids stay small even if the application never compacts."""
+    """`pending` changes after which the application should run `compact()` (the side index
+    and the hidden ids cost a little on every match)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -617,10 +628,13 @@ class Matcher:
         state = self._state
         return len(state.side_queries) + len(state.hidden)
 
-    def match(self, title: str, teaser: str, language: str | None = None) -> set[int]:
-        """Ids of the subscriptions the article matches (title-only terms see the title only)."""
+    def match(self, title: str, text: str, language: str | None = None) -> set[int]:
+        """Ids of the subscriptions the article matches (title-only terms see the title only).
+
+        `text` is the whole description (any length), not the displayed teaser.
+        """
         state = self._state
-        article = _Article(title, teaser, language)
+        article = _Article(title, text, language)
         result = state.main.match(article)
         if state.hidden:
             result -= state.hidden
@@ -645,7 +659,6 @@ class Matcher:
                 side = state.side
                 side.add_group(query.root, (sub_id,))
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
-        self._compact_when_due()
 
     def remove(self, sub_id: int) -> None:
         """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
@@ -660,20 +673,11 @@ class Matcher:
                 side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
                 side = _Index.build(side_queries.items())
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
-        self._compact_when_due()
 
-    def _compact_when_due(self) -> None:
-        if self.pending > self.COMPACT_AFTER and not self._compacting.locked():
-            threading.Thread(
-                target=self._compact_while_due, name="matcher-compact", daemon=True
-            ).start()
-
-    def _compact_while_due(self) -> None:
-        # Changes made during a compaction stay pending; when they are many again (and no
-        # later add or remove came to notice it), compact once more.
-        self.compact()
-        while self.pending > self.COMPACT_AFTER:
-            self.compact()
+    @property
+    def compaction_due(self) -> bool:
+        """Whether enough changes piled up for `compact()` to be worth its cost."""
+        return self.pending > self.COMPACT_AFTER
 
     def compact(self) -> None:
         """Rebuild the main index from all subscriptions and swap it in.

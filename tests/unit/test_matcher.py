@@ -51,7 +51,41 @@ MUST_HOLD = [
     ('"north korea"', "A north wind over Korea", "", False),
     ("Rakete", "Nordkorea testet neue Raketen", "", True),
     ("Trump", "Donald Trumps Zölle", "", True),
-    ("sport", "Kim: Besuch beim Sportminister", "", False),
+    # A German word matches the compounds it starts or heads (issue 12); quoted, only itself.
+    ("sport", "Kim: Besuch beim Sportminister", "", True),
+    ('"sport"', "Kim: Besuch beim Sportminister", "", False),
+    ("Rakete*", "Nordkorea testet Motor von Interkontinentalrakete", "", True),
+    ("Rakete", "Nordkorea testet Motor von Interkontinentalrakete", "", True),
+    ("Rakete", "Erfolgreicher Raketenstart in Kasachstan", "", True),
+    ("Korea", "Nordkorea testet Motor von Interkontinentalrakete", "", True),
+    ("Korea", "Wahl in Südkorea", "", True),
+    ('"Korea"', "Wahl in Südkorea", "", False),
+    ("Kim", "Kimchi aus Wien", "", False),
+    ("Nordkorea", "Wahl in Südkorea", "", False),
+    # Demonyms, people and places across scripts (issue 12).
+    ("North Korea", "North Korean leader Kim Jong Un could hold first summit with Putin", "", True),
+    ("Nordkorea", "Nordkoreanische Soldaten an der Front", "", True),
+    ("Putin", "Путин и Си Цзиньпин завершили переговоры в Пекине", "", True),
+    ("Putin", "Встреча с Путиным", "", True),
+    ("Путин", "Putin meets Xi in Beijing", "", True),
+    ("Putin", "普京抵达北京", "", True),
+    ("Putin", "푸틴, 평양 도착", "", True),
+    ("Putin", "Poutine reçu à Pékin", "", True),
+    ("Putin", "La poutine, plat national du Québec", "", False),
+    ("Putin", "Rasputin returns to the stage", "", False),
+    ("Xi Jinping", "Путин и Си Цзиньпин завершили переговоры в Пекине", "", True),
+    ("Xi Jinping", "习近平会见普京", "", True),
+    ("Kim Jong Un", "김정은, 미사일 발사 참관", "", True),
+    ("Kim Jong Un", "Ким Чен Ын посетил завод", "", True),
+    ("Pyongyang", "Besuch in Pjöngjang", "", True),
+    ("Pyongyang", "평양에서 열린 회담", "", True),
+    ("Nordkorea", "КНР и Россия подписали соглашение", "", False),
+    ("North Korea", "北韓試射飛彈", "", True),
+    ("North Korea", "북한의 미사일 발사", "", True),
+    ("North Korea", "북한산 등산로 일부 통제", "", False),
+    ("Südkorea", "Democratic People's Republic of Korea fires missile", "", False),
+    ('"Putin"', "Путин и Си Цзиньпин", "", False),
+    ("Navalny", "Соратники Навального задержаны", "", True),
 ]
 
 
@@ -291,24 +325,28 @@ def test_compaction_in_a_worker_thread_keeps_changes_made_meanwhile() -> None:
     assert len(matcher) == len(expected)
 
 
-def test_many_changes_compact_themselves_in_the_background(
+def test_many_changes_wait_for_the_application_to_compact(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(Matcher, "COMPACT_AFTER", 20)
+    threads_before = threading.active_count()
     queries = _queries(120, seed=8)
     matcher = Matcher.build(list(enumerate(queries[:60])))
     for number, query in enumerate(queries[60:], start=60):
         matcher.add(number, query)
     for number in range(0, 60, 2):
         matcher.remove(number)
-    for _ in range(200):  # the background compaction finishes within milliseconds
-        if matcher.pending <= Matcher.COMPACT_AFTER:
-            break
-        threading.Event().wait(0.01)
-    assert matcher.pending <= Matcher.COMPACT_AFTER
+    # The matcher starts no thread of its own: the changes stay pending until compact().
+    assert threading.active_count() == threads_before
+    assert matcher.compaction_due
     expected = {n: q for n, q in enumerate(queries) if n >= 60 or n % 2}
     fresh = Matcher.build(expected.items())
-    for title, teaser, language in generate_articles(30, random.Random(4)):
+    articles = generate_articles(30, random.Random(4))
+    for title, teaser, language in articles:
+        assert matcher.match(title, teaser, language) == fresh.match(title, teaser, language)
+    matcher.compact()
+    assert matcher.pending == 0 and not matcher.compaction_due
+    for title, teaser, language in articles:
         assert matcher.match(title, teaser, language) == fresh.match(title, teaser, language)
 
 
