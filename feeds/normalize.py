@@ -290,32 +290,58 @@ def _noun_lemma(word: str) -> str | None:
 
 
 def _compound_keys(token: str) -> tuple[str, ...]:
-    """`+`-marked keys of the first and last part of a German compound noun, when a dictionary
-    split finds both (`Raketenstart` → +rakete, +start; `Nordkoreas` → +nord, +korea), else ().
+    """`+`-marked keys of the parts of a German compound noun, when a dictionary split finds
+    every part (`Raketenstart` → +rakete, +start; `Nordkoreas` → +nord, +korea;
+    `Atomraketentest` → +atom, +rakete, +test), else ().
 
     The word must be a noun (an adjective such as `koreanische` would split into korea|nische),
-    the head at least four letters, the start at least three (`Kimchi` never splits).
+    the last part a noun of at least four letters, the others at least three letters
+    (`Kimchi` never splits); at most three parts.
     """
     whole = _lemma(token, "de")
     if not whole[:1].isupper():
         return ()
-    low = whole.lower()
-    for cut in range(_MIN_START, len(low) - _MIN_HEAD + 1):
-        head = _noun_lemma(low[cut:])
+    parts = _split(whole.lower(), _MAX_PARTS)
+    if parts is None:
+        return ()
+    return tuple(dict.fromkeys(COMPOUND + fold_word(part) for part in parts))
+
+
+_MAX_PARTS = 3
+_MIN_INNER_START = 5
+
+
+def _split(word: str, parts: int) -> list[str] | None:
+    """The dictionary lemmas of a compound's parts (at most `parts`), the last one a noun."""
+    for cut in range(_MIN_START, len(word) - _MIN_HEAD + 1):
+        head = _noun_lemma(word[cut:])
         if head is None:
             continue
-        start = _start_part(low[:cut])
+        start = _start_parts(word[:cut], parts - 1)
         if start is not None:
-            return (COMPOUND + fold_word(start), COMPOUND + fold_word(head))
-    return ()
+            # The longest head may be a compound itself: Atom|raketentest → Rakete|test. Its
+            # first part must be longer, or every word splits (Minister → Mini|ster).
+            inner = _split(word[cut:], parts - len(start)) if parts - len(start) > 1 else None
+            if inner is None or len(inner[0]) < _MIN_INNER_START:
+                return [*start, head]
+            return [*start, *inner]
+    return None
 
 
-def _start_part(left: str) -> str | None:
+def _start_parts(left: str, parts: int) -> list[str] | None:
+    """The parts before the head: one known word, or (when allowed) a compound itself; the
+    linking element between them dropped (Raketen|start, Regierung|s|chef)."""
     for link in _LINKS:
         if left.endswith(link) and len(left) - len(link) >= _MIN_START:
             stem = left[: len(left) - len(link)]
             if _known(stem):
-                return _lemma(stem.capitalize(), "de")
+                return [_lemma(stem.capitalize(), "de")]
+    if parts > 1:
+        for link in _LINKS:
+            if left.endswith(link) and len(left) - len(link) >= 2 * _MIN_START:
+                inner = _split(left[: len(left) - len(link)], parts - 1)
+                if inner is not None:
+                    return inner
     return None
 
 
