@@ -29,9 +29,10 @@ thread. The matcher starts no thread itself: the application runs `compact()` (f
 once `pending` exceeds `COMPACT_AFTER`. Readers never take the lock: `match` reads one
 immutable state snapshot.
 
-Topics (see `feeds.query`): a German compound carries `+`-marked keys of its first and last
-part, so a word's `+` key finds the compounds it starts or heads; a prefix also looks at those
-parts (`Rakete*` finds `Interkontinentalrakete`). Matching reads the whole title and
+Topics (see `feeds.query`): a German compound's position carries `+`-marked keys of its parts;
+the article's key sets carry them unmarked too, so a word finds the compounds it is part of
+(`Korea` finds `Nordkorea`, `Rakete*` finds `Interkontinentalrakete`) at no cost in the index.
+A quoted word is checked against the key sets without the parts. Matching reads the whole title and
 description it is given; its cost grows with the number of distinct words, not their length.
 """
 
@@ -65,6 +66,8 @@ class _Article:
     __slots__ = (
         "all_keys",
         "all_surfaces",
+        "exact_all_keys",
+        "exact_title_keys",
         "positions",
         "title_keys",
         "title_length",
@@ -81,11 +84,20 @@ class _Article:
         self.all_keys: set[str] = self.title_keys.union(*teaser_positions)
         self.title_surfaces = set(map(_first, title_positions))
         self.all_surfaces = self.title_surfaces.union(map(_first, teaser_positions))
-        # Compound parts count as words for prefixes: `rakete` of `Interkontinentalrakete`.
+        # The parts of German compounds count as words, except for quoted words: `korea` of
+        # `Nordkorea`, `rakete` of `Interkontinentalrakete` (for prefixes too).
+        self.exact_all_keys = self.all_keys
+        self.exact_title_keys = self.title_keys
         parts = [key[1:] for key in self.all_keys if key[0] == COMPOUND]
         if parts:
+            title_parts = [key[1:] for key in self.title_keys if key[0] == COMPOUND]
+            self.exact_all_keys = set(self.all_keys)
+            self.all_keys.update(parts)
             self.all_surfaces.update(parts)
-            self.title_surfaces.update(key[1:] for key in self.title_keys if key[0] == COMPOUND)
+            if title_parts:
+                self.exact_title_keys = set(self.title_keys)
+                self.title_keys.update(title_parts)
+                self.title_surfaces.update(title_parts)
 
     def has_phrase(self, term: Term) -> bool:
         """Whether the words of the term occur consecutively (in the headline, if title-only)."""
@@ -192,6 +204,10 @@ def _compile_term(term: Term) -> Check:
         if term.title_only:
             return lambda article: any(s.startswith(start) for s in article.title_surfaces)
         return lambda article: any(s.startswith(start) for s in article.all_surfaces)
+    if term.exact:
+        if term.title_only:
+            return lambda article: not forms.isdisjoint(article.exact_title_keys)
+        return lambda article: not forms.isdisjoint(article.exact_all_keys)
     if term.title_only:
         return lambda article: not forms.isdisjoint(article.title_keys)
     return lambda article: not forms.isdisjoint(article.all_keys)
@@ -205,7 +221,13 @@ def _plain_words(node: And) -> tuple[tuple[frozenset[str], ...], frozenset[str]]
     for child in node.children:
         negated = isinstance(child, Not)
         term = child.child if isinstance(child, Not) else child
-        if not isinstance(term, Term) or len(term.words) > 1 or term.prefix or term.title_only:
+        if (
+            not isinstance(term, Term)
+            or len(term.words) > 1
+            or term.prefix
+            or term.title_only
+            or term.exact
+        ):
             return None
         if negated:
             excluded |= term.forms[0]
@@ -225,8 +247,9 @@ def _all_words(required: tuple[frozenset[str], ...], excluded: frozenset[str]) -
 
 
 def _is_direct(node: Node) -> TypeGuard[Term]:
-    """A single-word term: the index lookup alone decides it."""
-    return isinstance(node, Term) and len(node.words) == 1
+    """A single-word term: the index lookup alone decides it (not for a quoted word, which
+    must not match a compound's part)."""
+    return isinstance(node, Term) and len(node.words) == 1 and not node.exact
 
 
 def _selectivity(anchors: list[_Anchor]) -> float:

@@ -35,7 +35,6 @@ from feeds.aliases import Entity, demonyms, entities, entity_for
 from feeds.normalize import (
     CAPITALIZED_NAMES,
     CASED,
-    COMPOUND,
     MARKERS,
     TRANSLITERATED,
     WORD_END,
@@ -155,9 +154,9 @@ def make_term(
 ) -> Term | None:
     """A normalized term for `text`, or None when it holds no word (only punctuation).
 
-    Unless `exact`, each word also matches where it is the first or last part of a German
-    compound (`+` keys), a one-word name outside the dictionaries also matches its Cyrillic
-    spellings (`=` key), and a Korean word matches only before particles (`~` key).
+    Unless `exact`, a one-word name outside the dictionaries also matches its Cyrillic
+    spellings (`=` key; German compound parts are the matcher's business). A Korean word
+    matches only before particles (`~` key).
     Memoized, so equal terms (country names above all) are one shared object.
     """
     positions = analyze(text, None, article=False)
@@ -167,10 +166,8 @@ def make_term(
     forms = [
         frozenset(form for form in position if form[0] not in MARKERS) for position in positions
     ]
-    if not exact:
-        forms = [form_set | {COMPOUND + form for form in form_set} for form_set in forms]
-        if len(positions) == 1 and (skeleton := _skeleton(text, words[0])):
-            forms[0] = forms[0] | {TRANSLITERATED + skeleton}
+    if not exact and len(positions) == 1 and (skeleton := _skeleton(text, words[0])):
+        forms[0] = forms[0] | {TRANSLITERATED + skeleton}
     if len(words[-1]) == 2 and is_unspaced(words[-1]) and _is_one_korean_word(text):
         # 북한 is found in 북한은 (particle), not in 북한산 (another word).
         forms[-1] = frozenset((WORD_END + words[-1],))

@@ -371,13 +371,28 @@ def _has(term: Term, positions: list[Position], title_length: int) -> bool:
         ):
             continue
         if all(
-            positions[start + n][0].startswith(term.words[n])
+            any(key.startswith(term.words[n]) for key in _surfaces(positions[start + n], term))
             if term.prefix and n == last
-            else not term.forms[n].isdisjoint(positions[start + n])
+            else not term.forms[n].isdisjoint(_keys(positions[start + n], term))
             for n in range(length)
         ):
             return True
     return False
+
+
+def _keys(position: Position, term: Term) -> set[str]:
+    """A single unquoted word also finds the parts of a compound (`+korea` of Nordkorea)."""
+    keys = set(position)
+    if len(term.words) == 1 and not term.exact:
+        keys |= {form[1:] for form in position if form.startswith("+")}
+    return keys
+
+
+def _surfaces(position: Position, term: Term) -> set[str]:
+    surfaces = {position[0]}
+    if len(term.words) == 1:
+        surfaces |= {form[1:] for form in position if form.startswith("+")}
+    return surfaces
 
 
 def _oracle(node: Node, positions: list[Position], title_length: int) -> bool:
