@@ -260,9 +260,15 @@ def _forms(token: str, language: str | None) -> Position:
 
 
 def _latin_lemma_languages(language: str | None) -> tuple[str, ...]:
-    if language in EXTRA_LEMMA_LANGUAGES:
-        return (*LEMMA_LANGUAGES, language)
+    """The dictionaries for a text: its own language's when we have it (one lookup per new
+    word instead of two: the first pass over new vocabulary is mostly these lookups), else
+    German and English (queries, texts of unknown language)."""
+    if language in _OWN_LEMMAS:
+        return _OWN_LEMMAS[language]
     return LEMMA_LANGUAGES
+
+
+_OWN_LEMMAS = {language: (language,) for language in (*LEMMA_LANGUAGES, *EXTRA_LEMMA_LANGUAGES)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,9 +304,12 @@ def _compound_keys(token: str) -> tuple[str, ...]:
     the last part a noun of at least four letters, the others at least three letters
     (`Kimchi` never splits); at most three parts.
     """
-    whole = _lemma(token, "de")
+    # The lower-case lookup is the one `_forms` made already; nouns come back capitalized.
+    whole = _lemma(token.lower(), "de")
     if not whole[:1].isupper():
-        return ()
+        whole = _lemma(token, "de")
+        if not whole[:1].isupper():
+            return ()
     parts = _split(whole.lower(), _MAX_PARTS)
     if parts is None:
         return ()

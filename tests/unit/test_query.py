@@ -260,3 +260,46 @@ def test_any_input_parses_or_is_explained(text: str) -> None:
     assert any(True for _ in iter_terms(query.root))
     assert query_from_json(query_to_json(query)) == query
     assert describe(query)
+
+
+# Topics (issue 12)
+
+
+def test_a_quoted_word_is_matched_as_typed() -> None:
+    korea = term(parse_query('"Korea"'))
+    assert korea.exact and korea.words == ("korea",)
+    assert parse_query('"Putin"').aliases == ()
+    assert parse_query('"Nordkorea"').aliases == ()
+    stored = query_to_json(parse_query('"Korea" Wahl'))
+    assert term_texts(query_from_json(stored)) == [("Korea", True), ("Wahl", False)]
+
+
+def term_texts(query: Query) -> list[tuple[str, bool]]:
+    return [(t.text, t.exact) for t in iter_terms(query.root)]
+
+
+def test_a_person_in_the_news_is_restated_in_one_short_line() -> None:
+    text = describe(parse_query("Putin"))
+    first, second = text.split("\n")
+    assert first == "articles containing Putin"
+    for name in ("Путин", "普京", "푸틴"):
+        assert name in second
+    assert "(Latin, Cyrillic, Chinese, Japanese, Korean, …)" in second
+    assert len(second) < 200
+
+
+def test_a_country_also_means_its_adjectives_and_demonyms() -> None:
+    ((_typed, names),) = parse_query("Nordkorea").aliases
+    assert {"North Korean", "nordkoreanische", "nord-coréen", "северокорейский"} <= set(names)
+
+
+def test_a_surname_alone_names_a_person_only_when_distinctive() -> None:
+    assert parse_query("Putin").aliases
+    assert parse_query("Kim").aliases == ()
+    assert parse_query("Xi").aliases == ()
+    assert [typed for typed, _ in parse_query("Kim Jong Un").aliases] == ["Kim Jong Un"]
+
+
+def test_a_name_inside_another_countrys_name_is_no_alternative() -> None:
+    ((_typed, names),) = parse_query("Südkorea").aliases
+    assert "Republic of Korea" not in names
