@@ -303,7 +303,15 @@ def _add(table: _Keyed, key: str, values: Iterable[int]) -> None:
 
 
 def _frozen(table: _Keyed) -> _Keyed:
-    return {key: _compact_ids(values) for key, values in table.items()}
+    # Equal id groups become one shared object: a word's forms (`raketen`, `rakete`, its
+    # transliteration key) all point to the same subscriptions.
+    shared: dict[Collection[int], Collection[int]] = {}
+    return {key: shared.setdefault(ids, ids) for key, ids in _compacted(table)}
+
+
+def _compacted(table: _Keyed) -> Iterator[tuple[str, Collection[int]]]:
+    for key, values in table.items():
+        yield key, _compact_ids(values)
 
 
 def _compact_ids(values: Collection[int]) -> Collection[int]:

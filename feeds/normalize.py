@@ -249,7 +249,9 @@ def _forms(token: str, language: str | None) -> Position:
         if surface in CAPITALIZED_NAMES and language != "en" and token[0].isupper():
             forms.append(CASED + surface)
     elif _CYRILLIC_WORD.fullmatch(surface):
-        lemma = fold_word(_lemma(token, "ru"))
+        # simplemma's Russian dictionary (about 20 MB) only for Russian texts; queries, alias
+        # names and the odd Cyrillic word elsewhere get a plain ending strip.
+        lemma = fold_word(_lemma(token, "ru")) if language == "ru" else _russian_stem(surface)
         if lemma not in forms and _is_inflection(surface, lemma):
             forms.append(lemma)
         if token[0].isupper() and not token.isupper() and len(surface) >= _MIN_TRANSLITERATED:
@@ -257,6 +259,24 @@ def _forms(token: str, language: str | None) -> Position:
             if skeleton:
                 forms.append(TRANSLITERATED + skeleton)
     return tuple(forms)
+
+
+# Case endings of Russian nouns, adjectives and names, longest first.
+_RUSSIAN_ENDINGS = (
+    "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями", "ом", "ем", "ой", "ей", "ым", "им",
+    "ых", "их", "ам", "ям", "ах", "ях", "ую", "юю", "ая", "яя", "ое", "ее", "ые", "ие", "ый",
+    "ий", "а", "я", "у", "ю", "е", "ы", "и",
+)  # fmt: skip
+_MIN_RUSSIAN_STEM = 4
+
+
+def _russian_stem(word: str) -> str:
+    """A folded Cyrillic word without its case ending when at least four letters remain
+    (`путина`, `путиным` → `путин`; `навального` → `навальн`), else the word."""
+    for ending in _RUSSIAN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_RUSSIAN_STEM:
+            return word[: -len(ending)]
+    return word
 
 
 def _latin_lemma_languages(language: str | None) -> tuple[str, ...]:
@@ -275,6 +295,8 @@ _OWN_LEMMAS = {language: (language,) for language in (*LEMMA_LANGUAGES, *EXTRA_L
 # German compounds
 
 _COMPOUND_LANGUAGES = frozenset(("de", None))
+_QUERY = "query"
+"""The language key of query words: like an unknown language, but never split."""
 _MIN_COMPOUND = 8
 _MIN_HEAD = 4
 _MIN_START = 3
@@ -484,6 +506,10 @@ def analyze(text: str, language: str | None = None, *, article: bool = True) -> 
     English turns off the genitive-s stem (English marks the genitive with an apostrophe).
     """
     text = _clean(text)
+    if not article and language is None:
+        # Queries of unknown language: German and English lemmas, no compound split (its
+        # parts would be dropped below anyway; see `_QUERY`).
+        language = _QUERY
     if _NEEDS_FULL_TOKENIZER.search(text) is None:
         # The common case: every token is one position.
         positions = _word_positions(_SIMPLE_TOKEN.findall(text), language)
