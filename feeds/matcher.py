@@ -68,6 +68,7 @@ class _Article:
         "all_surfaces",
         "exact_all_keys",
         "exact_title_keys",
+        "key_positions",
         "positions",
         "title_keys",
         "title_length",
@@ -79,6 +80,7 @@ class _Article:
         teaser_positions = analyze(teaser, language)
         self.title_length = len(title_positions)
         self.positions: list[Position] = title_positions + teaser_positions
+        self.key_positions: dict[str, list[int]] | None = None
         # set().union(*tuples) and map(itemgetter) iterate in C.
         self.title_keys: set[str] = set().union(*title_positions)
         self.all_keys: set[str] = self.title_keys.union(*teaser_positions)
@@ -110,7 +112,7 @@ class _Article:
                 return False
         first, positions, length = term.forms[0], self.positions, len(term.words)
         end_limit = self.title_length if term.title_only else len(positions)
-        for start in range(end_limit - length + 1):
+        for start in self._starts(first, end_limit - length + 1):
             if first.isdisjoint(positions[start]):
                 continue
             # A phrase lies within the headline or within the teaser, never across both.
@@ -126,6 +128,25 @@ class _Article:
             else:
                 return True
         return False
+
+    def _starts(self, first: frozenset[str], stop: int) -> Iterable[int]:
+        """The positions a phrase may start at (before `stop`): all of them in a short text,
+        where walking is cheapest; in a long one (a whole description), only those carrying
+        one of the first word's forms, from an index of the positions built on first use."""
+        if len(self.positions) <= _LONG_TEXT:
+            return range(stop)
+        index = self.key_positions
+        if index is None:
+            index = self.key_positions = defaultdict(list)
+            for number, position in enumerate(self.positions):
+                for key in position:
+                    index[key].append(number)
+        found = sorted({n for key in first if key in index for n in index[key]})
+        return [n for n in found if n < stop]
+
+
+_LONG_TEXT = 200
+"""Word positions above which phrases are looked up in an index of positions."""
 
 
 Check = Callable[[_Article], bool]

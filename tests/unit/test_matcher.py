@@ -432,3 +432,23 @@ def test_the_benchmark_runs_at_a_tiny_size() -> None:
     assert result.subscriptions > 100
     assert result.distinct <= result.subscriptions
     assert result.index_mb >= 0 and result.matches >= 0
+
+
+def test_the_whole_description_is_read_however_long() -> None:
+    """Matching reads the whole text it is given, not a 300-character teaser."""
+    filler = "Die Regierung berät weiter über den Haushalt und die Steuern. " * 60
+    description = filler + "Am Ende traf Kim Jong-un den Präsidenten in Nordkorea."
+    assert len(description) > 3_000
+    matcher = Matcher.build(
+        [
+            (1, parse_query('"kim jong un"')),
+            (2, parse_query('"jong un traf"')),
+            (3, parse_query("Nordkorea")),
+            (4, parse_query('title:"kim jong un"')),
+            (5, parse_query('"den Präsidenten"')),
+        ]
+    )
+    assert matcher.match("Haushalt", description, "de") == {1, 3, 5}
+    fresh = [(q, analyze("Haushalt", "de"), analyze(description, "de")) for q in ('"kim jong un"',)]
+    for query, title_positions, positions in fresh:
+        assert _oracle(parse_query(query).root, title_positions + positions, len(title_positions))
