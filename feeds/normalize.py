@@ -14,22 +14,33 @@ reader and the same word in an article always meet:
   punctuation separate words, so `Kim Jong-un` = `KIM JONG‑UN` = `Kim Jong Un`. An English
   possessive `'s` is dropped. Soft hyphens and zero-width characters are removed first.
 - **Scripts without spaces** (Han, kana, Hangul, Thai, …): a run of such characters becomes
-  its overlapping character bigrams, so `북한` matches inside `북한은` without word boundaries.
-  On the article side each bigram position also carries its single characters, so a
-  one-character query still finds its character.
-- **Forms** (inflection): besides its folded surface, a word carries its German and English
-  lemmas (simplemma) when the lemma is a plausible inflection of it (shares its first three
-  letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
+  its overlapping character bigrams, so `北韓` matches inside a Chinese sentence without word
+  boundaries. On the article side each bigram position also carries its single characters, so
+  a one-character query still finds its character. Korean separates words by spaces but glues
+  particles to nouns: a bigram that only particles follow carries a word-end key (`~북한` in
+  `북한은`, `북한의`), and a Korean query word asks for it, so `북한` does not match inside
+  `북한산` (the mountain Bukhansan).
+- **Forms** (inflection): besides its folded surface, a word carries its lemmas (simplemma:
+  the text's own language among de, en, fr, es, it, pt; German and English when the language
+  is unknown, as for queries) when the lemma is a plausible inflection of it (shares its first
+  three letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
   does not become German `sein`) and not a function word (English `died` does not become
-  `die`, German for "the"). Outside English, a capitalized word ending in -s also
-  carries its stem, the German genitive of names (`Putins`→`putin`). Two words match when
-  their form sets intersect. Each position's *canonical* key is its shortest form; `words()`
-  returns those.
+  `die`, German for "the"). Outside English, a capitalized word ending in -s also carries its
+  stem, the German genitive of names (`Putins`→`putin`). Russian words take simplemma's
+  Russian lemma in Russian texts and lose their case ending elsewhere (`Путина`→`путин`).
+  Two words match when their form sets intersect. Each position's *canonical* key is its
+  shortest unmarked form; `words()` returns those.
+- **Marked forms** (`MARKERS`), for the matcher only (never canonical, never in the FTS index):
+  the parts of a German compound noun found by a dictionary split (`+rakete`, `+start` in
+  `Raketenstart`; both parts must be dictionary words, so `Kimchi` stays whole), Korean word
+  ends (`~`), a name that is an ordinary word in lower case (`^poutine`: French `Poutine` is
+  Putin, `la poutine` a dish), and the romanized skeleton of a capitalized Cyrillic word
+  (`=navaln` for `Навального`), which a Latin query name outside the alias tables shares.
 
 The lemmatizer runs in simplemma's low-memory mode (about 20 MB instead of 130 MB for German
-and English); its slower lookups only hit words never seen before. All caches here are pure,
-bounded memoization (`lru_cache` and two plain dicts emptied when full), safe to share between
-threads; `clear_caches()` empties them.
+and English; the other languages load on their first text); its slower lookups only hit words
+never seen before. All caches here are pure, bounded memoization (`lru_cache` and plain dicts
+emptied when full), safe to share between threads; `clear_caches()` empties them.
 """
 
 from __future__ import annotations

@@ -12,9 +12,16 @@ Syntax (as in Google Alerts, OR binds tighter than the implicit AND):
 
 `Kim OR Putin -sport` thus means (Kim or Putin) and not sport. Words are normalized with
 `feeds.normalize`: each `Term` carries its canonical keys (`words`) and, per word, every form it
-matches (`forms`). A country named in any language is expanded to its names in the others
-(`feeds.countries`); the expansion is an `Or` node whose `alias_of` names what was typed, and
-`Query.aliases` lists it for the reader.
+matches (`forms`).
+
+Readers subscribe to topics, not strings. A country named in any language is expanded to its
+names in the others (`feeds.countries`) and its adjectives and demonyms (`feeds.aliases`); a
+person or place in the news to their names in other languages and scripts (`feeds.aliases`;
+a surname alone only where it names one person: `Putin` yes, `Kim` and `Xi` no). The expansion
+is an `Or` node whose `alias_of` names what was typed, and `Query.aliases` lists it for the
+reader. A quoted word or phrase is matched as typed (`Term.exact`): no expansion, no compound
+parts, no transliteration. Ambiguous country names (Georgia, Jordan, Chad, …) match only as
+typed, as before.
 
 Every message a reader may see goes through the `_` parameter as a literal `_("…")`, with
 `.format()` applied after translation, so `pybabel extract -k _` finds them.
