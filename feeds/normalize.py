@@ -21,8 +21,8 @@ reader and the same word in an article always meet:
   `북한은`, `북한의`), and a Korean query word asks for it, so `북한` does not match inside
   `북한산` (the mountain Bukhansan).
 - **Forms** (inflection): besides its folded surface, a word carries its lemmas (simplemma:
-  the text's own language among de, en, fr, es, it, pt; German and English when the language
-  is unknown, as for queries) when the lemma is a plausible inflection of it (shares its first
+  German and English for every Latin-script text, plus the text's own language among fr, es,
+  it, pt) when the lemma is a plausible inflection of it (shares its first
   three letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
   does not become German `sein`) and not a function word (English `died` does not become
   `die`, German for "the"). Outside English, a capitalized word ending in -s also carries its
@@ -291,15 +291,13 @@ def _russian_stem(word: str) -> str:
 
 
 def _latin_lemma_languages(language: str | None) -> tuple[str, ...]:
-    """The dictionaries for a text: its own language's when we have it (one lookup per new
-    word instead of two: the first pass over new vocabulary is mostly these lookups), else
-    German and English (queries, texts of unknown language)."""
-    if language in _OWN_LEMMAS:
-        return _OWN_LEMMAS[language]
-    return LEMMA_LANGUAGES
+    """German and English for every Latin-script text (feeds mislabel their language, and
+    news mixes them: `Nordkoreas` in a feed declared English), plus the text's own language
+    when we have its dictionary."""
+    return _LEMMAS_FOR.get(language, LEMMA_LANGUAGES)  # type: ignore[arg-type]
 
 
-_OWN_LEMMAS = {language: (language,) for language in (*LEMMA_LANGUAGES, *EXTRA_LEMMA_LANGUAGES)}
+_LEMMAS_FOR = {language: (*LEMMA_LANGUAGES, language) for language in EXTRA_LEMMA_LANGUAGES}
 
 
 # ---------------------------------------------------------------------------------------------
