@@ -211,6 +211,24 @@ def is_known_word(text: str) -> bool:
     return bool(simplemma.is_known(text, lang=("de", "en"), low_memory=True))
 
 
+def is_common_word(name: str) -> bool:
+    """Whether a one-word Latin name is an ordinary German or English word (`Nice`, `Mobile`,
+    `Chad`): a dictionary knows it with a lower-case lemma and none as a proper noun. Such
+    names of people and places match only as typed, never as another name's alternative
+    (country names have their own list, `countries.AMBIGUOUS`)."""
+    if " " in name.strip() or not name.isascii() or not name.isalpha():
+        return False
+    lower = name.lower()
+    common = False
+    for language in ("de", "en"):
+        if simplemma.is_known(lower, lang=language, low_memory=True):
+            lemma = simplemma.lemmatize(lower, lang=language, low_memory=True)
+            if lemma[:1].isupper():
+                return False
+            common = True
+    return common
+
+
 def _is_one_korean_word(text: str) -> bool:
     stripped = text.strip()
     return bool(stripped) and " " not in stripped and script_of(stripped) == "Hangul"
@@ -503,6 +521,8 @@ def _alternatives(
         key = fold(name)
         if key == typed_key or (code is not None and countries.inside_other_name(key, code)):
             continue
+        if code is None and is_common_word(name):
+            continue  # a place called `Nice` must not find "nice weather"
         term = make_term(name, phrase=True, title_only=title_only)
         if term is None or term.words in seen:
             continue

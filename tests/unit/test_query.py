@@ -17,6 +17,7 @@ from feeds.query import (
     QueryError,
     Term,
     describe,
+    is_common_word,
     iter_terms,
     parse_query,
     query_from_json,
@@ -303,3 +304,22 @@ def test_a_surname_alone_names_a_person_only_when_distinctive() -> None:
 def test_a_name_inside_another_countrys_name_is_no_alternative() -> None:
     ((_typed, names),) = parse_query("Südkorea").aliases
     assert "Republic of Korea" not in names
+
+
+@pytest.mark.parametrize(
+    ("name", "common"),
+    [
+        ("Nice", True),
+        ("Mobile", True),
+        ("Chad", True),
+        ("China", False),
+        ("Peking", False),
+        ("Moskau", False),
+        ("Seoul", False),
+        ("Pjöngjang", False),
+        ("Putin", False),
+    ],
+)
+def test_names_of_people_and_places_that_are_ordinary_words(name: str, common: bool) -> None:
+    """Such a name is no alternative of another: `Nizza` must not find "nice weather"."""
+    assert is_common_word(name) is common
