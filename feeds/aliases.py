@@ -12,7 +12,7 @@ from functools import cache
 
 from feeds.normalize import fold
 
-__all__ = ["Entity", "demonyms", "entities", "entity_for"]
+__all__ = ["ORDINARY_WORDS", "Entity", "country_forms", "demonyms", "entities", "entity_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,22 @@ _DEMONYMS: dict[str, tuple[str, ...]] = {
         "французский", "французская", "французские", "французского",
     ),
 }  # fmt: skip
+
+
+ORDINARY_WORDS: frozenset[str] = frozenset(fold(word) for word in ("Poutine",))
+"""Folded names that are also ordinary words somewhere: the name only as written, capitalized
+(`Poutine` is Putin in French, `la poutine` a dish)."""
+
+_PRESS_NAMES: dict[str, tuple[str, ...]] = {
+    "KP": ("北韩", "朝鮮", "Северной Кореи", "Північна Корея"),
+    "RU": ("РФ", "России", "Россией", "Росія", "Росії", "Росією"),
+    "CN": ("КНР", "Китая", "Китаем", "Китаю"),
+}
+
+
+def country_forms(alpha2: str) -> tuple[str, ...]:
+    """Names of a country that CLDR lacks: press names and Russian/Ukrainian case forms."""
+    return _PRESS_NAMES.get(alpha2.upper(), ())
 
 
 def entities() -> tuple[Entity, ...]:

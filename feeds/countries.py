@@ -36,6 +36,7 @@ __all__ = [
     "inside_other_name",
     "names",
     "table",
+    "territory_names",
 ]
 
 LOCALES: tuple[str, ...] = (
@@ -222,11 +223,12 @@ def _territory_names() -> list[dict[str, str]]:
     out of memory without emptying a cache other code relies on. (Every locale listed keeps
     its territory names in its own file; `tests/unit/test_countries.py` checks that.)
     """
-    return [_read_territories(identifier) for identifier in LOCALES]
+    return [territory_names(identifier) for identifier in LOCALES]
 
 
-def _read_territories(identifier: str) -> dict[str, str]:
-    # Babel's own data files, the same ones `babel.localedata.load` unpickles.
+def territory_names(identifier: str) -> dict[str, str]:
+    """Territory code → name in one CLDR locale, read from Babel's data file without loading
+    the locale into Babel's process-wide cache (the same file `babel.localedata.load` reads)."""
     with open(localedata.resolve_locale_filename(identifier), "rb") as file:
         data = pickle.load(file)  # noqa: S301 - Babel's installed package data, not input
     return dict(data.get("territories", {}))

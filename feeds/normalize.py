@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import cast
 
 import simplemma
@@ -88,9 +88,17 @@ TRANSLITERATED = "="
 MARKERS = frozenset((COMPOUND, WORD_END, CASED, TRANSLITERATED))
 """Marked keys are extra forms for the matcher only: never canonical, never in the FTS index."""
 
-CAPITALIZED_NAMES = frozenset(("poutine",))
-"""Names that are also ordinary words outside English: the name only when capitalized (French
-`Poutine` is Putin, `la poutine` the dish)."""
+
+@cache
+def capitalized_names() -> frozenset[str]:
+    """Names that are also ordinary words: as another name's alternative, the name only when
+    capitalized (French `Poutine` is Putin, `la poutine` the dish). The alias tables list them
+    (`feeds.aliases.ORDINARY_WORDS`); imported on first use, as the tables import this module.
+    """
+    from feeds.aliases import ORDINARY_WORDS
+
+    return ORDINARY_WORDS
+
 
 # low_memory: the dict-backed dictionaries cost ~130 MB RSS for de+en, the stream backend ~20 MB;
 # its slower lookups hardly matter because every word's result is memoized below.
@@ -257,7 +265,7 @@ def _forms(token: str, language: str | None) -> Position:
             forms.append(surface[:-1])
         if language in _COMPOUND_LANGUAGES and token[0].isupper() and len(token) >= _MIN_COMPOUND:
             forms.extend(_compound_keys(token))
-        if surface in CAPITALIZED_NAMES and language != "en" and token[0].isupper():
+        if token[0].isupper() and surface in capitalized_names():
             forms.append(CASED + surface)
     elif _CYRILLIC_WORD.fullmatch(surface):
         # simplemma's Russian dictionary (about 20 MB) only for Russian texts; queries, alias
@@ -272,11 +280,12 @@ def _forms(token: str, language: str | None) -> Position:
     return tuple(forms)
 
 
-# Case endings of Russian nouns, adjectives and names, longest first.
+# Case endings of Russian and Ukrainian nouns, adjectives and names, longest first
+# (Росією, Китаєм, Путіним too).
 _RUSSIAN_ENDINGS = (
-    "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями", "ом", "ем", "ой", "ей", "ым", "им",
-    "ых", "их", "ам", "ям", "ах", "ях", "ую", "юю", "ая", "яя", "ое", "ее", "ые", "ие", "ый",
-    "ий", "а", "я", "у", "ю", "е", "ы", "и",
+    "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями", "ою", "єю", "єм", "ом", "ем",
+    "ой", "ей", "ым", "им", "ых", "их", "ам", "ям", "ах", "ях", "ую", "юю", "ая", "яя", "ое",
+    "ее", "ые", "ие", "ый", "ий", "а", "я", "у", "ю", "е", "є", "ы", "и", "і", "ї", "й",
 )  # fmt: skip
 _MIN_RUSSIAN_STEM = 4
 

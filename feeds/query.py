@@ -38,15 +38,15 @@ from typing import Any
 import simplemma
 
 from feeds import countries
-from feeds.aliases import Entity, demonyms, entities, entity_for
+from feeds.aliases import Entity, country_forms, demonyms, entities, entity_for
 from feeds.normalize import (
-    CAPITALIZED_NAMES,
     CASED,
     MARKERS,
     TRANSLITERATED,
     WORD_END,
     analyze,
     canonical,
+    capitalized_names,
     fold,
     is_unspaced,
     name_skeleton,
@@ -158,6 +158,7 @@ def make_term(
     prefix: bool = False,
     title_only: bool = False,
     exact: bool = False,
+    cased: bool = False,
 ) -> Term | None:
     """A normalized term for `text`, or None when it holds no word (only punctuation).
 
@@ -178,8 +179,9 @@ def make_term(
     if len(words[-1]) == 2 and is_unspaced(words[-1]) and _is_one_korean_word(text):
         # 북한 is found in 북한은 (particle), not in 북한산 (another word).
         forms[-1] = frozenset((WORD_END + words[-1],))
-    elif len(words) == 1 and words[0] in CAPITALIZED_NAMES and text[:1].isupper() and not exact:
-        # `Poutine` (the man in French), not `poutine` (the dish).
+    elif cased and len(words) == 1 and words[0] in capitalized_names() and text[:1].isupper():
+        # An alternative name that is also an ordinary word counts only as written:
+        # `Poutine` (Putin in French), not `poutine` (the dish).
         forms[0] = frozenset((CASED + words[0],))
     if prefix:
         # A prefix matches the folded surface as typed, not a lemma of it.
@@ -513,7 +515,7 @@ def _alternatives(
         code = None
     else:
         code = target
-        candidates = countries.names(code) + demonyms(code)
+        candidates = countries.names(code) + country_forms(code) + demonyms(code)
     names: list[str] = []
     terms: list[Term] = []
     seen: set[tuple[str, ...]] = set()
@@ -523,7 +525,7 @@ def _alternatives(
             continue
         if code is None and is_common_word(name):
             continue  # a place called `Nice` must not find "nice weather"
-        term = make_term(name, phrase=True, title_only=title_only)
+        term = make_term(name, phrase=True, title_only=title_only, cased=True)
         if term is None or term.words in seen:
             continue
         seen.add(term.words)

@@ -23,7 +23,7 @@ def test_reading_the_names_leaves_babels_locale_cache_alone() -> None:
 
 def test_every_listed_locale_has_its_own_territory_names() -> None:
     for identifier in countries.LOCALES:
-        assert len(countries._read_territories(identifier)) > 200, identifier
+        assert len(countries.territory_names(identifier)) > 200, identifier
 
 
 def test_names_from_the_press_that_cldr_lacks() -> None:

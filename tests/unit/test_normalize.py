@@ -210,7 +210,7 @@ def test_russian_inflection_of_names_is_understood() -> None:
     assert "путин" in forms_of(analyze("Соратники Путина"))
 
 
-def test_the_name_poutine_is_capitalized_outside_english() -> None:
+def test_a_name_that_is_an_ordinary_word_is_marked_when_capitalized() -> None:
     assert "^poutine" in forms_of(analyze("Poutine reçu à Pékin", "fr"))
     assert "^poutine" not in forms_of(analyze("la poutine du Québec", "fr"))
 
