@@ -78,8 +78,8 @@ def test_exclusions_of_words_and_phrases() -> None:
 def test_prefix_and_title_only() -> None:
     prefix = term(parse_query("Raketen*"))
     assert (prefix.words, prefix.prefix) == (("raketen",), True)
-    title = term(parse_query("title:Merkel"))
-    assert (title.words, title.title_only) == (("merkel",), True)
+    title = term(parse_query("title:Haushalt"))
+    assert (title.words, title.title_only) == (("haushalt",), True)
     putin = parse_query("title:Putin").root
     assert isinstance(putin, Or) and all(t.title_only for t in iter_terms(putin))
     root = parse_query('title:(kim OR "xi jinping") china').root
@@ -154,9 +154,9 @@ def test_every_message_is_a_literal_gettext_can_extract() -> None:
 
 
 def test_describe_restates_the_query() -> None:
-    query = parse_query('"kim jong un" OR Berlin -sport')
+    query = parse_query('"kim jong un" OR Haushalt -sport')
     assert describe(query) == (
-        "articles containing the phrase kim jong un or Berlin, but not sport"
+        "articles containing the phrase kim jong un or Haushalt, but not sport"
     )
     assert describe(parse_query("(China OR Russland) Nordkorea")).startswith(
         "articles containing (China or Russland) and Nordkorea\n"
