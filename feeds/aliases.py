@@ -36,6 +36,7 @@ of every Russian/Ukrainian country name (России, Україною, Сев�
 
 from __future__ import annotations
 
+import pickle
 import sys
 import unicodedata
 from collections import Counter, defaultdict
@@ -44,10 +45,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from babel import Locale, localedata
-from babel.dates import get_timezone_location
+from babel import localedata
 
 from feeds.countries import table as country_table
+from feeds.countries import territory_names
 from feeds.normalize import fold
 
 __all__ = [
@@ -635,27 +636,33 @@ def _expanded(row: _Row, kind: str) -> list[str]:
     return names
 
 
+def _zone_cities(locale: str) -> dict[str, str]:
+    """Time zone → exemplar city in one CLDR locale, read from Babel's data file without loading
+    the locale into Babel's process-wide cache (the file `babel.localedata.load` reads)."""
+    with open(localedata.resolve_locale_filename(locale), "rb") as file:
+        data = pickle.load(file)  # noqa: S301 - Babel's installed package data, not input
+    zones = data.get("time_zones", {})
+    return {zone: info["city"] for zone, info in zones.items() if "city" in info}
+
+
 def _city_rows() -> list[_Row]:
     """CLDR exemplar cities with their names in `_CITY_LOCALES` (one row per English name)."""
     countries = country_table().codes
-    try:
-        zones = sorted(Locale.parse("ru").time_zones)
-        rows: dict[str, _Row] = {}
-        for zone in zones:
-            if zone.startswith(_SKIPPED_ZONE_PREFIXES) or "/" not in zone:
-                continue
-            names = tuple(
-                (locale, get_timezone_location(zone, locale=locale, return_city=True))
-                for locale in _CITY_LOCALES
-            )
-            label = names[0][1]
-            folded = fold(label)
-            if folded in _SKIPPED_CITIES or folded in countries or label in rows:
-                continue
-            rows[label] = _Row(f"city:{zone}", frozenset(), names)
-        return list(rows.values())
-    finally:
-        localedata.clear_caches()  # keep the names, not Babel's whole locale data
+    cities = [(locale, _zone_cities(locale)) for locale in _CITY_LOCALES]
+    zones = sorted(cities[_CITY_LOCALES.index("ru")][1])
+    rows: dict[str, _Row] = {}
+    for zone in zones:
+        if zone.startswith(_SKIPPED_ZONE_PREFIXES) or "/" not in zone:
+            continue
+        # CLDR's root falls back to the zone id's last part ("Europe/Vienna" → "Vienna").
+        fallback = zone.rsplit("/", 1)[1].replace("_", " ")
+        names = tuple((locale, found.get(zone, fallback)) for locale, found in cities)
+        label = names[0][1]
+        folded = fold(label)
+        if folded in _SKIPPED_CITIES or folded in countries or label in rows:
+            continue
+        rows[label] = _Row(f"city:{zone}", frozenset(), names)
+    return list(rows.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -891,18 +898,13 @@ _PERSON_SUFFIXES = (("ko", "인"), ("ja", "人"), ("zh", "人"))
 
 
 def _cjk_demonyms() -> dict[str, list[str]]:
-    try:
-        by_locale = [
-            (Locale.parse(locale).territories, suffix) for locale, suffix in _PERSON_SUFFIXES
-        ]
-        result: dict[str, list[str]] = defaultdict(list)
-        for territories, suffix in by_locale:
-            for code, name in territories.items():
-                if len(code) == 2 and code.isalpha() and " " not in name and "(" not in name:
-                    result[code].append(name + suffix)
-        return result
-    finally:
-        localedata.clear_caches()
+    by_locale = [(territory_names(locale), suffix) for locale, suffix in _PERSON_SUFFIXES]
+    result: dict[str, list[str]] = defaultdict(list)
+    for territories, suffix in by_locale:
+        for code, name in territories.items():
+            if len(code) == 2 and code.isalpha() and " " not in name and "(" not in name:
+                result[code].append(name + suffix)
+    return result
 
 
 @cache
@@ -937,10 +939,7 @@ def demonyms(alpha2: str) -> tuple[str, ...]:
 def _country_form_table() -> dict[str, tuple[str, ...]]:
     """Country code → press names CLDR lacks, and Russian/Ukrainian case forms of every
     Russian/Ukrainian name (CLDR and press)."""
-    try:
-        cldr = {language: Locale.parse(language).territories for language in ("ru", "uk")}
-    finally:
-        localedata.clear_caches()
+    cldr = {language: territory_names(language) for language in ("ru", "uk")}
     press: dict[str, list[str]] = defaultdict(list)
     for code, column in _lines("press_names.tsv"):
         press[code].extend(column.split("|"))

@@ -17,17 +17,27 @@ Names are keyed by `feeds.normalize.fold`, so `Corée du Nord`, `COREE DU NORD` 
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
 import pycountry
-from babel import Locale, localedata
+from babel import localedata
 
 from feeds.normalize import fold
 
-__all__ = ["AMBIGUOUS", "LOCALES", "CountryTable", "country_of", "names", "table"]
+__all__ = [
+    "AMBIGUOUS",
+    "LOCALES",
+    "CountryTable",
+    "country_of",
+    "inside_other_name",
+    "names",
+    "table",
+    "territory_names",
+]
 
 LOCALES: tuple[str, ...] = (
     # The languages of our readers and feeds first: their names are listed first.
@@ -59,7 +69,7 @@ LOCALES: tuple[str, ...] = (
     "be",
     "sv",
     "da",
-    "nb",
+    "no",  # Norwegian Bokmål: CLDR keeps its names in the parent locale
     "fi",
     "et",
     "lv",
@@ -161,8 +171,8 @@ AMBIGUOUS = frozenset(
 
 # Usual press names missing from CLDR (as CLDR lists one name per language).
 _EXTRA_NAMES: dict[str, tuple[str, ...]] = {
-    "KP": ("DPRK", "Северная Корея"),
-    "KR": ("Republic of Korea", "한국"),
+    "KP": ("DPRK", "Северная Корея", "北韩", "北韓", "朝鮮"),
+    "KR": ("Republic of Korea", "한국", "南韩", "南韓", "韓國"),
     "US": ("USA", "U.S.", "U.S.A.", "United States of America"),
     "GB": ("UK", "U.K.", "Britain", "Great Britain", "Großbritannien", "Grande-Bretagne"),
     "CN": ("PRC", "Volksrepublik China"),
@@ -192,6 +202,9 @@ class CountryTable:
 
     codes: dict[str, str]
     names: dict[str, tuple[str, ...]]
+    inside: dict[str, frozenset[str]]
+    """Folded run of words → the codes of the names it lies inside (`republic of korea` →
+    KR, KP): a name of one country inside another's finds the other."""
 
 
 def _usable_name(name: str) -> str | None:
@@ -203,16 +216,22 @@ def _usable_name(name: str) -> str | None:
 
 
 def _territory_names() -> list[dict[str, str]]:
-    """Territory names of every locale in LOCALES, without keeping their other CLDR data.
+    """Territory names of every locale in LOCALES, read straight from Babel's CLDR files.
 
-    Babel caches each loaded locale's whole data (about 50 MB for these locales) for the life
-    of the process; we need only the names, so the caches are emptied again (what other code
-    needs later, Babel reloads on demand).
+    `babel.Locale` would load each locale's whole data (about 50 MB for these locales) into
+    Babel's process-wide cache; reading the one table we need from each file keeps the rest
+    out of memory without emptying a cache other code relies on. (Every locale listed keeps
+    its territory names in its own file; `tests/unit/test_countries.py` checks that.)
     """
-    try:
-        return [dict(Locale.parse(identifier).territories) for identifier in LOCALES]
-    finally:
-        localedata.clear_caches()
+    return [territory_names(identifier) for identifier in LOCALES]
+
+
+def territory_names(identifier: str) -> dict[str, str]:
+    """Territory code → name in one CLDR locale, read from Babel's data file without loading
+    the locale into Babel's process-wide cache (the same file `babel.localedata.load` reads)."""
+    with open(localedata.resolve_locale_filename(identifier), "rb") as file:
+        data = pickle.load(file)  # noqa: S301 - Babel's installed package data, not input
+    return dict(data.get("territories", {}))
 
 
 def _sources() -> list[tuple[str, str]]:
@@ -259,7 +278,28 @@ def table() -> CountryTable:
         if key not in codes:
             codes[key] = code
             names[code].append(name)
-    return CountryTable(codes=codes, names={code: tuple(n) for code, n in names.items()})
+    return CountryTable(
+        codes=codes,
+        names={code: tuple(n) for code, n in names.items()},
+        inside=_word_runs(codes),
+    )
+
+
+def _word_runs(codes: dict[str, str]) -> dict[str, frozenset[str]]:
+    """Every run of two or more words of a multi-word name → the codes of the names holding it."""
+    runs: dict[str, set[str]] = defaultdict(set)
+    for key, code in codes.items():
+        words = key.split()
+        for start in range(len(words)):
+            for end in range(start + 2, len(words) + 1):
+                runs[" ".join(words[start:end])].add(code)
+    return {run: frozenset(owners) for run, owners in runs.items() if len(owners) > 1}
+
+
+def inside_other_name(key: str, code: str) -> bool:
+    """Whether a folded name of `code` lies inside a name of another territory
+    (`republic of korea` inside the Democratic People's Republic of Korea)."""
+    return bool(table().inside.get(key, frozenset()) - {code})
 
 
 def country_of(name: str) -> str | None:

@@ -25,8 +25,15 @@ Updates: `add` and `remove` take effect for the next `match` without rebuilding:
 go to a small side index, and subscriptions removed or replaced since the main index was built
 are hidden from its results. `compact()` folds everything into a fresh main index; it works
 on a snapshot outside the lock and swaps the result in atomically, so it can run in a worker
-thread, and `add`/`remove` start it in a background thread themselves once `COMPACT_AFTER`
-changes are pending. Readers never take the lock: `match` reads one immutable state snapshot.
+thread. The matcher starts no thread itself: the application runs `compact()` (from a job)
+once `pending` exceeds `COMPACT_AFTER`. Readers never take the lock: `match` reads one
+immutable state snapshot.
+
+Topics (see `feeds.query`): a German compound's position carries `+`-marked keys of its parts;
+the article's key sets carry them unmarked too, so a word finds the compounds it is part of
+(`Korea` finds `Nordkorea`, `Rakete*` finds `Interkontinentalrakete`) at no cost in the index.
+A quoted word is checked against the key sets without the parts. Matching reads the whole title and
+description it is given; its cost grows with the number of distinct words, not their length.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TypeGuard
 
-from feeds.normalize import Position, analyze
+from feeds.normalize import COMPOUND, Position, analyze
 from feeds.query import And, Node, Not, Or, Query, Term
 
 __all__ = ["Matcher"]
@@ -59,6 +66,9 @@ class _Article:
     __slots__ = (
         "all_keys",
         "all_surfaces",
+        "exact_all_keys",
+        "exact_title_keys",
+        "key_positions",
         "positions",
         "title_keys",
         "title_length",
@@ -70,11 +80,26 @@ class _Article:
         teaser_positions = analyze(teaser, language)
         self.title_length = len(title_positions)
         self.positions: list[Position] = title_positions + teaser_positions
+        self.key_positions: dict[str, list[int]] | None = None
         # set().union(*tuples) and map(itemgetter) iterate in C.
         self.title_keys: set[str] = set().union(*title_positions)
         self.all_keys: set[str] = self.title_keys.union(*teaser_positions)
         self.title_surfaces = set(map(_first, title_positions))
         self.all_surfaces = self.title_surfaces.union(map(_first, teaser_positions))
+        # The parts of German compounds count as words, except for quoted words: `korea` of
+        # `Nordkorea`, `rakete` of `Interkontinentalrakete` (for prefixes too).
+        self.exact_all_keys = self.all_keys
+        self.exact_title_keys = self.title_keys
+        parts = [key[1:] for key in self.all_keys if key[0] == COMPOUND]
+        if parts:
+            title_parts = [key[1:] for key in self.title_keys if key[0] == COMPOUND]
+            self.exact_all_keys = set(self.all_keys)
+            self.all_keys.update(parts)
+            self.all_surfaces.update(parts)
+            if title_parts:
+                self.exact_title_keys = set(self.title_keys)
+                self.title_keys.update(title_parts)
+                self.title_surfaces.update(title_parts)
 
     def has_phrase(self, term: Term) -> bool:
         """Whether the words of the term occur consecutively (in the headline, if title-only)."""
@@ -87,7 +112,7 @@ class _Article:
                 return False
         first, positions, length = term.forms[0], self.positions, len(term.words)
         end_limit = self.title_length if term.title_only else len(positions)
-        for start in range(end_limit - length + 1):
+        for start in self._starts(first, end_limit - length + 1):
             if first.isdisjoint(positions[start]):
                 continue
             # A phrase lies within the headline or within the teaser, never across both.
@@ -103,6 +128,25 @@ class _Article:
             else:
                 return True
         return False
+
+    def _starts(self, first: frozenset[str], stop: int) -> Iterable[int]:
+        """The positions a phrase may start at (before `stop`): all of them in a short text,
+        where walking is cheapest; in a long one (a whole description), only those carrying
+        one of the first word's forms, from an index of the positions built on first use."""
+        if len(self.positions) <= _LONG_TEXT:
+            return range(stop)
+        index = self.key_positions
+        if index is None:
+            index = self.key_positions = defaultdict(list)
+            for number, position in enumerate(self.positions):
+                for key in position:
+                    index[key].append(number)
+        found = sorted({n for key in first if key in index for n in index[key]})
+        return [n for n in found if n < stop]
+
+
+_LONG_TEXT = 200
+"""Word positions above which phrases are looked up in an index of positions."""
 
 
 Check = Callable[[_Article], bool]
@@ -181,6 +225,10 @@ def _compile_term(term: Term) -> Check:
         if term.title_only:
             return lambda article: any(s.startswith(start) for s in article.title_surfaces)
         return lambda article: any(s.startswith(start) for s in article.all_surfaces)
+    if term.exact:
+        if term.title_only:
+            return lambda article: not forms.isdisjoint(article.exact_title_keys)
+        return lambda article: not forms.isdisjoint(article.exact_all_keys)
     if term.title_only:
         return lambda article: not forms.isdisjoint(article.title_keys)
     return lambda article: not forms.isdisjoint(article.all_keys)
@@ -194,7 +242,13 @@ def _plain_words(node: And) -> tuple[tuple[frozenset[str], ...], frozenset[str]]
     for child in node.children:
         negated = isinstance(child, Not)
         term = child.child if isinstance(child, Not) else child
-        if not isinstance(term, Term) or len(term.words) > 1 or term.prefix or term.title_only:
+        if (
+            not isinstance(term, Term)
+            or len(term.words) > 1
+            or term.prefix
+            or term.title_only
+            or term.exact
+        ):
             return None
         if negated:
             excluded |= term.forms[0]
@@ -214,8 +268,9 @@ def _all_words(required: tuple[frozenset[str], ...], excluded: frozenset[str]) -
 
 
 def _is_direct(node: Node) -> TypeGuard[Term]:
-    """A single-word term: the index lookup alone decides it."""
-    return isinstance(node, Term) and len(node.words) == 1
+    """A single-word term: the index lookup alone decides it (not for a quoted word, which
+    must not match a compound's part)."""
+    return isinstance(node, Term) and len(node.words) == 1 and not node.exact
 
 
 def _selectivity(anchors: list[_Anchor]) -> float:
@@ -269,7 +324,15 @@ def _add(table: _Keyed, key: str, values: Iterable[int]) -> None:
 
 
 def _frozen(table: _Keyed) -> _Keyed:
-    return {key: _compact_ids(values) for key, values in table.items()}
+    # Equal id groups become one shared object: a word's forms (`raketen`, `rakete`, its
+    # transliteration key) all point to the same subscriptions.
+    shared: dict[Collection[int], Collection[int]] = {}
+    return {key: shared.setdefault(ids, ids) for key, ids in _compacted(table)}
+
+
+def _compacted(table: _Keyed) -> Iterator[tuple[str, Collection[int]]]:
+    for key, values in table.items():
+        yield key, _compact_ids(values)
 
 
 def _compact_ids(values: Collection[int]) -> Collection[int]:
@@ -587,8 +650,8 @@ class Matcher:
     """Which subscriptions an article matches; see the module docstring for how."""
 
     COMPACT_AFTER = 512
-    """`pending` changes after which `add`/`remove` start `compact()` in a background thread,
-    so the side index and the hidden ids stay small even if the application never compacts."""
+    """`pending` changes after which the application should run `compact()` (the side index
+    and the hidden ids cost a little on every match)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -617,10 +680,13 @@ class Matcher:
         state = self._state
         return len(state.side_queries) + len(state.hidden)
 
-    def match(self, title: str, teaser: str, language: str | None = None) -> set[int]:
-        """Ids of the subscriptions the article matches (title-only terms see the title only)."""
+    def match(self, title: str, text: str, language: str | None = None) -> set[int]:
+        """Ids of the subscriptions the article matches (title-only terms see the title only).
+
+        `text` is the whole description (any length), not the displayed teaser.
+        """
         state = self._state
-        article = _Article(title, teaser, language)
+        article = _Article(title, text, language)
         result = state.main.match(article)
         if state.hidden:
             result -= state.hidden
@@ -645,7 +711,6 @@ class Matcher:
                 side = state.side
                 side.add_group(query.root, (sub_id,))
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
-        self._compact_when_due()
 
     def remove(self, sub_id: int) -> None:
         """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
@@ -660,20 +725,11 @@ class Matcher:
                 side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
                 side = _Index.build(side_queries.items())
             self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
-        self._compact_when_due()
 
-    def _compact_when_due(self) -> None:
-        if self.pending > self.COMPACT_AFTER and not self._compacting.locked():
-            threading.Thread(
-                target=self._compact_while_due, name="matcher-compact", daemon=True
-            ).start()
-
-    def _compact_while_due(self) -> None:
-        # Changes made during a compaction stay pending; when they are many again (and no
-        # later add or remove came to notice it), compact once more.
-        self.compact()
-        while self.pending > self.COMPACT_AFTER:
-            self.compact()
+    @property
+    def compaction_due(self) -> bool:
+        """Whether enough changes piled up for `compact()` to be worth its cost."""
+        return self.pending > self.COMPACT_AFTER
 
     def compact(self) -> None:
         """Rebuild the main index from all subscriptions and swap it in.

@@ -14,22 +14,33 @@ reader and the same word in an article always meet:
   punctuation separate words, so `Kim Jong-un` = `KIM JONG‑UN` = `Kim Jong Un`. An English
   possessive `'s` is dropped. Soft hyphens and zero-width characters are removed first.
 - **Scripts without spaces** (Han, kana, Hangul, Thai, …): a run of such characters becomes
-  its overlapping character bigrams, so `북한` matches inside `북한은` without word boundaries.
-  On the article side each bigram position also carries its single characters, so a
-  one-character query still finds its character.
-- **Forms** (inflection): besides its folded surface, a word carries its German and English
-  lemmas (simplemma) when the lemma is a plausible inflection of it (shares its first three
-  letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
+  its overlapping character bigrams, so `北韓` matches inside a Chinese sentence without word
+  boundaries. On the article side each bigram position also carries its single characters, so
+  a one-character query still finds its character. Korean separates words by spaces but glues
+  particles to nouns: a bigram that only particles follow carries a word-end key (`~북한` in
+  `북한은`, `북한의`), and a Korean query word asks for it, so `북한` does not match inside
+  `북한산` (the mountain Bukhansan).
+- **Forms** (inflection): besides its folded surface, a word carries its lemmas (simplemma:
+  German and English for every Latin-script text, plus the text's own language among fr, es,
+  it, pt) when the lemma is a plausible inflection of it (shares its first
+  three letters: `Raketen`→`rakete`, `missiles`→`missile`, `Nordkoreas`→`nordkorea`; but `war`
   does not become German `sein`) and not a function word (English `died` does not become
-  `die`, German for "the"). Outside English, a capitalized word ending in -s also
-  carries its stem, the German genitive of names (`Putins`→`putin`). Two words match when
-  their form sets intersect. Each position's *canonical* key is its shortest form; `words()`
-  returns those.
+  `die`, German for "the"). Outside English, a capitalized word ending in -s also carries its
+  stem, the German genitive of names (`Putins`→`putin`). Russian words take simplemma's
+  Russian lemma in Russian texts and lose their case ending elsewhere (`Путина`→`путин`).
+  Two words match when their form sets intersect. Each position's *canonical* key is its
+  shortest unmarked form; `words()` returns those.
+- **Marked forms** (`MARKERS`), for the matcher only (never canonical, never in the FTS index):
+  the parts of a German compound noun found by a dictionary split (`+rakete`, `+start` in
+  `Raketenstart`; both parts must be dictionary words, so `Kimchi` stays whole), Korean word
+  ends (`~`), a name that is an ordinary word in lower case (`^poutine`: French `Poutine` is
+  Putin, `la poutine` a dish), and the romanized skeleton of a capitalized Cyrillic word
+  (`=navaln` for `Навального`), which a Latin query name outside the alias tables shares.
 
 The lemmatizer runs in simplemma's low-memory mode (about 20 MB instead of 130 MB for German
-and English); its slower lookups only hit words never seen before. All caches here are pure,
-bounded memoization (`lru_cache` and two plain dicts emptied when full), safe to share between
-threads; `clear_caches()` empties them.
+and English; the other languages load on their first text); its slower lookups only hit words
+never seen before. All caches here are pure, bounded memoization (`lru_cache` and plain dicts
+emptied when full), safe to share between threads; `clear_caches()` empties them.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import cast
 
 import simplemma
@@ -51,6 +62,9 @@ __all__ = [
     "fold_word",
     "index_words",
     "is_unspaced",
+    "name_skeleton",
+    "script_of",
+    "transliterate",
     "words",
 ]
 
@@ -58,7 +72,33 @@ Position = tuple[str, ...]
 """The keys of one word position: the folded surface first, then its other forms."""
 
 LEMMA_LANGUAGES = ("de", "en")
-"""Languages whose inflection is understood (simplemma dictionaries)."""
+"""Languages whose inflection is understood in every Latin-script text (simplemma)."""
+EXTRA_LEMMA_LANGUAGES = frozenset(("fr", "es", "it", "pt"))
+"""Languages whose dictionary is added for a text in that language (loaded on first use, about
+3-12 MB each); Russian is used for every Cyrillic word."""
+
+COMPOUND = "+"
+"""Marks the key of a German compound's first or last part (`+korea` in `Nordkorea`)."""
+WORD_END = "~"
+"""Marks a Korean bigram that ends a word (only particles follow it: `~북한` in `북한은`)."""
+CASED = "^"
+"""Marks a capitalized word that is a name only when capitalized (`^poutine`)."""
+TRANSLITERATED = "="
+"""Marks the romanized skeleton of a Cyrillic name (`=navaln` for `Навальный`)."""
+MARKERS = frozenset((COMPOUND, WORD_END, CASED, TRANSLITERATED))
+"""Marked keys are extra forms for the matcher only: never canonical, never in the FTS index."""
+
+
+@cache
+def capitalized_names() -> frozenset[str]:
+    """Names that are also ordinary words: as another name's alternative, the name only when
+    capitalized (French `Poutine` is Putin, `la poutine` the dish). The alias tables list them
+    (`feeds.aliases.ORDINARY_WORDS`); imported on first use, as the tables import this module.
+    """
+    from feeds.aliases import ORDINARY_WORDS
+
+    return ORDINARY_WORDS
+
 
 # low_memory: the dict-backed dictionaries cost ~130 MB RSS for de+en, the stream backend ~20 MB;
 # its slower lookups hardly matter because every word's result is memoized below.
@@ -199,20 +239,23 @@ def _is_inflection(surface: str, lemma: str) -> bool:
     return lemma[:3] == surface[:3] and lemma not in _FUNCTION_WORDS
 
 
-def _forms(token: str, genitive_s: bool) -> Position:
-    """The forms of one spaced-script token: its folded surface first, then its lemmas."""
+def _forms(token: str, language: str | None) -> Position:
+    """The forms of one spaced-script token: its folded surface first, then its lemmas, then
+    its marked keys (compound parts, cased name, transliteration; see `MARKERS`)."""
     surface = fold_word(token)
     forms = [surface]
-    # Lemmas only for Latin-script words of 3+ letters: the dictionaries know nothing else, and
-    # every miss costs a lookup.
-    if len(surface) > 2 and surface.isascii() and surface.isalpha():
+    if len(surface) <= 2:
+        return (surface,)
+    if surface.isascii() and surface.isalpha():
+        # Lemmas only for Latin-script words of 3+ letters: the dictionaries know nothing else,
+        # and every miss costs a lookup.
         lower = token.lower()
-        for language in LEMMA_LANGUAGES:
-            lemma = fold_word(_lemma(lower, language))
+        for lemma_language in _latin_lemma_languages(language):
+            lemma = fold_word(_lemma(lower, lemma_language))
             if lemma not in forms and _is_inflection(surface, lemma):
                 forms.append(lemma)
         if (
-            genitive_s
+            language != "en"
             and len(forms) == 1
             and token[0].isupper()
             and len(surface) > 4
@@ -220,25 +263,198 @@ def _forms(token: str, genitive_s: bool) -> Position:
             and not surface.endswith("ss")
         ):
             forms.append(surface[:-1])
+        if language in _COMPOUND_LANGUAGES and token[0].isupper() and len(token) >= _MIN_COMPOUND:
+            forms.extend(_compound_keys(token))
+        if token[0].isupper() and surface in capitalized_names():
+            forms.append(CASED + surface)
+    elif _CYRILLIC_WORD.fullmatch(surface):
+        # simplemma's Russian dictionary (about 20 MB) only for Russian texts; queries, alias
+        # names and the odd Cyrillic word elsewhere get a plain ending strip.
+        lemma = fold_word(_lemma(token, "ru")) if language == "ru" else _russian_stem(surface)
+        if lemma not in forms and _is_inflection(surface, lemma):
+            forms.append(lemma)
+        if token[0].isupper() and not token.isupper() and len(surface) >= _MIN_TRANSLITERATED:
+            skeleton = name_skeleton(transliterate(min(forms, key=len)))
+            if skeleton:
+                forms.append(TRANSLITERATED + skeleton)
     return tuple(forms)
 
 
-# Memoized forms per token, one table per genitive flag. Plain dicts rather than lru_cache:
+# Case endings of Russian and Ukrainian nouns, adjectives and names, longest first
+# (Росією, Китаєм, Путіним too).
+_RUSSIAN_ENDINGS = (
+    "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями", "ою", "єю", "єм", "ом", "ем",
+    "ой", "ей", "ым", "им", "ых", "их", "ам", "ям", "ах", "ях", "ую", "юю", "ая", "яя", "ое",
+    "ее", "ые", "ие", "ый", "ий", "а", "я", "у", "ю", "е", "є", "ы", "и", "і", "ї", "й",
+)  # fmt: skip
+_MIN_RUSSIAN_STEM = 4
+
+
+def _russian_stem(word: str) -> str:
+    """A folded Cyrillic word without its case ending when at least four letters remain
+    (`путина`, `путиным` → `путин`; `навального` → `навальн`), else the word."""
+    for ending in _RUSSIAN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_RUSSIAN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def _latin_lemma_languages(language: str | None) -> tuple[str, ...]:
+    """German and English for every Latin-script text (feeds mislabel their language, and
+    news mixes them: `Nordkoreas` in a feed declared English), plus the text's own language
+    when we have its dictionary."""
+    return _LEMMAS_FOR.get(language, LEMMA_LANGUAGES)  # type: ignore[arg-type]
+
+
+_LEMMAS_FOR = {language: (*LEMMA_LANGUAGES, language) for language in EXTRA_LEMMA_LANGUAGES}
+
+
+# ---------------------------------------------------------------------------------------------
+# German compounds
+
+_COMPOUND_LANGUAGES = frozenset(("de", None))
+_QUERY = "query"
+"""The language key of query words: like an unknown language, but never split."""
+_MIN_COMPOUND = 8
+_MIN_HEAD = 4
+_MIN_START = 3
+# Linking elements between the parts (Raketen|start, Regierung|s|chef, Hund|e|hütte).
+_LINKS = ("", "s", "es", "n", "en", "e", "er")
+
+
+@lru_cache(maxsize=1 << 15)
+def _known(word: str) -> bool:
+    return simplemma.is_known(word, lang="de", low_memory=_LOW_MEMORY)
+
+
+def _noun_lemma(word: str) -> str | None:
+    """The German noun a word inflects (capitalized in the dictionary), or None."""
+    if not _known(word):
+        return None
+    lemma = _lemma(word.capitalize(), "de")
+    return lemma if lemma[:1].isupper() else None
+
+
+def _compound_keys(token: str) -> tuple[str, ...]:
+    """`+`-marked keys of the parts of a German compound noun, when a dictionary split finds
+    every part (`Raketenstart` → +rakete, +start; `Nordkoreas` → +nord, +korea;
+    `Atomraketentest` → +atom, +rakete, +test), else ().
+
+    The word must be a noun (an adjective such as `koreanische` would split into korea|nische),
+    the last part a noun of at least four letters, the others at least three letters
+    (`Kimchi` never splits); at most three parts.
+    """
+    # The lower-case lookup is the one `_forms` made already; nouns come back capitalized.
+    whole = _lemma(token.lower(), "de")
+    if not whole[:1].isupper():
+        whole = _lemma(token, "de")
+        if not whole[:1].isupper():
+            return ()
+    parts = _split(whole.lower(), _MAX_PARTS)
+    if parts is None:
+        return ()
+    return tuple(dict.fromkeys(COMPOUND + fold_word(part) for part in parts))
+
+
+_MAX_PARTS = 3
+_MIN_INNER_START = 5
+
+
+def _split(word: str, parts: int) -> list[str] | None:
+    """The dictionary lemmas of a compound's parts (at most `parts`), the last one a noun."""
+    for cut in range(_MIN_START, len(word) - _MIN_HEAD + 1):
+        head = _noun_lemma(word[cut:])
+        if head is None:
+            continue
+        start = _start_parts(word[:cut], parts - 1)
+        if start is not None:
+            # The longest head may be a compound itself: Atom|raketentest → Rakete|test. Its
+            # first part must be longer, or every word splits (Minister → Mini|ster).
+            inner = _split(word[cut:], parts - len(start)) if parts - len(start) > 1 else None
+            if inner is None or len(inner[0]) < _MIN_INNER_START:
+                return [*start, head]
+            return [*start, *inner]
+    return None
+
+
+def _start_parts(left: str, parts: int) -> list[str] | None:
+    """The parts before the head: one known word, or (when allowed) a compound itself; the
+    linking element between them dropped (Raketen|start, Regierung|s|chef)."""
+    for link in _LINKS:
+        if left.endswith(link) and len(left) - len(link) >= _MIN_START:
+            stem = left[: len(left) - len(link)]
+            if _known(stem):
+                return [_lemma(stem.capitalize(), "de")]
+    if parts > 1:
+        for link in _LINKS:
+            if left.endswith(link) and len(left) - len(link) >= 2 * _MIN_START:
+                inner = _split(left[: len(left) - len(link)], parts - 1)
+                if inner is not None:
+                    return inner
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Transliteration (Cyrillic → Latin) for names outside the alias tables
+
+_CYRILLIC_WORD = re.compile("[\u0400-\u04ff]+")
+_MIN_TRANSLITERATED = 4
+_CYRILLIC_LATIN = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+        "я": "ya", "і": "i", "ї": "i", "є": "ie", "ґ": "g", "ў": "u",
+    }
+)  # fmt: skip
+# Spellings that differ between romanizations (Zelenskyy/Zelensky/Selenskyj, Shoigu/Shoygu,
+# Chernyshev/Tschernyschew) collapse to one skeleton.
+_SKELETON_STEPS = (
+    (re.compile("tsch|tch"), "ch"),
+    (re.compile("sch"), "sh"),
+    (re.compile("kh|ch|h"), "h"),
+    (re.compile("zh|sh|j|y|w"), lambda m: {"zh": "z", "sh": "s", "w": "v"}.get(m.group(), "i")),
+    (re.compile("ts|tz"), "c"),
+    (re.compile("ks"), "x"),
+    (re.compile("(.)\\1+"), "\\1"),
+    (re.compile("[aeiou]+$"), ""),
+    (re.compile("ii|ie"), "i"),
+)
+
+
+def transliterate(word: str) -> str:
+    """A folded Cyrillic word in Latin letters (a plain scholarly-style table)."""
+    return word.translate(_CYRILLIC_LATIN)
+
+
+def name_skeleton(latin: str) -> str:
+    """A coarse key for a name in Latin letters under which its romanizations meet
+    (`navalnyy`, `navalny`, `nawalny` → `navaln`); empty when too short to be safe."""
+    key = latin
+    for pattern, replacement in _SKELETON_STEPS:
+        key = pattern.sub(replacement, key)
+    key = key.rstrip("i")
+    return key if len(key) >= _MIN_TRANSLITERATED else ""
+
+
+# Memoized forms per token, one table per text language. Plain dicts rather than lru_cache:
 # `map(cache.get, tokens)` looks a whole text up in C, the hottest loop of matching. 65,536
 # words hold a week of news vocabulary in about 15 MB; a full table is simply emptied.
 _CACHE_LIMIT = 1 << 16
-_FORMS_CACHE: dict[str, Position] = {}
-_FORMS_CACHE_ENGLISH: dict[str, Position] = {}
+_FORMS_CACHES: dict[str | None, dict[str, Position]] = {}
 
 
-def _word_positions(tokens: list[str], genitive_s: bool) -> list[Position]:
-    cache = _FORMS_CACHE if genitive_s else _FORMS_CACHE_ENGLISH
+def _word_positions(tokens: list[str], language: str | None) -> list[Position]:
+    cache = _FORMS_CACHES.get(language)
+    if cache is None:
+        cache = _FORMS_CACHES[language] = {}
     found = list(map(cache.get, tokens))
     if None in found:
         for number, position in enumerate(found):
             if position is None:
                 token = tokens[number]
-                position = found[number] = _forms(token, genitive_s)
+                position = found[number] = _forms(token, language)
                 if len(cache) >= _CACHE_LIMIT:
                     cache.clear()
                 cache[token] = position
@@ -247,33 +463,56 @@ def _word_positions(tokens: list[str], genitive_s: bool) -> list[Position]:
 
 def clear_caches() -> None:
     """Forget every memoized word (benchmarks measure cold starts with it)."""
-    _FORMS_CACHE.clear()
-    _FORMS_CACHE_ENGLISH.clear()
+    _FORMS_CACHES.clear()
     _lemma.cache_clear()
+    _known.cache_clear()
     _bigram_positions.cache_clear()
     _fold_char.cache_clear()
 
 
-def _word_forms(token: str, genitive_s: bool) -> Position:
-    return _word_positions([token], genitive_s)[0]
+def _word_forms(token: str, language: str | None) -> Position:
+    return _word_positions([token], language)[0]
+
+
+# What may follow a Korean noun inside one space-separated word without making it another
+# word: particles and copula endings (북한은, 북한의, 북한에서), and a few nouns that make the
+# same topic (북한측 = the North Korean side). A noun followed by anything else is part of a
+# longer word (북한산, the mountain Bukhansan).
+_KOREAN_ENDINGS = frozenset(
+    (
+        "은", "는", "이", "가", "을", "를", "의", "에", "와", "과", "도", "만", "로", "으로",
+        "에서", "에게", "께", "한테", "까지", "부터", "보다", "처럼", "라고", "이라고", "이다",
+        "이며", "이고", "이나", "나", "과의", "와의", "에서의", "에는", "에도", "으로의", "로서",
+        "으로서", "로부터", "으로부터", "에선", "이란", "란", "측", "측은", "측이", "측의",
+        "정권", "당국", "주민", "정부",
+    )
+)  # fmt: skip
+_HANGUL = re.compile("[\uac00-\ud7af]")
 
 
 @lru_cache(maxsize=1 << 16)
 def _bigram_positions(run: str, with_chars: bool) -> tuple[Position, ...]:
-    """Positions of an unspaced run: its overlapping bigrams (plus its characters if asked)."""
+    """Positions of an unspaced run: its overlapping bigrams (plus its characters if asked).
+
+    In Korean, on the article side, a bigram that only particles follow also carries its
+    word-end key (`~북한` in 북한은, not in 북한산).
+    """
     run = "".join(map(_fold_char, run))
     if len(run) == 1:
         return ((run,),)
+    korean = with_chars and _HANGUL.match(run) is not None
     positions: list[Position] = []
     last = len(run) - 2
     for i in range(last + 1):
         bigram = run[i : i + 2]
-        if not with_chars:
-            positions.append((bigram,))
-        elif i == last:
-            positions.append((bigram, run[i], run[i + 1]))
-        else:
-            positions.append((bigram, run[i]))
+        forms = [bigram]
+        if with_chars:
+            forms.append(run[i])
+            if i == last:
+                forms.append(run[i + 1])
+        if korean and (i == last or run[i + 2 :] in _KOREAN_ENDINGS):
+            forms.append(WORD_END + bigram)
+        positions.append(tuple(forms))
     return tuple(positions)
 
 
@@ -285,16 +524,25 @@ def analyze(text: str, language: str | None = None, *, article: bool = True) -> 
     English turns off the genitive-s stem (English marks the genitive with an apostrophe).
     """
     text = _clean(text)
-    genitive_s = language != "en"
+    if not article and language is None:
+        # Queries of unknown language: German and English lemmas, no compound split (its
+        # parts would be dropped below anyway; see `_QUERY`).
+        language = _QUERY
     if _NEEDS_FULL_TOKENIZER.search(text) is None:
         # The common case: every token is one position.
-        return _word_positions(_SIMPLE_TOKEN.findall(text), genitive_s)
-    positions: list[Position] = []
-    for token in _TOKEN.findall(text):
-        if is_unspaced(token):
-            positions.extend(_bigram_positions(token, article))
-        else:
-            positions.append(_word_forms(token, genitive_s))
+        positions = _word_positions(_SIMPLE_TOKEN.findall(text), language)
+    else:
+        positions = []
+        for token in _TOKEN.findall(text):
+            if is_unspaced(token):
+                positions.extend(_bigram_positions(token, article))
+            else:
+                positions.append(_word_forms(token, language))
+    if not article:
+        # A query word is not its own parts: `Nordkorea` must not find `Südkorea` by `+korea`.
+        positions = [
+            tuple(form for form in position if form[0] != COMPOUND) for position in positions
+        ]
     return positions
 
 
@@ -307,7 +555,7 @@ def canonical(position: Position) -> str:
     if len(position) == 1 or is_unspaced(best):
         return best
     for form in position[1:]:
-        if len(form) < len(best):
+        if len(form) < len(best) and form[0] not in MARKERS:
             best = form
     return best
 
@@ -346,10 +594,23 @@ def index_words(text: str, language: str | None = None) -> list[str]:
     seen = set(tokens)
     for position in positions:
         for form in position:
-            if form not in seen:
+            if form not in seen and form[0] not in MARKERS:
                 seen.add(form)
                 tokens.append(form)
     return tokens
+
+
+_SCRIPT_PREFIXES = {"CJK": "Han", "HIRAGANA": "Kana", "KATAKANA": "Kana", "HANGUL": "Hangul"}
+
+
+def script_of(text: str) -> str:
+    """The script of a text's first letter: `Latin`, `Cyrillic`, `Han`, `Hangul`, `Kana`,
+    `Arabic`, …; empty when it has no letter."""
+    for char in text:
+        if char.isalpha():
+            first = unicodedata.name(char, "").split(" ", 1)[0]
+            return _SCRIPT_PREFIXES.get(first, first.capitalize())
+    return ""
 
 
 def forms_of(positions: Iterable[Position]) -> set[str]:

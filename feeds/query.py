@@ -12,9 +12,16 @@ Syntax (as in Google Alerts, OR binds tighter than the implicit AND):
 
 `Kim OR Putin -sport` thus means (Kim or Putin) and not sport. Words are normalized with
 `feeds.normalize`: each `Term` carries its canonical keys (`words`) and, per word, every form it
-matches (`forms`). A country named in any language is expanded to its names in the others
-(`feeds.countries`); the expansion is an `Or` node whose `alias_of` names what was typed, and
-`Query.aliases` lists it for the reader.
+matches (`forms`).
+
+Readers subscribe to topics, not strings. A country named in any language is expanded to its
+names in the others (`feeds.countries`) and its adjectives and demonyms (`feeds.aliases`); a
+person or place in the news to their names in other languages and scripts (`feeds.aliases`;
+a surname alone only where it names one person: `Putin` yes, `Kim` and `Xi` no). The expansion
+is an `Or` node whose `alias_of` names what was typed, and `Query.aliases` lists it for the
+reader. A quoted word or phrase is matched as typed (`Term.exact`): no expansion, no compound
+parts, no transliteration. Ambiguous country names (Georgia, Jordan, Chad, …) match only as
+typed, as before.
 
 Every message a reader may see goes through the `_` parameter as a literal `_("…")`, with
 `.format()` applied after translation, so `pybabel extract -k _` finds them.
@@ -28,8 +35,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import simplemma
+
 from feeds import countries
-from feeds.normalize import analyze, canonical, fold
+from feeds.aliases import Entity, country_forms, demonyms, entities, entity_for
+from feeds.normalize import (
+    CASED,
+    MARKERS,
+    TRANSLITERATED,
+    WORD_END,
+    analyze,
+    canonical,
+    capitalized_names,
+    fold,
+    is_unspaced,
+    name_skeleton,
+    script_of,
+)
 
 __all__ = [
     "MAX_LENGTH",
@@ -79,6 +101,8 @@ class Term:
     """The last word matches any article word starting with it (folded surface form)."""
     title_only: bool = False
     """Only the headline counts."""
+    exact: bool = False
+    """Quoted: matched as typed, without compound parts, transliteration or aliases."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +118,8 @@ class Or:
 
     children: tuple[Node, ...]
     alias_of: str | None = None
-    """Set when this node is a country expansion: the name as typed (`children[0]`)."""
+    """Set when this node is an expansion (a country, a person or place in the news): the name
+    as typed (`children[0]`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +139,7 @@ class Query:
     text: str
     root: Node
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(name as typed, the other names it also matches), one entry per expanded country."""
+    """(name as typed, the other names it also matches), one entry per expansion."""
 
 
 class QueryError(ValueError):
@@ -127,17 +152,37 @@ class QueryError(ValueError):
 
 @lru_cache(maxsize=1 << 16)
 def make_term(
-    text: str, *, phrase: bool = False, prefix: bool = False, title_only: bool = False
+    text: str,
+    *,
+    phrase: bool = False,
+    prefix: bool = False,
+    title_only: bool = False,
+    exact: bool = False,
+    cased: bool = False,
 ) -> Term | None:
     """A normalized term for `text`, or None when it holds no word (only punctuation).
 
+    Unless `exact`, a one-word name outside the dictionaries also matches its Cyrillic
+    spellings (`=` key; German compound parts are the matcher's business). A Korean word
+    matches only before particles (`~` key).
     Memoized, so equal terms (country names above all) are one shared object.
     """
     positions = analyze(text, None, article=False)
     if not positions:
         return None
     words = [canonical(position) for position in positions]
-    forms = [frozenset(position) for position in positions]
+    forms = [
+        frozenset(form for form in position if form[0] not in MARKERS) for position in positions
+    ]
+    if not exact and len(positions) == 1 and (skeleton := _skeleton(text, words[0])):
+        forms[0] = forms[0] | {TRANSLITERATED + skeleton}
+    if len(words[-1]) == 2 and is_unspaced(words[-1]) and _is_one_korean_word(text):
+        # 북한 is found in 북한은 (particle), not in 북한산 (another word).
+        forms[-1] = frozenset((WORD_END + words[-1],))
+    elif cased and len(words) == 1 and words[0] in capitalized_names() and text[:1].isupper():
+        # An alternative name that is also an ordinary word counts only as written:
+        # `Poutine` (Putin in French), not `poutine` (the dish).
+        forms[0] = frozenset((CASED + words[0],))
     if prefix:
         # A prefix matches the folded surface as typed, not a lemma of it.
         words[-1] = positions[-1][0]
@@ -149,7 +194,46 @@ def make_term(
         phrase=phrase or len(words) > 1,
         prefix=prefix,
         title_only=title_only,
+        exact=exact,
     )
+
+
+def _skeleton(text: str, word: str) -> str:
+    """The transliteration key of a one-word Latin name no dictionary knows (`Navalny`), else ''.
+
+    Dictionary words are left out for precision: their Cyrillic look-alikes are other words.
+    """
+    if not (word.isascii() and word.isalpha()) or is_known_word(text):
+        return ""
+    return name_skeleton(word)
+
+
+def is_known_word(text: str) -> bool:
+    """Whether a German or English dictionary knows the word (then it is no rare name)."""
+    return bool(simplemma.is_known(text, lang=("de", "en"), low_memory=True))
+
+
+def is_common_word(name: str) -> bool:
+    """Whether a one-word Latin name is an ordinary German or English word (`Nice`, `Mobile`,
+    `Chad`): a dictionary knows it with a lower-case lemma and none as a proper noun. Such
+    names of people and places match only as typed, never as another name's alternative
+    (country names have their own list, `countries.AMBIGUOUS`)."""
+    if " " in name.strip() or not name.isascii() or not name.isalpha():
+        return False
+    lower = name.lower()
+    common = False
+    for language in ("de", "en"):
+        if simplemma.is_known(lower, lang=language, low_memory=True):
+            lemma = simplemma.lemmatize(lower, lang=language, low_memory=True)
+            if lemma[:1].isupper():
+                return False
+            common = True
+    return common
+
+
+def _is_one_korean_word(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and " " not in stripped and script_of(stripped) == "Hangul"
 
 
 def iter_terms(node: Node) -> Iterator[Term]:
@@ -379,11 +463,9 @@ class _Parser:
             raise _error("close_paren", self._)
         if token.kind == "OR":
             raise _error("dangling_or", self._)
+        quoted = token.kind == "PHRASE"
         term = make_term(
-            token.text,
-            phrase=token.kind == "PHRASE",
-            prefix=token.prefix,
-            title_only=title,
+            token.text, phrase=quoted, prefix=token.prefix, title_only=title, exact=quoted
         )
         if term is None:
             return None
@@ -411,25 +493,40 @@ def _positive(node: Node) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Country expansion
+# Expansion: countries (names in other languages, adjectives and demonyms), people and places
 
 _MAX_NAME_WORDS = 6
 
 
 @lru_cache(maxsize=4096)
 def _alternatives(
-    code: str, typed_key: str, title_only: bool
+    target: str, typed_key: str, title_only: bool
 ) -> tuple[tuple[str, ...], tuple[Term, ...]]:
-    """The other names of a country (all but the typed one) and their terms.
+    """The other names of a country (`target` = its code) or entity (`target` = `@` + its key),
+    all but the typed one, and their terms.
 
-    Memoized: every query naming the country shares these term objects.
+    A country's name that lies inside another country's name is left out: `Republic of Korea`
+    would find the Democratic People's Republic of Korea. Memoized: every query naming the
+    same target shares these term objects.
     """
+    if target.startswith("@"):
+        entity = _entity(target[1:])
+        candidates: tuple[str, ...] = entity.names if entity is not None else ()
+        code = None
+    else:
+        code = target
+        candidates = countries.names(code) + country_forms(code) + demonyms(code)
     names: list[str] = []
     terms: list[Term] = []
     seen: set[tuple[str, ...]] = set()
-    for name in countries.names(code):
-        term = make_term(name, phrase=True, title_only=title_only)
-        if term is None or term.words in seen or fold(name) == typed_key:
+    for name in candidates:
+        key = fold(name)
+        if key == typed_key or (code is not None and countries.inside_other_name(key, code)):
+            continue
+        if code is None and is_common_word(name):
+            continue  # a place called `Nice` must not find "nice weather"
+        term = make_term(name, phrase=True, title_only=title_only, cased=True)
+        if term is None or term.words in seen:
             continue
         seen.add(term.words)
         names.append(name)
@@ -437,17 +534,30 @@ def _alternatives(
     return tuple(names), tuple(terms)
 
 
-def _expansion(
-    typed: str, original: Node, title_only: bool, aliases: list[tuple[str, tuple[str, ...]]]
-) -> Node | None:
+def _entity(key: str) -> Entity | None:
+    return next((entity for entity in entities() if entity.key == key), None)
+
+
+def _target(typed: str) -> str | None:
+    """What a typed name denotes: a country code, `@` + an entity key, or None."""
     typed_key = fold(typed)
     code = countries.table().codes.get(typed_key)
-    if code is None:
+    if code is not None:
+        return code
+    entity = entity_for(typed)
+    return None if entity is None else "@" + entity.key
+
+
+def _expansion(
+    typed: str, original: Node, title_only: bool, found: list[tuple[str, tuple[str, ...]]]
+) -> Node | None:
+    target = _target(typed)
+    if target is None:
         return None
-    names, terms = _alternatives(code, typed_key, title_only)
+    names, terms = _alternatives(target, fold(typed), title_only)
     if not terms:
         return None
-    aliases.append((typed, names))
+    found.append((typed, names))
     return Or((original, *terms), alias_of=typed)
 
 
@@ -457,7 +567,7 @@ def _is_plain_word(node: Node) -> bool:
 
 def _expand(node: Node, aliases: list[tuple[str, tuple[str, ...]]]) -> Node:
     if isinstance(node, Term):
-        if node.prefix:
+        if node.prefix or node.exact:
             return node
         return _expansion(node.text, node, node.title_only, aliases) or node
     if isinstance(node, Not):
@@ -519,19 +629,61 @@ def parse_query(text: str, *, _: Translate = _identity) -> Query:
 
 
 def describe(query: Query, *, _: Translate = _identity) -> str:
-    """A plain-text restatement of what the query matches, with its country expansions."""
+    """A plain-text restatement of what the query matches, one short line per expansion."""
     text = _("articles containing {what}").format(what=_describe(query.root, _))
     for typed, names in query.aliases:
-        shown = ", ".join(names[:_ALIAS_NAMES_SHOWN])
-        if len(names) > _ALIAS_NAMES_SHOWN:
-            shown += ", …"
-        text += "\n" + _("{name} also matches: {names}").format(name=typed, names=shown)
+        text += "\n" + _describe_alias(typed, names, _)
     return text
+
+
+_LATIN_SHOWN = 3
+_SCRIPTS_SHOWN = 5
+# The scripts of our readers' and feeds' languages first.
+_SCRIPT_ORDER = ("Latin", "Cyrillic", "Chinese", "Japanese", "Korean", "Arabic", "Greek", "Hebrew")
+
+
+def _script_rank(script: str) -> int:
+    return _SCRIPT_ORDER.index(script) if script in _SCRIPT_ORDER else len(_SCRIPT_ORDER)
+
+
+def _describe_alias(typed: str, names: tuple[str, ...], _: Translate) -> str:
+    """One short line: `Putin also matches Vladimir Putin, Путин, 普京, プーチン, 푸틴 and 10 more
+    forms (Latin, Cyrillic, Chinese, Japanese, Korean, …)`: a few Latin names, the first name
+    in each of the main other scripts, then the scripts."""
+    first_in: dict[str, str] = {}
+    latin: list[str] = []
+    for name in names:
+        script = _script_label(name)
+        first_in.setdefault(script, name)
+        if script == "Latin" and len(latin) < _LATIN_SHOWN:
+            latin.append(name)
+    scripts = sorted(first_in, key=_script_rank)
+    others = [s for s in scripts if s != "Latin"][: _SCRIPTS_SHOWN - 1]
+    shown = latin + [first_in[script] for script in others]
+    listed = ", ".join(scripts[:_SCRIPTS_SHOWN]) + (", …" if len(scripts) > _SCRIPTS_SHOWN else "")
+    values = {
+        "name": typed,
+        "names": ", ".join(shown),
+        "count": len(names) - len(shown),
+        "scripts": listed,
+    }
+    if len(names) > len(shown):
+        return _("{name} also matches {names} and {count} more forms ({scripts})").format(**values)
+    return _("{name} also matches {names} ({scripts})").format(**values)
+
+
+def _script_label(name: str) -> str:
+    """A reader's name for the script of a name: Han is `Chinese`, Hangul `Korean`, kana
+    `Japanese`; otherwise the Unicode script (`Cyrillic`)."""
+    script = script_of(name)
+    return {"Han": "Chinese", "Hangul": "Korean", "Kana": "Japanese"}.get(script, script)
 
 
 def _describe_term(term: Term, _: Translate) -> str:
     if term.prefix:
         what = _("words starting with {prefix}").format(prefix=term.text)
+    elif term.exact and len(term.words) == 1:
+        what = _("{word} exactly as typed").format(word=term.text)
     elif term.phrase:
         what = _("the phrase {phrase}").format(phrase=term.text)
     else:
@@ -552,7 +704,9 @@ def _describe(node: Node, _: Translate, nested: bool = False) -> str:
             if isinstance(original, Term):
                 return _describe(original, _, nested)
             return node.alias_of  # the words of a name, as typed: `North Korea`
-        text = _(", or ").join(_describe(child, _, nested=True) for child in node.children)
+        parts = [_describe(child, _, nested=True) for child in node.children]
+        # `a or b`, `a, b or c`: no comma before a lone `or`.
+        text = _("{first} or {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
         return f"({text})" if nested else text
     included = [child for child in node.children if not isinstance(child, Not)]
     excluded = [child.child for child in node.children if isinstance(child, Not)]
@@ -577,6 +731,7 @@ def _node_to_data(node: Node) -> dict[str, Any]:
             ("phrase", node.phrase),
             ("prefix", node.prefix),
             ("title", node.title_only),
+            ("exact", node.exact),
         ):
             if value:
                 data[flag] = True
@@ -600,6 +755,7 @@ def _node_from_data(data: Any, aliases: list[tuple[str, tuple[str, ...]]]) -> No
             phrase=bool(data.get("phrase", False)),
             prefix=bool(data.get("prefix", False)),
             title_only=bool(data.get("title", False)),
+            exact=bool(data.get("exact", False)),
         )
         if term is None:
             raise ValueError(f"term without words: {data!r}")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.normalize import analyze, fold, forms_of, index_words, words
+from feeds.normalize import (
+    analyze,
+    fold,
+    forms_of,
+    index_words,
+    name_skeleton,
+    script_of,
+    transliterate,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -143,4 +152,75 @@ def test_index_words_keep_phrases_adjacent_and_surfaces_for_prefixes() -> None:
 
 def test_query_side_and_article_side_agree_on_spaced_words() -> None:
     text = "Kim Jong-un besucht Putins Raketenfabrik in Pjöngjang"
-    assert analyze(text, article=False) == analyze(text, article=True)
+    article = [
+        tuple(form for form in position if not form.startswith("+"))
+        for position in analyze(text, article=True)
+    ]
+    assert analyze(text, article=False) == article
+
+
+# Topics (issue 12): compound parts, Korean word ends, transliteration keys.
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("Raketenstart", {"+rakete", "+start"}),
+        ("Interkontinentalrakete", {"+interkontinental", "+rakete"}),
+        ("Nordkoreas", {"+nord", "+korea"}),
+        ("Südkorea", {"+sud", "+korea"}),
+        ("Atomraketentest", {"+atom", "+rakete", "+test"}),
+        ("Sportminister", {"+sport", "+minister"}),
+    ],
+)
+def test_german_compounds_carry_their_dictionary_parts(word: str, parts: set[str]) -> None:
+    (position,) = analyze(word, "de")
+    assert {form for form in position if form.startswith("+")} == parts
+
+
+@pytest.mark.parametrize("word", ["Kimchi", "Kimberly", "Koreanische", "Rasputin"])
+def test_words_that_are_no_compound_of_dictionary_words_stay_whole(word: str) -> None:
+    keys = forms_of(analyze(word, "de"))
+    assert "+kim" not in keys and "+korea" not in keys and "+putin" not in keys
+    assert analyze(word, "en") == [tuple(k for k in analyze(word, "en")[0] if k[0] != "+")]
+
+
+def test_compound_parts_stay_out_of_canonical_keys_and_the_search_index() -> None:
+    assert words("Raketenstart in Nordkorea", "de") == ["raketenstart", "in", "nordkorea"]
+    assert not any(token.startswith("+") for token in index_words("Raketenstart", "de"))
+
+
+def test_a_korean_noun_ends_before_particles_not_inside_a_longer_word() -> None:
+    assert "~북한" in forms_of(analyze("북한은 미사일을"))
+    assert "~북한" in forms_of(analyze("북한의 발표"))
+    assert "~북한" not in forms_of(analyze("북한산 등산로"))
+
+
+def test_cyrillic_names_carry_a_romanized_key_that_latin_spellings_share() -> None:
+    keys = forms_of(analyze("Соратники Навального задержаны", "ru"))
+    skeletons = {key for key in keys if key.startswith("=")}
+    assert "=" + name_skeleton("navalny") in skeletons
+    assert name_skeleton("nawalny") == name_skeleton("navalnyy") == name_skeleton("navalny")
+    assert name_skeleton("kim") == ""  # too short to be safe
+    assert transliterate("путин") == "putin"
+
+
+def test_russian_inflection_of_names_is_understood() -> None:
+    assert "путин" in forms_of(analyze("Встреча с Путиным", "ru"))
+    assert "путин" in forms_of(analyze("Соратники Путина"))
+
+
+def test_a_name_that_is_an_ordinary_word_is_marked_when_capitalized() -> None:
+    assert "^poutine" in forms_of(analyze("Poutine reçu à Pékin", "fr"))
+    assert "^poutine" not in forms_of(analyze("la poutine du Québec", "fr"))
+
+
+def test_the_script_of_a_name() -> None:
+    assert [script_of(n) for n in ("Putin", "Путин", "普京", "プーチン", "푸틴", "بوتين")] == [
+        "Latin",
+        "Cyrillic",
+        "Han",
+        "Kana",
+        "Hangul",
+        "Arabic",
+    ]

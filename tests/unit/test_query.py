@@ -17,6 +17,7 @@ from feeds.query import (
     QueryError,
     Term,
     describe,
+    is_common_word,
     iter_terms,
     parse_query,
     query_from_json,
@@ -56,7 +57,10 @@ def test_or_in_capitals_binds_tighter_than_and() -> None:
     root = parse_query("Kim OR Putin -sport").root
     assert isinstance(root, And)
     either, excluded = root.children
-    assert isinstance(either, Or) and [t.text for t in iter_terms(either)] == ["Kim", "Putin"]
+    assert isinstance(either, Or)
+    kim, putin = either.children
+    assert isinstance(kim, Term) and kim.text == "Kim"
+    assert isinstance(putin, Or) and putin.alias_of == "Putin"  # a person in the news
     assert isinstance(excluded, Not) and isinstance(excluded.child, Term)
 
 
@@ -74,8 +78,10 @@ def test_exclusions_of_words_and_phrases() -> None:
 def test_prefix_and_title_only() -> None:
     prefix = term(parse_query("Raketen*"))
     assert (prefix.words, prefix.prefix) == (("raketen",), True)
-    title = term(parse_query("title:Putin"))
-    assert (title.words, title.title_only) == (("putin",), True)
+    title = term(parse_query("title:Haushalt"))
+    assert (title.words, title.title_only) == (("haushalt",), True)
+    putin = parse_query("title:Putin").root
+    assert isinstance(putin, Or) and all(t.title_only for t in iter_terms(putin))
     root = parse_query('title:(kim OR "xi jinping") china').root
     assert isinstance(root, And)
     assert [t.title_only for t in iter_terms(root.children[0])] == [True, True]
@@ -142,16 +148,20 @@ def test_every_message_is_a_literal_gettext_can_extract() -> None:
     source = Path(__file__).parents[2] / "feeds" / "query.py"
     found = {message for _line, message, _comments, _context in extract_from_file("python", source)}
     assert 'Unbalanced quotes: close the phrase with a second ". Example: "kim jong un"' in found
-    assert "{name} also matches: {names}" in found
+    assert "{name} also matches {names} and {count} more forms ({scripts})" in found
     assert "articles containing {what}" in found
     assert len(found) >= 20
 
 
 def test_describe_restates_the_query() -> None:
-    query = parse_query('"kim jong un" OR Pyongyang -sport')
+    query = parse_query('"kim jong un" OR Haushalt -sport')
     assert describe(query) == (
-        "articles containing the phrase kim jong un, or Pyongyang, but not sport"
+        "articles containing the phrase kim jong un or Haushalt, but not sport"
     )
+    assert describe(parse_query("(China OR Russland) Nordkorea")).startswith(
+        "articles containing (China or Russland) and Nordkorea\n"
+    )
+    assert describe(parse_query('"Korea"')) == "articles containing Korea exactly as typed"
     assert describe(parse_query("raket* title:kim")) == (
         "articles containing words starting with raket and kim in the headline"
     )
@@ -167,13 +177,15 @@ def test_a_country_name_expands_to_its_names_in_other_languages() -> None:
     assert "North Korea" not in names
     assert not any("," in name for name in names), "inverted official forms are left out"
     text = describe(query)
-    assert text.startswith("articles containing North Korea\nNorth Korea also matches: ")
+    assert text.startswith("articles containing North Korea\nNorth Korea also matches Nordkorea, ")
     assert "Nordkorea" in text
 
 
 def test_country_names_expand_inside_larger_queries() -> None:
+    query = parse_query("north korea missile -south -korea")
+    assert [typed for typed, _names in query.aliases] == ["north korea"]
     query = parse_query('north korea missile -"south korea"')
-    assert [typed for typed, _names in query.aliases] == ["north korea", "south korea"]
+    assert [typed for typed, _names in query.aliases] == ["north korea"], "quoted: as typed"
     query = parse_query("China OR Russland")
     assert [typed for typed, _names in query.aliases] == ["China", "Russland"]
     assert "Russia" in query.aliases[1][1]
@@ -249,3 +261,65 @@ def test_any_input_parses_or_is_explained(text: str) -> None:
     assert any(True for _ in iter_terms(query.root))
     assert query_from_json(query_to_json(query)) == query
     assert describe(query)
+
+
+# Topics (issue 12)
+
+
+def test_a_quoted_word_is_matched_as_typed() -> None:
+    korea = term(parse_query('"Korea"'))
+    assert korea.exact and korea.words == ("korea",)
+    assert parse_query('"Putin"').aliases == ()
+    assert parse_query('"Nordkorea"').aliases == ()
+    stored = query_to_json(parse_query('"Korea" Wahl'))
+    assert term_texts(query_from_json(stored)) == [("Korea", True), ("Wahl", False)]
+
+
+def term_texts(query: Query) -> list[tuple[str, bool]]:
+    return [(t.text, t.exact) for t in iter_terms(query.root)]
+
+
+def test_a_person_in_the_news_is_restated_in_one_short_line() -> None:
+    text = describe(parse_query("Putin"))
+    first, second = text.split("\n")
+    assert first == "articles containing Putin"
+    for name in ("Путин", "普京", "푸틴"):
+        assert name in second
+    assert "(Latin, Cyrillic, Chinese, Japanese, Korean, …)" in second
+    assert len(second) < 200
+
+
+def test_a_country_also_means_its_adjectives_and_demonyms() -> None:
+    ((_typed, names),) = parse_query("Nordkorea").aliases
+    assert {"North Korean", "nordkoreanische", "nord-coréen", "северокорейский"} <= set(names)
+
+
+def test_a_surname_alone_names_a_person_only_when_distinctive() -> None:
+    assert parse_query("Putin").aliases
+    assert parse_query("Kim").aliases == ()
+    assert parse_query("Xi").aliases == ()
+    assert [typed for typed, _ in parse_query("Kim Jong Un").aliases] == ["Kim Jong Un"]
+
+
+def test_a_name_inside_another_countrys_name_is_no_alternative() -> None:
+    ((_typed, names),) = parse_query("Südkorea").aliases
+    assert "Republic of Korea" not in names
+
+
+@pytest.mark.parametrize(
+    ("name", "common"),
+    [
+        ("Nice", True),
+        ("Mobile", True),
+        ("Chad", True),
+        ("China", False),
+        ("Peking", False),
+        ("Moskau", False),
+        ("Seoul", False),
+        ("Pjöngjang", False),
+        ("Putin", False),
+    ],
+)
+def test_names_of_people_and_places_that_are_ordinary_words(name: str, common: bool) -> None:
+    """Such a name is no alternative of another: `Nizza` must not find "nice weather"."""
+    assert is_common_word(name) is common
