@@ -131,7 +131,8 @@ async def store_batch(
                 row.id,
                 items[index].feed_id,
                 row.value.title,
-                row.value.teaser,
+                # The whole description is searched; only the display is cut to the teaser.
+                row.value.description or row.value.teaser,
                 row.value.language,
                 row.value.published or now,
                 now,

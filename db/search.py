@@ -37,7 +37,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, Feed
-from feeds.normalize import fold, index_words, is_unspaced
+from feeds.normalize import MARKERS, fold, index_words, is_unspaced
 from feeds.query import And, Node, Not, Or, Query, Term
 from feeds.search_request import SearchRequest, SearchResult
 
@@ -141,6 +141,12 @@ def _any_of(alternatives: Sequence[str]) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
+def _indexed(forms: Iterable[str], word: str) -> list[str]:
+    """The forms the index can hold: marked keys (compound parts, word ends, transliterations)
+    exist for the matcher only."""
+    return sorted(form for form in forms if form[:1] not in MARKERS) or [word]
+
+
 def _term(term: Term) -> str:
     columns = TITLE_COLUMN if term.title_only else TEXT_COLUMNS
     last = len(term.words) - 1
@@ -152,11 +158,11 @@ def _term(term: Term) -> str:
             if term.prefix and i == last:
                 parts.append(_quote(word) + " *")
             else:
-                parts.append(_any_of([_quote(form) for form in sorted(term.forms[i])]))
+                parts.append(_any_of([_quote(form) for form in _indexed(term.forms[i], word)]))
         body = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
         return f"{columns} : {body}"
     options: list[Sequence[str]] = [
-        (word,) if term.prefix and i == last else sorted(term.forms[i] | {word})
+        (word,) if term.prefix and i == last else _indexed(term.forms[i] | {word}, word)
         for i, word in enumerate(term.words)
     ]
     variants = list(itertools.islice(itertools.product(*options), MAX_PHRASE_VARIANTS + 1))

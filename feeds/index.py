@@ -57,7 +57,7 @@ class SubscriptionIndex:
     @property
     def needs_compaction(self) -> bool:
         """Enough changes piled up since the last compaction to make matching slower."""
-        return self._matcher.pending > self._matcher.COMPACT_AFTER
+        return self._matcher.compaction_due
 
     def compact(self) -> None:
         """Fold the pending changes into the matcher's compact form (blocking: run in a thread)."""
@@ -65,7 +65,10 @@ class SubscriptionIndex:
 
     def match(self, article: Article) -> list[Hit]:
         """The subscriptions that match the article, oldest subscription first."""
-        ids = self._matcher.match(article.title, article.teaser, article.language)
+        # The whole description is matched; only the display is cut to the teaser.
+        ids = self._matcher.match(
+            article.title, article.description or article.teaser, article.language
+        )
         hits = []
         for sid in sorted(ids):
             owner = self._owners.get(sid)
