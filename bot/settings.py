@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if value:
             host, _, port = value.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            if not host or not port.isdigit() or not 0 <= int(port) < 65536:
                 raise ValueError(f"{value!r} is not host:port; use e.g. 127.0.0.1:8080")
         return value
 
