@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,25 @@ async def test_a_refused_token_is_one_line_and_never_shows_the_token(
         assert str(refused.value).startswith("Telegram refused TELEGRAM_BOT_TOKEN")
         assert TOKEN not in str(refused.value)
         assert TOKEN.split(":")[1] not in caplog.text
+
+
+def test_newsbot_run_with_a_refused_token_exits_2_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # main installs a redacting one
+    with FakeBotAPI(valid_token="999:another-token-entirely") as api:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_URL", api.base_url)
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/newsbot.db")
+        monkeypatch.setenv("HTTP_LISTEN", "127.0.0.1:0")
+        assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("newsbot: Telegram refused TELEGRAM_BOT_TOKEN")
+    assert TOKEN.split(":")[1] not in err + caplog.text
