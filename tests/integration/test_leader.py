@@ -56,8 +56,12 @@ async def leaders(key: int) -> AsyncIterator[list[AdvisoryLeader]]:
         await leader.engine.dispose()
 
 
-def _leader(leaders: list[AdvisoryLeader], key: int, **options: float) -> AdvisoryLeader:
-    leader = AdvisoryLeader(leader_engine(DSN), key=key, **options)
+def _leader(
+    leaders: list[AdvisoryLeader], key: int, *, retry_every: float = 5.0, check_every: float = 5.0
+) -> AdvisoryLeader:
+    leader = AdvisoryLeader(
+        leader_engine(DSN), key=key, retry_every=retry_every, check_every=check_every
+    )
     leaders.append(leader)
     return leader
 
