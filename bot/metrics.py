@@ -81,6 +81,10 @@ class Metrics:
         self.outbox_depth.set(numbers.due)
         self.outbox_oldest_due_age.set(numbers.oldest_due_age)
 
+    def count(self, *samples: str) -> float:
+        """The sum of these samples' current values (e.g. `newsbot_feeds_polled_total`)."""
+        return sum(self.registry.get_sample_value(name) or 0.0 for name in samples)
+
     def render(self) -> bytes:
         self.process_group_rss.set(process_group_rss())
         return generate_latest(self.registry)

@@ -69,7 +69,9 @@ async def test_healthz_and_metrics_describe_a_running_bot(tmp_path: Path) -> Non
             health = await client.get(f"{base}/healthz")
             assert health.status_code == 200
             assert health.json()["role"] == "active"
-            assert await eventually(lambda: service.metrics.feeds_polled._value.get() >= 1)
+            assert await eventually(
+                lambda: service.metrics.count("newsbot_feeds_polled_total") >= 1
+            )
             metrics = (await client.get(f"{base}/metrics")).text
             for name in (
                 "newsbot_feeds_polled_total",
