@@ -150,7 +150,7 @@ class Service:
         )
         stack.push_async_callback(leader.release)
         self.health.role = "standby"
-        waiting = asyncio.create_task(leader.wait())
+        waiting = asyncio.create_task(leader.wait(on_standby=self._standing_by))
         stopping = asyncio.create_task(self.stop.wait())
         await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         for task in (waiting, stopping):
@@ -161,6 +161,14 @@ class Service:
             return None
         log.info("this instance is now the active one")
         return leader
+
+    def _standing_by(self, reason: str) -> None:
+        """A standby is healthy; one that cannot even reach the database is not."""
+        if reason.startswith("database unreachable"):
+            self.health.role = "starting"
+            self.health.waiting_for = reason
+        else:
+            self.health.role = "standby"
 
     async def _open_runtime(self, stack: contextlib.AsyncExitStack) -> Runtime | None:
         """Migrate and open the database, retrying while it cannot be reached."""

@@ -211,3 +211,31 @@ def test_newsbot_run_with_a_refused_token_exits_2_in_one_line(
     assert err.count("\n") == 1
     assert err.startswith("newsbot: Telegram refused TELEGRAM_BOT_TOKEN")
     assert TOKEN.split(":")[1] not in err + caplog.text
+
+
+async def test_an_unreachable_database_is_a_line_per_retry_and_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 9 (discard) of loopback: the connection is refused.
+    settings = make_settings(
+        "http://127.0.0.1:9/bot",
+        tmp_path,
+        [],
+        DATABASE_URL="postgresql://newsbot:pw@127.0.0.1:9/news",
+        HTTP_LISTEN="127.0.0.1:0",
+    )
+    async with serving(settings, leader_retry=0.05) as service, httpx.AsyncClient() as client:
+        assert await eventually(
+            lambda: (
+                service.http.port is not None
+                and len([r for r in caplog.records if "cannot reach the database" in r.message])
+                >= 2
+            )
+        )
+        answer = await client.get(f"http://127.0.0.1:{service.http.port}/healthz")
+        assert answer.status_code == 503
+        assert "database unreachable" in answer.json()["reason"]
+    retries = [r for r in caplog.records if "cannot reach the database" in r.message]
+    assert all(r.exc_info is None and "\n" not in r.message for r in retries)
+    assert "retrying in 0.05 s" in retries[0].message
+    assert "pw" not in caplog.text.replace("password", "")
