@@ -276,6 +276,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
+    if life.health is not None:
+        life.health.delivery_problem = life.delivery_problem
     async with svc.read() as session:
         feeds = [feed for feed in await feed_store.all_feeds(session) if feed.active]
     log.info(

@@ -225,7 +225,7 @@ class Service:
                     ) from None
                 except TelegramError as error:
                     delay = _delay(attempt, self.delays)
-                    reason = _one_line(error)
+                    reason = _one_line(error).rstrip(".")
                     self.health.waiting_for = f"Telegram at {host}: {reason}"
                     log.warning(
                         "cannot reach Telegram at %s: %s; retrying in %g s", host, reason, delay
