@@ -31,6 +31,12 @@ class Health:
     delivery_problem: Callable[[], str | None] = field(default=lambda: None)
     """None while the delivery loop runs, else why it does not."""
 
+    active_since: float | None = None
+
+    def become_active(self) -> None:
+        self.role = "active"
+        self.active_since = self.monotonic()
+
     def poll_ticked(self) -> None:
         self.last_poll_tick = self.monotonic()
 
@@ -52,10 +58,12 @@ class Health:
 
     def _loop_problems(self, body: dict[str, object]) -> list[str]:
         problems = []
-        if self.last_poll_tick is None:
-            problems.append("the poll loop has not ticked yet")
+        # A loop that just started counts from the moment it did.
+        last = self.last_poll_tick if self.last_poll_tick is not None else self.active_since
+        if last is None:
+            problems.append("the poll loop has not started")
         else:
-            age = self.monotonic() - self.last_poll_tick
+            age = self.monotonic() - last
             body["poll_tick_age_seconds"] = round(age, 1)
             if age > DEAD_AFTER_TICKS * self.poll_tick:
                 problems.append(f"the poll loop has not ticked for {age:.0f} s")

@@ -112,7 +112,7 @@ class Service:
             if not await self._connect(application, runtime):
                 return 0
             async with self._bot_running(application):
-                self.health.role = "active"
+                self.health.become_active()
                 return await self._until_stopped(leader)
         return 0
 
