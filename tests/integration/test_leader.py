@@ -151,3 +151,15 @@ async def test_a_standby_instance_reports_itself_healthy_as_standby(
         assert answer.json()["role"] == "standby"
         metrics = (await client.get(f"{base}/metrics")).text
         assert "newsbot_active 0.0" in metrics
+
+
+async def test_the_server_drops_a_vanished_leader_within_half_a_minute() -> None:
+    engine = leader_engine(DSN)
+    try:
+        async with engine.connect() as connection:
+            idle = await connection.scalar(text("SHOW tcp_keepalives_idle"))
+            interval = await connection.scalar(text("SHOW tcp_keepalives_interval"))
+            count = await connection.scalar(text("SHOW tcp_keepalives_count"))
+    finally:
+        await engine.dispose()
+    assert (idle, interval, count) == ("10", "5", "3")  # seconds, seconds, probes
