@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.app import admin_notice, attach_runtime, build_application, tick_of
@@ -208,20 +208,32 @@ class Service:
         return refresh
 
     async def _connect(self, application: Application, runtime: Runtime) -> bool:  # type: ignore[type-arg]
-        """Initialize the bot (getMe), retrying while Telegram cannot be reached and polling
-        feeds meanwhile; False when stopped first. A refused token raises CannotStart."""
+        """Initialize the bot (getMe) and set the webhook if any, retrying while Telegram cannot
+        be reached and polling feeds meanwhile; False when stopped first. A refused token or
+        webhook address raises CannotStart."""
         host = urlsplit(self.settings.TELEGRAM_API_URL).netloc or self.settings.TELEGRAM_API_URL
         polling = asyncio.create_task(self._poll_meanwhile(runtime), name="poll-meanwhile")
         try:
             attempt = 0
             while True:
                 try:
-                    await application.initialize()
+                    await application.initialize()  # a no-op once it succeeded
+                    if self.webhook is not None:
+                        await application.bot.set_webhook(
+                            self.settings.WEBHOOK_URL,
+                            secret_token=self.settings.WEBHOOK_SECRET,
+                            allowed_updates=Update.ALL_TYPES,
+                        )
                     break
                 except InvalidToken:
                     raise CannotStart(
                         "Telegram refused TELEGRAM_BOT_TOKEN (invalid or revoked): "
                         "check the token from @BotFather"
+                    ) from None
+                except BadRequest as error:  # only setWebhook asks anything of the settings
+                    raise CannotStart(
+                        f"Telegram refused WEBHOOK_URL {self.settings.WEBHOOK_URL}: "
+                        f"{_one_line(error)}"
                     ) from None
                 except TelegramError as error:
                     delay = _delay(attempt, self.delays)
@@ -258,11 +270,7 @@ class Service:
         assert application.post_init is not None and application.updater is not None
         await application.post_init(application)
         if self.webhook is not None:
-            await application.bot.set_webhook(
-                self.settings.WEBHOOK_URL,
-                secret_token=self.settings.WEBHOOK_SECRET,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            # setWebhook was called while connecting; updates now reach the application.
             self.webhook.application = application
             log.info("receiving updates by webhook at %s", self.settings.WEBHOOK_URL)
         else:

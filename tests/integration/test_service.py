@@ -242,3 +242,15 @@ async def test_healthz_is_503_when_the_delivery_loop_has_ended(tmp_path: Path) -
             answer = await client.get(f"{base}/healthz")
             assert answer.status_code == 503
             assert "the delivery loop ended" in answer.json()["reason"]
+
+
+async def test_a_webhook_address_telegram_refuses_is_one_line(tmp_path: Path) -> None:
+    with FakeBotAPI() as api:
+        api.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host")
+        settings = _settings(api, tmp_path, [], WEBHOOK_URL=HOOK, WEBHOOK_SECRET=SECRET)
+        with pytest.raises(CannotStart) as refused:
+            await Service(settings, asyncio.Event()).run()
+    message = str(refused.value)
+    assert message.startswith(f"Telegram refused WEBHOOK_URL {HOOK}: ")
+    assert "failed to resolve host" in message.lower()
+    assert "\n" not in message
