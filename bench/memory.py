@@ -55,7 +55,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbot bench memory")
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument(
+        "--at-rest-only", action="store_true", help="only the process group of the bot at rest"
+    )
     args = parser.parse_args(argv)
+
+    from bench.at_rest import report
+    from bot.parsing import IDLE_EXIT
+
+    # In a child: this process's own RSS below must not include what the bot loaded.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        print(pool.submit(report, IDLE_EXIT + 5).result())
+    if args.at_rest_only:
+        return
 
     import bot.app  # noqa: F401 - everything `newsbot run` imports
     from bench.match import generate_articles

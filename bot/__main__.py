@@ -12,37 +12,48 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from telegram import Update
-
 if TYPE_CHECKING:
     from services.core import Services
     from services.feeds import FeedView
 
+from bot import redact
 from bot.settings import Settings, SettingsError, load_settings
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
-        level=level,
+        level=settings.LOG_LEVEL,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The token is in every Bot API URL; no log line or traceback may show it.
+    redact.install([settings.TELEGRAM_BOT_TOKEN, settings.WEBHOOK_SECRET])
     # httpx logs every request at INFO; that drowns the bot's own lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.app import build_application
+async def _run(settings: Settings) -> int:
+    from bot.service import Service
 
-    application = build_application(settings)
-    application.run_polling(
-        allowed_updates=Update.ALL_TYPES,
-        stop_signals=(signal.SIGINT, signal.SIGTERM),
-        close_loop=True,
-    )
-    return 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return await Service(settings, stop).run()
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """The bot until SIGINT/SIGTERM; what retrying cannot fix is one line and exit code 2."""
+    from bot.leader import AnotherInstance
+    from bot.service import CannotStart
+
+    try:
+        return asyncio.run(_run(settings))
+    except (AnotherInstance, CannotStart) as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 2
 
 
 async def _poll_once(settings: Settings) -> int:
@@ -225,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-        _configure_logging(settings.LOG_LEVEL)
+        _configure_logging(settings)
         # A database we cannot search is refused before anything starts, never a silent
         # empty /search.
         search_backend(settings.DATABASE_URL)

@@ -7,10 +7,12 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -22,9 +24,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.delivery import Deliverer, DeliveryLimits
-from bot.poll import PollSummary
+from bot.health import Health
+from bot.metrics import Metrics
+from bot.poll import AdminNotice, PollSummary
 from bot.ratelimit import PerRequestRateLimiter
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
@@ -58,11 +63,29 @@ class Lifecycle:
     clock: Clock
     fetcher: Fetcher | None
     limits: DeliveryLimits
+    metrics: Metrics
+    health: Health | None = None
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     runtime: Runtime | None = None
+    """Given by `newsbot run` (opened before Telegram is reachable), else opened by post_init."""
     deliverer: Deliverer | None = None
     delivery_task: asyncio.Task[None] | None = None
     poll_task: asyncio.Task[PollSummary | None] | None = None
+
+    def count_poll(self, task: asyncio.Task[PollSummary | None]) -> None:
+        """Count a finished poll in the metrics (a cancelled or failed one counts nothing)."""
+        if not task.cancelled() and task.exception() is None and (summary := task.result()):
+            self.metrics.observe_poll(summary)
+
+    def delivery_problem(self) -> str | None:
+        """None while the delivery loop runs; else why not, for /healthz."""
+        task = self.delivery_task
+        if task is None:
+            return "the delivery loop has not started"
+        if task.done():
+            error = None if task.cancelled() else task.exception()
+            return f"the delivery loop ended: {error!r}" if error else "the delivery loop ended"
+        return None
 
 
 def file_url(base_url: str) -> str:
@@ -72,20 +95,49 @@ def file_url(base_url: str) -> str:
     return base_url
 
 
+class CountingRequest(HTTPXRequest):
+    """The Bot API connection (through TELEGRAM_PROXY, if set), counting 429 answers."""
+
+    def __init__(self, metrics: Metrics, *, proxy: str | None, pool_size: int) -> None:
+        super().__init__(connection_pool_size=pool_size, proxy=proxy or None)
+        self._metrics = metrics
+
+    async def _request_wrapper(  # type: ignore[override]
+        self, url: str, method: str, request_data: RequestData | None = None, **kwargs: Any
+    ) -> bytes:
+        try:
+            return await super()._request_wrapper(url, method, request_data, **kwargs)
+        except RetryAfter:
+            self._metrics.telegram_429.inc()
+            raise
+
+
+def tick_of(settings: Settings) -> float:
+    """Seconds between poll job ticks: often enough for short intervals, at most 15 s."""
+    return max(0.5, min(settings.POLL_INTERVAL, 15.0))
+
+
 def build_application(
     settings: Settings,
     *,
     clock: Clock = utc_now,
     fetcher: Fetcher | None = None,
     delivery_limits: DeliveryLimits | None = None,
+    metrics: Metrics | None = None,
+    health: Health | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()` or a manual initialize/start."""
     token = settings.require_token()
+    metrics = metrics or Metrics()
+    proxy = settings.TELEGRAM_PROXY or None
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.TELEGRAM_API_URL)
         .base_file_url(file_url(settings.TELEGRAM_API_URL))
+        # Only the Bot API goes through TELEGRAM_PROXY; the fetcher has its own client.
+        .request(CountingRequest(metrics, proxy=proxy, pool_size=256))
+        .get_updates_request(CountingRequest(metrics, proxy=proxy, pool_size=1))
         # Our delivery loop paces alerts itself and handles 429 per chat; the limiter paces
         # everything and retries replies without pausing all chats on one 429.
         .rate_limiter(PerRequestRateLimiter())
@@ -102,7 +154,12 @@ def build_application(
         .build()
     )
     application.bot_data[RUNTIME_KEY] = Lifecycle(
-        settings, clock, fetcher, delivery_limits or DeliveryLimits()
+        settings,
+        clock,
+        fetcher,
+        delivery_limits or DeliveryLimits(),
+        metrics,
+        health,
     )
     _add_handlers(application)
     return application
@@ -159,6 +216,23 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
 
 
+def admin_notice(application: Application) -> AdminNotice:  # type: ignore[type-arg]
+    """Sends a notice to every operator in ADMIN_IDS, ignoring failures (Telegram may be down)."""
+    admins = _lifecycle(application).settings.admin_ids
+
+    async def notify_admins(text: str) -> None:
+        for admin in admins:
+            with contextlib.suppress(Exception):
+                await application.bot.send_message(admin, text, parse_mode=None)
+
+    return notify_admins
+
+
+def attach_runtime(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
+    """Use a runtime opened outside (before Telegram was reachable) instead of opening one."""
+    _lifecycle(application).runtime = runtime
+
+
 def _lifecycle(application: Application) -> Lifecycle:  # type: ignore[type-arg]
     found = application.bot_data[RUNTIME_KEY]
     assert isinstance(found, Lifecycle)
@@ -167,18 +241,17 @@ def _lifecycle(application: Application) -> Lifecycle:  # type: ignore[type-arg]
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     life = _lifecycle(application)
-
-    async def notify_admins(text: str) -> None:
-        for admin in life.settings.admin_ids:
-            with contextlib.suppress(Exception):
-                await application.bot.send_message(admin, text, parse_mode=None)
-
-    runtime = await life.stack.enter_async_context(
-        open_runtime(
-            life.settings, clock=life.clock, fetcher=life.fetcher, notify_admins=notify_admins
+    runtime = life.runtime
+    if runtime is None:
+        runtime = await life.stack.enter_async_context(
+            open_runtime(
+                life.settings,
+                clock=life.clock,
+                fetcher=life.fetcher,
+                notify_admins=admin_notice(application),
+            )
         )
-    )
-    life.runtime = runtime
+        life.runtime = runtime
     svc = runtime.services
     application.bot_data[SERVICES_KEY] = svc
     deliverer = Deliverer(svc, application.bot, life.limits)
@@ -190,7 +263,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         log.exception("could not set the command menu; going on without it")
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
-    tick = max(0.5, min(life.settings.POLL_INTERVAL, 15.0))
+    tick = tick_of(life.settings)
     job_queue.run_repeating(
         _poll_job,
         interval=tick,
@@ -213,6 +286,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     life.delivery_task = asyncio.create_task(deliverer.run(), name="delivery")
+    if life.health is not None:
+        life.health.delivery_problem = life.delivery_problem
     async with svc.read() as session:
         feeds = [feed for feed in await feed_store.all_feeds(session) if feed.active]
     log.info(
@@ -232,8 +307,11 @@ async def _poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     minute; the task is cancelled instead (its unfinished batch rolls back and is polled again).
     """
     life = _lifecycle(context.application)
+    if life.health is not None:
+        life.health.poll_ticked()
     if life.runtime is not None and (life.poll_task is None or life.poll_task.done()):
         life.poll_task = asyncio.create_task(life.runtime.poller.poll(), name="poll")
+        life.poll_task.add_done_callback(life.count_poll)
 
 
 async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:

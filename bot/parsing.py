@@ -10,6 +10,11 @@ replaced, and the feed gets a `ParsedFeed` that says so (`is_feed=False`), which
 records as the feed's error. Every worker is a single-process pool of its own, so killing
 one never disturbs the parses running in the others. (In the thread fallback a runaway
 parse cannot be stopped; the feed still gets its answer on time.)
+
+Workers start when a parse needs one and exit after `IDLE_EXIT` seconds without work: a
+worker holds about 150 MB (feedparser and the language model), and between two polls a
+bot of the default 300 s interval has nothing to parse. Starting one again costs about a
+second at the next poll, outside any feed's budget.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ log = logging.getLogger(__name__)
 PARSE_TIME_BUDGET = 5.0
 """Seconds one parse may take. The largest feed of the corpus parses in about 0.3 s; a 10 MB
 document of ordinary entries in about 3 s on this machine."""
+
+
+IDLE_EXIT = 30.0
+"""Seconds an idle worker is kept for the next parse before it exits."""
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -82,6 +91,7 @@ class _Worker:
 
     executor: ProcessPoolExecutor
     pid: int
+    idle_since: float = 0.0
 
 
 def _ignore_outcome(future: Future[ParsedFeed] | asyncio.Future[ParsedFeed]) -> None:
@@ -93,13 +103,27 @@ def _ignore_outcome(future: Future[ParsedFeed] | asyncio.Future[ParsedFeed]) -> 
 class ParserPool:
     """Parses response bodies in worker processes; `workers=0` parses in a thread."""
 
-    def __init__(self, workers: int | None = None, *, time_budget: float = PARSE_TIME_BUDGET):
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        time_budget: float = PARSE_TIME_BUDGET,
+        idle_exit: float = IDLE_EXIT,
+    ):
         self._workers = default_workers() if workers is None else workers
         self.time_budget = time_budget
         """Seconds one parse may take (counted from when a worker takes it, not queued)."""
+        self.idle_exit = idle_exit
+        """Seconds an idle worker waits for the next parse before it exits."""
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._free: asyncio.Semaphore | None = None
+        self._reaper: asyncio.TimerHandle | None = None
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The worker processes alive now (none while idle for longer than `idle_exit`)."""
+        return [w.pid for w in [*self._idle, *self._busy]]
 
     async def parse(self, body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
         """The parsed feed, or `over_budget` when parsing took longer than the time budget."""
@@ -145,8 +169,26 @@ class ParserPool:
                 self._kill(worker, future)
                 raise
             self._busy.discard(worker)
+            worker.idle_since = loop.time()
             self._idle.append(worker)
+            self._schedule_exit(loop)
             return result
+
+    def _schedule_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._reaper is None:
+            self._reaper = loop.call_later(self.idle_exit, self._exit_idle, loop)
+
+    def _exit_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let the workers idle for `idle_exit` seconds go; check again for the others."""
+        self._reaper = None
+        now = loop.time()
+        leaving = [w for w in self._idle if now - w.idle_since >= self.idle_exit]
+        for worker in leaving:
+            self._idle.remove(worker)
+            worker.executor.shutdown(wait=False)  # the worker finishes nothing and exits
+        if self._idle:
+            oldest = min(w.idle_since for w in self._idle)
+            self._reaper = loop.call_at(oldest + self.idle_exit, self._exit_idle, loop)
 
     async def _start_worker(self) -> _Worker:
         # spawn, not fork: the bot has threads (database, HTTP) that fork would copy in
@@ -174,6 +216,9 @@ class ParserPool:
 
     def close(self) -> None:
         """Stop every worker; parses in flight end with `BrokenProcessPool` or are cancelled."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         for worker in [*self._idle, *self._busy]:
             worker.executor.shutdown(wait=False, cancel_futures=True)
         for worker in self._busy:

@@ -23,7 +23,7 @@ from db.engine import make_engine, make_sessionmaker, migrate
 from db.search_backend import search_backend
 from db.unit import Database
 from feeds.clock import Clock, utc_now
-from feeds.fetch import Fetcher
+from feeds.fetch import DEFAULT_ALLOWED_PORTS, Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
@@ -103,7 +103,9 @@ async def open_runtime(
         index = await load_index(db)
         async with contextlib.AsyncExitStack() as stack:
             if fetcher is None:
-                fetcher = await stack.enter_async_context(Fetcher())
+                fetcher = await stack.enter_async_context(
+                    Fetcher(allowed_ports=DEFAULT_ALLOWED_PORTS | settings.feed_ports)
+                )
             parser = stack.enter_context(ParserPool())
             services = Services(
                 db,

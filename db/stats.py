@@ -106,3 +106,35 @@ async def collect_stats(
             session, alerts.where(Alert.status == "failed", Alert.created_at >= since)
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxNumbers:
+    """The outbox at one moment, for /metrics."""
+
+    by_status: dict[str, int]
+    due: int
+    """Queued alerts whose time has come."""
+    oldest_due_age: float
+    """Seconds since the oldest due alert became due; 0 when none is due."""
+
+
+async def outbox_numbers(session: AsyncSession, *, now: datetime) -> OutboxNumbers:
+    """Alerts by status, and how many (and since when) are due now; one pass over the index."""
+    rows = await session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+    due_filter = (Alert.status == "queued", Alert.next_attempt_at <= now)
+    due_row = (
+        await session.execute(
+            select(func.count(), func.min(Alert.next_attempt_at)).where(*due_filter)
+        )
+    ).one()
+    oldest = due_row[1]
+    if isinstance(oldest, str):  # SQLite's MIN() returns the stored text, not the column type
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return OutboxNumbers(
+        by_status={str(status): int(n) for status, n in rows.all()},
+        due=int(due_row[0] or 0),
+        oldest_due_age=max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0,
+    )

@@ -17,6 +17,12 @@ NAMES = [
     "ADMIN_IDS",
     "RETENTION_DAYS",
     "LOG_LEVEL",
+    "HTTP_LISTEN",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "TELEGRAM_PROXY",
+    "PAID_BROADCAST",
+    "FEED_ALLOWED_PORTS",
 ]
 
 
@@ -35,6 +41,11 @@ def test_defaults_match_the_design() -> None:
     assert settings.RETENTION_DAYS == 365
     assert settings.LOG_LEVEL == "INFO"
     assert settings.admin_ids == frozenset()
+    assert settings.HTTP_LISTEN == "127.0.0.1:8080"
+    assert settings.listen == ("127.0.0.1", 8080)
+    assert settings.WEBHOOK_URL == settings.WEBHOOK_SECRET == settings.TELEGRAM_PROXY == ""
+    assert settings.PAID_BROADCAST is False
+    assert settings.feed_ports == frozenset()
 
 
 def test_env_example_documents_every_setting() -> None:
@@ -64,7 +75,20 @@ def test_malformed_token_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("POLL_INTERVAL", "soon"), ("POLL_INTERVAL", "0"), ("ADMIN_IDS", "alice"), ("LOG_LEVEL", "X")],
+    [
+        ("POLL_INTERVAL", "soon"),
+        ("POLL_INTERVAL", "0"),
+        ("ADMIN_IDS", "alice"),
+        ("LOG_LEVEL", "X"),
+        ("HTTP_LISTEN", "8080"),
+        ("HTTP_LISTEN", "localhost:http"),
+        ("WEBHOOK_URL", "http://bot.example.org/hook"),
+        ("WEBHOOK_SECRET", "has spaces and ünicode"),
+        ("TELEGRAM_PROXY", "ftp://proxy:21"),
+        ("PAID_BROADCAST", "sometimes"),
+        ("FEED_ALLOWED_PORTS", "8080,ssh"),
+        ("FEED_ALLOWED_PORTS", "70000"),
+    ],
 )
 def test_bad_values_become_one_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
@@ -96,3 +120,34 @@ def test_a_database_without_search_is_refused_at_start_in_one_line(
         "newsbot: DATABASE_URL: postgresql is not supported yet (no full-text search for it); "
         "use sqlite:///path"
     )
+
+
+def test_a_webhook_without_its_secret_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/telegram")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("newsbot: invalid setting: WEBHOOK_URL is set without WEBHOOK_SECRET")
+
+
+def test_operator_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_LISTEN", "0.0.0.0:9100")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/telegram")
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_-value")
+    monkeypatch.setenv("TELEGRAM_PROXY", "socks5://127.0.0.1:1080")
+    monkeypatch.setenv("PAID_BROADCAST", "true")
+    monkeypatch.setenv("FEED_ALLOWED_PORTS", "8080, 8443")
+    settings = load_settings()
+    assert settings.listen == ("0.0.0.0", 9100)
+    assert settings.PAID_BROADCAST is True
+    assert settings.feed_ports == {8080, 8443}
+
+
+def test_an_empty_http_listen_turns_the_server_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_LISTEN", "")
+    assert load_settings().listen is None
