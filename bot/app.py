@@ -102,7 +102,7 @@ def build_application(
         .build()
     )
     application.bot_data[RUNTIME_KEY] = Lifecycle(
-        settings, clock, fetcher, delivery_limits or DeliveryLimits()
+        settings, clock, fetcher, delivery_limits or DeliveryLimits.of(settings)
     )
     _add_handlers(application)
     return application

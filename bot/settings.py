@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     ADMIN_IDS: str = ""
     RETENTION_DAYS: int = Field(default=365, ge=1)
     LOG_LEVEL: str = "INFO"
+    PAID_BROADCAST: bool = False
 
     @field_validator("LOG_LEVEL")
     @classmethod
