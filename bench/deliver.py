@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,19 +37,25 @@ SENT = "SELECT count(*) FROM alerts WHERE status = 'sent'"
 
 
 def _seed_outbox(database: Path, chats: int) -> None:
-    """One queued alert for each of ``chats`` private chats, all for the same article.
+    """One queued alert for each of ``chats`` private chats, all for the same article."""
+    seed_outbox(f"sqlite:///{database}", dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + chats), 1))
 
-    Rows go straight into the tables: the benchmark measures draining the outbox, not filling it.
+
+def seed_outbox(
+    url: str, alerts_per_chat: Mapping[int, int], *, now: datetime | None = None
+) -> int:
+    """Queue ``n`` alerts (distinct stories) for each private chat, chat by chat in order.
+
+    Rows go straight into the tables: the benchmark measures draining the outbox, not filling
+    it. The fake-time delivery tests seed with it too (the mapping's order is the id order).
     """
-    url = f"sqlite:///{database}"
     migrate(url)
-    now = datetime.now(UTC)
-    link = "https://news.example.org/story/1"
-    chat_ids = range(FIRST_CHAT, FIRST_CHAT + chats)
+    now = now or datetime.now(UTC)
+    most = max(alerts_per_chat.values(), default=0)
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            # Inactive: the article is already here, the bot must not poll this feed.
+            # Inactive: the articles are already here, the bot must not poll this feed.
             connection.execute(
                 insert(Feed).values(
                     id=1,
@@ -60,25 +66,31 @@ def _seed_outbox(database: Path, chats: int) -> None:
                 )
             )
             connection.execute(
-                insert(Article).values(
-                    id=1,
-                    feed_id=1,
-                    story_id=1,
-                    guid="story-1",
-                    link=link,
-                    canonical_link=link,
-                    title="Headline 1: Kim fährt nach China",
-                    title_key="kim fahrt nach china",
-                    teaser="Teaser of story 1 & more <text>",
-                    language="de",
-                    published_at=now,
-                    fetched_at=now,
-                )
+                insert(Article),
+                [
+                    {
+                        "id": n,
+                        "feed_id": 1,
+                        "story_id": n,
+                        "guid": f"story-{n}",
+                        "link": f"https://news.example.org/story/{n}",
+                        "canonical_link": f"https://news.example.org/story/{n}",
+                        "title": f"Headline {n}: Kim fährt nach China",
+                        "title_key": f"kim fahrt nach china {n}",
+                        "teaser": f"Teaser of story {n} & more <text>",
+                        "language": "de",
+                        "published_at": now,
+                        "fetched_at": now,
+                    }
+                    for n in range(1, most + 1)
+                ],
             )
             connection.execute(
-                insert(Chat), [{"id": c, "type": "private", "created_at": now} for c in chat_ids]
+                insert(Chat),
+                [{"id": c, "type": "private", "created_at": now} for c in alerts_per_chat],
             )
             stored_query = query_to_json(parse_query("Kim"))
+            subscription = {c: n for n, c in enumerate(alerts_per_chat, 1)}
             connection.execute(
                 insert(Subscription),
                 [
@@ -89,26 +101,26 @@ def _seed_outbox(database: Path, chats: int) -> None:
                         "query_json": stored_query,
                         "created_at": now,
                     }
-                    for n, c in enumerate(chat_ids, 1)
+                    for c, n in subscription.items()
                 ],
             )
-            connection.execute(
-                insert(Alert),
-                [
-                    {
-                        "chat_id": c,
-                        "article_id": 1,
-                        "story_id": 1,
-                        "subscription_id": n,
-                        "query_text": "Kim",
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for n, c in enumerate(chat_ids, 1)
-                ],
-            )
+            rows = [
+                {
+                    "chat_id": c,
+                    "article_id": n,
+                    "story_id": n,
+                    "subscription_id": subscription[c],
+                    "query_text": "Kim",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for c, count in alerts_per_chat.items()
+                for n in range(1, count + 1)
+            ]
+            connection.execute(insert(Alert), rows)
     finally:
         engine.dispose()
+    return len(rows)
 
 
 def _count_sent(database: Path) -> int:
