@@ -180,7 +180,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         log.exception("could not set the command menu; going on without it")
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
-    tick = max(0.25, min(life.settings.POLL_INTERVAL / 4, 1.0))  # due feeds start within 1 s
+    tick = max(0.5, min(life.settings.POLL_INTERVAL / 2, 1.0))  # due feeds start within 1 s
     job_queue.run_repeating(
         _poll_job,
         interval=tick,

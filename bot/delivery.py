@@ -67,7 +67,9 @@ class DeliveryLimits:
     def of(cls, settings: Settings) -> DeliveryLimits:
         """The limits the operator chose: PAID_BROADCAST pays for up to 1,000 messages/s."""
         if getattr(settings, "PAID_BROADCAST", False):
-            return cls(paid_per_second=990.0, in_flight=400)
+            # Free messages are judged when paced, counted by Telegram when they arrive: a
+            # wider margin under the free 30/s keeps jittered arrivals from a 429.
+            return cls(per_second=20.0, paid_per_second=990.0, in_flight=400)
         return cls()
 
 
