@@ -65,18 +65,29 @@ class FakeBot:
             text=text,
             at=self._time.now,
             parse_mode=kwargs.get("parse_mode"),
+            paid=bool(kwargs.get("allow_paid_broadcast")),
         )
         self.sent.append(message)
         return message
 
 
 async def _deliver(
-    url: str, bot: FakeBot, time: FakeTime, until: Any, *, rounds: int = 50_000
+    url: str,
+    bot: FakeBot,
+    time: FakeTime,
+    until: Any,
+    *,
+    rounds: int = 50_000,
+    limits: DeliveryLimits | None = None,
 ) -> Services:
     engine = make_engine(url)
     svc = Services(Database(make_sessionmaker(engine)), clock=lambda: NOW)
     deliverer = Deliverer(
-        svc, cast(ExtBot[Any], bot), DeliveryLimits(), monotonic=time.monotonic, sleep=time.sleep
+        svc,
+        cast(ExtBot[Any], bot),
+        limits or DeliveryLimits(),
+        monotonic=time.monotonic,
+        sleep=time.sleep,
     )
     try:
         for _ in range(rounds):
@@ -189,3 +200,32 @@ async def test_a_digest_part_refused_for_its_markup_still_arrives_as_plain_text(
     assert _count(url, "SELECT count(*) FROM alerts WHERE status = 'sent'") == 40
     plain = [m for m in bot.sent if m.parse_mode is None]
     assert len(plain) == 1 and "Headline 5: Kim" in plain[0].text
+
+
+async def test_paid_broadcasts_pay_only_beyond_the_free_rate(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/newsbot.db"
+    readers = dict.fromkeys(range(9000, 9600), 1)
+    seed_outbox(url, readers, now=NOW)
+    time = FakeTime()
+    bot = FakeBot(time)
+    limits = DeliveryLimits(per_second=20, paid_per_second=990, in_flight=400)
+    await _deliver(url, bot, time, lambda: len(bot.sent) >= 600, limits=limits)
+    assert len(bot.sent) == 600
+    assert _count(url, "SELECT count(*) FROM alerts WHERE telegram_message_id IS NULL") == 0
+    free = sorted(m.at for m in bot.sent if not m.paid)
+    everything = sorted(m.at for m in bot.sent)
+    assert free[:20] == everything[:20], "the first messages of a second are free"
+    for first, start in enumerate(free):
+        assert sum(1 for when in free[first:] if start + 1.0 > when) <= 20
+    for first, start in enumerate(everything):
+        assert sum(1 for when in everything[first:] if start + 1.0 > when) <= 990
+    assert everything[-1] < 2.0, "600 messages go out within a second or so, not in 30"
+
+
+async def test_without_paid_broadcasts_no_message_is_paid(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/newsbot.db"
+    seed_outbox(url, dict.fromkeys(range(9000, 9100), 1), now=NOW)
+    time = FakeTime()
+    bot = FakeBot(time)
+    await _deliver(url, bot, time, lambda: len(bot.sent) >= 100)
+    assert len(bot.sent) == 100 and not any(m.paid for m in bot.sent)
