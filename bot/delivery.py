@@ -151,7 +151,7 @@ class Deliverer:
                 dispatched = 0
             if not dispatched:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_wait())
 
     async def drain(self) -> None:
         """Wait for the messages in flight (graceful shutdown)."""
@@ -199,15 +199,21 @@ class Deliverer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             dispatched += 1
-        if not dispatched and (per_chat or waiting):
+        if not dispatched and per_chat:
             # What is due waits on a per-chat gap: come back when the first opens.
-            gaps = [self._chat_ready.get(c, 0) for c in per_chat] + [
-                self._chat_ready.get(c, 0) for c in waiting
-            ]
-            wait = min(gaps) - self._monotonic()
+            wait = min(self._chat_ready.get(c, 0) for c in per_chat) - self._monotonic()
             await self._sleep(min(max(wait, 0.01), 1.0))
             return 1
         return dispatched
+
+    def _idle_wait(self) -> float:
+        """How long the loop may wait for a wake-up: at most until the next chat gap opens.
+
+        Chats waiting for their gap were left out of the read; one of them may have more due.
+        """
+        now = self._monotonic()
+        opens = [ready for ready in self._chat_ready.values() if ready > now]
+        return min(max(min(opens) - now, 0.01), 1.0) if opens else 1.0
 
     async def _paced(self, chat_id: int, chat_type: str) -> bool:
         """Wait for this message's turn: the overall rate, Telegram's pause, the chat's gap.
