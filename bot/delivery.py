@@ -69,7 +69,7 @@ class DeliveryLimits:
         if getattr(settings, "PAID_BROADCAST", False):
             # Free messages are judged when paced, counted by Telegram when they arrive: a
             # wider margin under the free 30/s keeps jittered arrivals from a 429.
-            return cls(per_second=20.0, paid_per_second=990.0, in_flight=400)
+            return cls(per_second=20.0, paid_per_second=990.0, in_flight=200)
         return cls()
 
 
