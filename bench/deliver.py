@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,22 +35,30 @@ from feeds.query import parse_query, query_to_json
 TOKEN = "123456:bench-token_for-the-fake-api"  # noqa: S105 (only the fake Bot API sees it)
 FIRST_CHAT = 30_000
 SENT = "SELECT count(*) FROM alerts WHERE status = 'sent'"
+HEAVY_CHAT = 20_000
+"""The fairness case's heavy chat: a lower id than the light ones, its alerts queued first."""
 
 
 def _seed_outbox(database: Path, chats: int) -> None:
-    """One queued alert for each of ``chats`` private chats, all for the same article.
+    """One queued alert for each of ``chats`` private chats, all for the same article."""
+    seed_outbox(f"sqlite:///{database}", dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + chats), 1))
 
-    Rows go straight into the tables: the benchmark measures draining the outbox, not filling it.
+
+def seed_outbox(
+    url: str, alerts_per_chat: Mapping[int, int], *, now: datetime | None = None
+) -> int:
+    """Queue ``n`` alerts (distinct stories) for each private chat, chat by chat in order.
+
+    Rows go straight into the tables: the benchmark measures draining the outbox, not filling
+    it. The fake-time delivery tests seed with it too (the mapping's order is the id order).
     """
-    url = f"sqlite:///{database}"
     migrate(url)
-    now = datetime.now(UTC)
-    link = "https://news.example.org/story/1"
-    chat_ids = range(FIRST_CHAT, FIRST_CHAT + chats)
+    now = now or datetime.now(UTC)
+    most = max(alerts_per_chat.values(), default=0)
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            # Inactive: the article is already here, the bot must not poll this feed.
+            # Inactive: the articles are already here, the bot must not poll this feed.
             connection.execute(
                 insert(Feed).values(
                     id=1,
@@ -60,25 +69,31 @@ def _seed_outbox(database: Path, chats: int) -> None:
                 )
             )
             connection.execute(
-                insert(Article).values(
-                    id=1,
-                    feed_id=1,
-                    story_id=1,
-                    guid="story-1",
-                    link=link,
-                    canonical_link=link,
-                    title="Headline 1: Kim fährt nach China",
-                    title_key="kim fahrt nach china",
-                    teaser="Teaser of story 1 & more <text>",
-                    language="de",
-                    published_at=now,
-                    fetched_at=now,
-                )
+                insert(Article),
+                [
+                    {
+                        "id": n,
+                        "feed_id": 1,
+                        "story_id": n,
+                        "guid": f"story-{n}",
+                        "link": f"https://news.example.org/story/{n}",
+                        "canonical_link": f"https://news.example.org/story/{n}",
+                        "title": f"Headline {n}: Kim fährt nach China",
+                        "title_key": f"kim fahrt nach china {n}",
+                        "teaser": f"Teaser of story {n} & more <text>",
+                        "language": "de",
+                        "published_at": now,
+                        "fetched_at": now,
+                    }
+                    for n in range(1, most + 1)
+                ],
             )
             connection.execute(
-                insert(Chat), [{"id": c, "type": "private", "created_at": now} for c in chat_ids]
+                insert(Chat),
+                [{"id": c, "type": "private", "created_at": now} for c in alerts_per_chat],
             )
             stored_query = query_to_json(parse_query("Kim"))
+            subscription = {c: n for n, c in enumerate(alerts_per_chat, 1)}
             connection.execute(
                 insert(Subscription),
                 [
@@ -89,32 +104,32 @@ def _seed_outbox(database: Path, chats: int) -> None:
                         "query_json": stored_query,
                         "created_at": now,
                     }
-                    for n, c in enumerate(chat_ids, 1)
+                    for c, n in subscription.items()
                 ],
             )
-            connection.execute(
-                insert(Alert),
-                [
-                    {
-                        "chat_id": c,
-                        "article_id": 1,
-                        "story_id": 1,
-                        "subscription_id": n,
-                        "query_text": "Kim",
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for n, c in enumerate(chat_ids, 1)
-                ],
-            )
+            rows = [
+                {
+                    "chat_id": c,
+                    "article_id": n,
+                    "story_id": n,
+                    "subscription_id": subscription[c],
+                    "query_text": "Kim",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for c, count in alerts_per_chat.items()
+                for n in range(1, count + 1)
+            ]
+            connection.execute(insert(Alert), rows)
     finally:
         engine.dispose()
+    return len(rows)
 
 
-def _count_sent(database: Path) -> int:
+def _count_sent(database: Path, query: str = SENT) -> int:
     """Read straight from the bot's SQLite file while it runs (WAL allows it)."""
     with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection:
-        return int(connection.execute(SENT).fetchone()[0])
+        return int(connection.execute(query).fetchone()[0])
 
 
 @contextlib.asynccontextmanager
@@ -141,9 +156,18 @@ async def _running(settings: Settings) -> AsyncIterator[Application[Any, Any, An
             await app.post_shutdown(app)
 
 
-async def _newsbot(api_url: str, tmp: Path, alerts: int) -> tuple[float, int]:
-    database = tmp / "bench.db"
-    feeds_file = tmp / "feeds.txt"
+async def _newsbot(
+    api_url: str,
+    tmp: Path,
+    alerts_per_chat: Mapping[int, int],
+    *,
+    watch: tuple[int, int] | None = None,
+    paid: bool = False,
+) -> tuple[float, int]:
+    """Seconds until every alert (or those of the chats in ``watch``, a range) was sent."""
+    run = Path(tempfile.mkdtemp(dir=tmp))  # each run its own database
+    database = run / "bench.db"
+    feeds_file = run / "feeds.txt"
     feeds_file.write_text("\n")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -153,15 +177,21 @@ async def _newsbot(api_url: str, tmp: Path, alerts: int) -> tuple[float, int]:
         FEEDS_FILE=feeds_file,
         POLL_INTERVAL=1,
         LOG_LEVEL="WARNING",
+        PAID_BROADCAST=paid,
     )
-    _seed_outbox(database, alerts)
+    seed_outbox(f"sqlite:///{database}", alerts_per_chat)
+    low, high = watch or (min(alerts_per_chat), max(alerts_per_chat))
+    wanted = sum(n for chat, n in alerts_per_chat.items() if low <= chat <= high)
+    query = f"{SENT} AND chat_id BETWEEN {low} AND {high}"
     started = time.perf_counter()
     async with _running(settings):
-        while _count_sent(database) < alerts:
-            await asyncio.sleep(0.5)
-            if time.perf_counter() - started > alerts:  # far beyond 1/s: something is stuck
+        while _count_sent(database, query) < wanted:
+            await asyncio.sleep(0.2)
+            if time.perf_counter() - started > wanted + 60:  # far beyond 1/s: stuck
                 break
-    return time.perf_counter() - started, _count_sent(database)
+        seconds = time.perf_counter() - started
+        sent = _count_sent(database, query)
+    return seconds, sent
 
 
 async def _naive(api_url: str, alerts: int) -> tuple[float, int, int]:
@@ -183,22 +213,98 @@ async def _naive(api_url: str, alerts: int) -> tuple[float, int, int]:
     return time.perf_counter() - started, delivered, throttled
 
 
+def _fairness(api: FakeBotAPI, tmp: Path, light: int, heavy: int) -> None:
+    """Issue 11: one chat with ``heavy`` queued must not slow ``light`` one-alert chats."""
+    api.set_limits()
+    light_chats = dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + light), 1)
+    watch = (FIRST_CHAT, FIRST_CHAT + light - 1)
+    alone, alone_sent = asyncio.run(_newsbot(api.base_url, tmp, light_chats, watch=watch))
+    api.clear_records()
+    time.sleep(2)
+    # The heavy chat's rows are the oldest: the old bot read them first and nothing else.
+    mixed = {HEAVY_CHAT: heavy, **light_chats}
+    beside, beside_sent = asyncio.run(_newsbot(api.base_url, tmp, mixed, watch=watch))
+    print(
+        f"fairness: {light} chats with one alert each, alone and beside one chat with "
+        f"{heavy} queued"
+    )
+    print(
+        table(
+            ["run", "light chats served", "seconds", "vs alone"],
+            [
+                ["alone", alone_sent, f"{alone:.1f}", "1.00"],
+                [f"beside {heavy} queued", beside_sent, f"{beside:.1f}", f"{beside / alone:.2f}"],
+            ],
+        )
+    )
+
+
+def _paid(api: FakeBotAPI, tmp: Path, alerts: int) -> None:
+    """Issue 15: paid broadcasts, 1,000 messages/s allowed; the outbox must keep up."""
+    limits = api.set_limits(paid_per_second=1000)
+    chats = dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + alerts), 1)
+    seconds, sent = asyncio.run(_newsbot(api.base_url, tmp, chats, paid=True))
+    messages = api.sent_messages()
+    paid = sum(1 for m in messages if m.get("allow_paid_broadcast"))
+    print(f"deliver --paid: {alerts} alerts to {alerts} chats, fake Bot API allowing 1,000/s")
+    print(
+        table(
+            ["alerts", "sent", "messages/s", "paid", "429s", "lost", "limit breaches"],
+            [
+                [
+                    alerts,
+                    sent,
+                    f"{sent / seconds:.1f}",
+                    paid,
+                    api.count_429,
+                    alerts - len(api.delivered_chats()),
+                    len(api.limit_violations(limits)),
+                ]
+            ],
+        )
+    )
+    print(f"newsbot took {seconds:.1f} s; peak RSS {peak_rss_mb():.0f} MB")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbot bench deliver")
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--baseline", type=int, default=300, help="alerts for the naive sender")
+    parser.add_argument(
+        "--fairness",
+        action="store_true",
+        help="only the fairness case: 1,000 one-alert chats alone and beside 2,000 queued",
+    )
+    parser.add_argument("--light", type=int, default=1000, help="fairness: one-alert chats")
+    parser.add_argument("--heavy", type=int, default=2000, help="fairness: the heavy chat's")
+    parser.add_argument(
+        "--paid",
+        action="store_true",
+        help="paid broadcasts: 20,000 alerts (or --alerts) at up to 1,000 messages/s",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     with FakeBotAPI(record_calls=False) as api, tempfile.TemporaryDirectory() as tmp:
+        if args.paid:
+            alerts = args.alerts if "--alerts" in (argv or sys.argv) else 20_000
+            _paid(api, Path(tmp), alerts)
+            return
+        if args.fairness:
+            _fairness(api, Path(tmp), args.light, args.heavy)
+            return
         api.set_limits()
-        seconds, sent = asyncio.run(_newsbot(api.base_url, Path(tmp), args.alerts))
+        chats = dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + args.alerts), 1)
+        seconds, sent = asyncio.run(_newsbot(api.base_url, Path(tmp), chats))
         ours_429 = api.count_429
-        chats = len(api.delivered_chats())
+        delivered = len(api.delivered_chats())
         violations = api.limit_violations()
         api.clear_records()
         time.sleep(2)  # let the fake's windows empty before the baseline
         base_seconds, base_delivered, base_429 = asyncio.run(_naive(api.base_url, args.baseline))
+        api.clear_records()
+        time.sleep(2)
+        _fairness(api, Path(tmp), args.light, args.heavy)
     print(f"deliver: {args.alerts} alerts to {args.alerts} chats, fake Bot API enforcing 30/s")
     print(
         table(
@@ -210,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{sent / seconds:.1f}",
                     ours_429,
                     f"{ours_429 * 1000 / max(sent, 1):.2f}",
-                    args.alerts - chats,
+                    args.alerts - delivered,
                     len(violations),
                 ],
                 [

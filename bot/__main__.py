@@ -212,7 +212,9 @@ def _parser() -> argparse.ArgumentParser:
     feeds.add_argument("action", nargs="?", choices=["list", "import", "export"], default="list")
     feeds.add_argument("file", nargs="?", help="import: an OPML file or one URL per line")
     bench = commands.add_parser("bench", help="benchmarks (see README: Performance)")
-    bench.add_argument("name", choices=["match", "poll", "deliver", "search", "memory", "all"])
+    bench.add_argument(
+        "name", choices=["match", "poll", "deliver", "search", "memory", "latency", "all"]
+    )
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 

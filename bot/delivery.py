@@ -5,6 +5,14 @@ re-sends at most the messages that were in flight. Pacing is ours (about 28 mess
 overall, one per second per private chat, one per three seconds per group): a 429 for one
 chat holds that chat only, and delivery to the others goes on. Many alerts due for one chat
 at once are folded into a digest.
+
+The due set is read per chat (db.outbox.due_alerts): a chat with thousands queued takes one
+slot of a pass, never the whole pass. A 400 never loses an alert by itself: the alert is
+re-rendered shorter, then as plain text, before it is marked failed (and counted for the
+admins); a refused digest part falls back to its own alerts one by one. With paid broadcasts
+on, messages beyond the free rate carry `allow_paid_broadcast`, up to `paid_per_second`.
+Sent marks are written in batches (one transaction for whatever finished meanwhile), each
+with its message id, and a chat is released only once its marks are stored.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
+from bot.settings import Settings
 from db import chats, outbox
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
 from handlers.i18n import Translate, time_formatter, translator
@@ -47,7 +56,21 @@ class DeliveryLimits:
     retry_base: float = 5.0
     """Seconds before the first retry after a network error or 5xx; doubles each try."""
     in_flight: int = 32
-    batch: int = 500
+    chats_per_pass: int = 500
+    """Chats read per pass; each brings at most `rows_per_chat` of its due alerts."""
+    rows_per_chat: int = 100
+    paid_per_second: float = 0.0
+    """Above zero: paid broadcasts, up to this many messages/s; beyond `per_second` a
+    message carries `allow_paid_broadcast` (Telegram charges for those)."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> DeliveryLimits:
+        """The limits the operator chose: PAID_BROADCAST pays for up to 1,000 messages/s."""
+        if getattr(settings, "PAID_BROADCAST", False):
+            # Free messages are judged when paced, counted by Telegram when they arrive: a
+            # wider margin under the free 30/s keeps jittered arrivals from a 429.
+            return cls(per_second=20.0, paid_per_second=990.0, in_flight=200)
+        return cls()
 
 
 def _view(alert: outbox.DueAlert) -> AlertView:
@@ -59,6 +82,24 @@ def _view(alert: outbox.DueAlert) -> AlertView:
         published=alert.published_at,
         query_text=alert.query_text,
     )
+
+
+_CHAT_PROBLEMS = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "chat_id is empty",
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+    "need administrator rights",
+)
+
+
+def _about_the_chat(message: str) -> bool:
+    """A 400 about where the message goes, not what it says: re-rendering cannot help."""
+    lowered = message.lower()
+    return any(problem in lowered for problem in _CHAT_PROBLEMS)
 
 
 class Deliverer:
@@ -82,6 +123,9 @@ class Deliverer:
         self._wakeup = services.delivery_due
         self._next_slot = 0.0
         self._recent: deque[float] = deque()
+        self._recent_free: deque[float] = deque()
+        self._marks: list[tuple[list[int], int, asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
         self._paused_until = 0.0
         self._last_throttle = 0.0
         self._last_throttled_chat: int | None = None
@@ -107,7 +151,7 @@ class Deliverer:
                 dispatched = 0
             if not dispatched:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_wait())
 
     async def drain(self) -> None:
         """Wait for the messages in flight (graceful shutdown)."""
@@ -118,8 +162,19 @@ class Deliverer:
         """Dispatch one message (or digest) to every chat that may receive now; how many."""
         svc = self._svc
         taken = self._monotonic()
+        waiting = {chat for chat, ready in self._chat_ready.items() if ready > taken}
+        if len(self._chat_ready) > 4 * len(waiting) + 1000:  # forget gaps long past
+            self._chat_ready = {chat: self._chat_ready[chat] for chat in waiting}
+        # Chats we cannot send to now are left out of the read, so they take no room in it.
+        skip = self._busy_chats | waiting if len(waiting) < 5000 else set(self._busy_chats)
         async with svc.read() as session:
-            due = await outbox.due_alerts(session, svc.clock(), limit=self._limits.batch)
+            due = await outbox.due_alerts(
+                session,
+                svc.clock(),
+                chats=self._limits.chats_per_pass,
+                per_chat=self._limits.rows_per_chat,
+                skip=skip,
+            )
         per_chat: dict[int, list[outbox.DueAlert]] = {}
         for alert in due:
             per_chat.setdefault(alert.chat_id, []).append(alert)
@@ -133,7 +188,8 @@ class Deliverer:
                 or self._chat_done.get(chat_id, -1.0) >= taken
             ):
                 continue
-            fold = len(alerts) > self._limits.digest_over or (
+            # The count covers all the chat's due alerts, not only the rows read.
+            fold = alerts[0].due_in_chat > self._limits.digest_over or (
                 len(alerts) > 1 and any(a.held for a in alerts)
             )
             batch = alerts if fold else alerts[:1]
@@ -144,35 +200,53 @@ class Deliverer:
             task.add_done_callback(self._tasks.discard)
             dispatched += 1
         if not dispatched and per_chat:
-            # Everything due is waiting on a per-chat gap: come back when the first opens.
+            # What is due waits on a per-chat gap: come back when the first opens.
             wait = min(self._chat_ready.get(c, 0) for c in per_chat) - self._monotonic()
-            await self._sleep(min(max(wait, 0.05), 1.0))
+            await self._sleep(min(max(wait, 0.01), 1.0))
             return 1
         return dispatched
 
-    async def _paced(self, chat_id: int, chat_type: str) -> None:
+    def _idle_wait(self) -> float:
+        """How long the loop may wait for a wake-up: at most until the next chat gap opens.
+
+        Chats waiting for their gap were left out of the read; one of them may have more due.
+        """
+        now = self._monotonic()
+        opens = [ready for ready in self._chat_ready.values() if ready > now]
+        return min(max(min(opens) - now, 0.01), 1.0) if opens else 1.0
+
+    async def _paced(self, chat_id: int, chat_type: str) -> bool:
         """Wait for this message's turn: the overall rate, Telegram's pause, the chat's gap.
 
         Pacing happens right before the request (not at dispatch), so a stall of the event loop
-        cannot release a burst: at most `per_second` sends start in any second.
+        cannot release a burst: at most the allowed rate of sends start in any second. True when
+        the message must go as a paid broadcast (the free `per_second` are used up).
         """
+        limits = self._limits
+        rate = max(limits.paid_per_second, limits.per_second)
         while True:
             now = self._monotonic()
-            while self._recent and now - self._recent[0] >= 1.0:
-                self._recent.popleft()
+            for recent in (self._recent, self._recent_free):
+                while recent and now - recent[0] >= 1.0:
+                    recent.popleft()
+            free = len(self._recent_free) < limits.per_second
             ready = max(
                 self._next_slot,
                 self._paused_until,
                 self._chat_ready.get(chat_id, 0.0),
-                self._recent[0] + 1.0 if len(self._recent) >= self._limits.per_second else 0.0,
+                self._recent[0] + 1.0 if len(self._recent) >= rate else 0.0,
+                self._recent_free[0] + 1.0 if not free and rate <= limits.per_second else 0.0,
             )
             if ready <= now:
                 break
             await self._sleep(ready - now)
         self._recent.append(now)
-        self._next_slot = now + 1.0 / self._limits.per_second
-        gap = self._limits.private_gap if chat_type == "private" else self._limits.group_gap
+        if free:
+            self._recent_free.append(now)
+        self._next_slot = now + 1.0 / rate
+        gap = limits.private_gap if chat_type == "private" else limits.group_gap
         self._chat_ready[chat_id] = now + gap
+        return not free and limits.paid_per_second > 0
 
     def _throttled(self, chat_id: int, seconds: float) -> None:
         """Telegram said wait: hold this chat; two chats in a second means everyone waits."""
@@ -185,7 +259,8 @@ class Deliverer:
     async def _send_message(
         self, chat_id: int, chat_type: str, text: str, **kwargs: Any
     ) -> Message:
-        await self._paced(chat_id, chat_type)
+        if await self._paced(chat_id, chat_type):
+            kwargs["allow_paid_broadcast"] = True
         try:
             return await self._bot.send_message(chat_id, text, rate_limit_args=NO_RETRY, **kwargs)
         except RetryAfter as error:
@@ -210,17 +285,10 @@ class Deliverer:
         ids = [a.id for a in alerts]
         try:
             if len(alerts) == 1:
-                message = await self._send_one(chat_id, alerts[0], timezone, _, when)
+                message = await self._send_alert(chat_id, alerts[0], timezone, _, when)
                 await self._mark_sent(ids, message.message_id)
             else:
-                for text, carried in render_digest(
-                    [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
-                ):
-                    message = await self._send_message(
-                        chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
-                    )
-                    await self._mark_sent([ids[i] for i in carried], message.message_id)
-                return
+                await self._send_digest(chat_id, alerts, timezone, _, when)
         except RetryAfter as error:
             wait = retry_seconds(error)
             log.info("chat %s throttled by Telegram for %.0fs", chat_id, wait)
@@ -240,13 +308,40 @@ class Deliverer:
             self._chat_ready.pop(chat_id, None)
             self.wake()
         except BadRequest as error:
-            log.warning("Telegram refused alerts %s: %s", ids, error.message)
-            async with self._svc.write() as session:
-                await outbox.mark_failed(session, ids, error=error.message)
+            await self._give_up(ids, error)
         except NetworkError as error:
             await self._retry_later(ids, alerts, f"{type(error).__name__}: {error.message}")
 
-    async def _send_one(
+    async def _send_digest(
+        self,
+        chat_id: int,
+        alerts: Sequence[outbox.DueAlert],
+        timezone: str,
+        _: Translate,
+        when: TimeFormat,
+    ) -> None:
+        """The digest, part by part; a refused part goes out as its alerts, one by one."""
+        for text, carried in render_digest(
+            [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
+        ):
+            try:
+                message = await self._send_message(
+                    chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
+                )
+            except BadRequest as error:
+                log.warning("Telegram refused a digest part for chat %s: %s", chat_id, error)
+                for index in carried:
+                    try:
+                        single = await self._send_alert(chat_id, alerts[index], timezone, _, when)
+                    except BadRequest as refused:
+                        await self._give_up([alerts[index].id], refused)
+                    else:
+                        await self._mark_sent([alerts[index].id], single.message_id)
+                continue
+            # Marked part by part: a later failure never touches what was delivered.
+            await self._mark_sent([alerts[i].id for i in carried], message.message_id)
+
+    async def _send_alert(
         self,
         chat_id: int,
         alert: outbox.DueAlert,
@@ -254,34 +349,82 @@ class Deliverer:
         _: Translate,
         when: TimeFormat,
     ) -> Message:
+        """One alert; on a 400, shorter (headline and link), then plain text, then bare."""
         view = _view(alert)
         markup = None
         if alert.subscription_id is not None:
             mute = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}")
             markup = InlineKeyboardMarkup([[mute]])
-        try:
-            return await self._send_message(
-                chat_id,
-                alert.chat_type,
-                render_alert(view, timezone=timezone, _=_, time_format=when),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as error:
-            if "entit" not in error.message.lower():
-                raise
-            # Our markup was refused: the same alert as plain text still reaches the reader.
-            return await self._send_message(
-                chat_id,
-                alert.chat_type,
-                render_alert_plain(view, timezone=timezone, _=_, time_format=when),
-                parse_mode=None,
-                reply_markup=markup,
-            )
+        tries: list[tuple[str, str | None, InlineKeyboardMarkup | None]] = [
+            (render_alert(view, timezone=timezone, _=_, time_format=when), ParseMode.HTML, markup),
+            (
+                render_alert(view, timezone=timezone, _=_, time_format=when, compact=True),
+                ParseMode.HTML,
+                markup,
+            ),
+            (render_alert_plain(view, timezone=timezone, _=_, time_format=when), None, markup),
+            # Last: the shortest plain text, without the button (a button can be refused too).
+            (
+                render_alert_plain(view, timezone=timezone, _=_, time_format=when, compact=True),
+                None,
+                None,
+            ),
+        ]
+        refused: BadRequest | None = None
+        seen: set[tuple[str, str | None, bool]] = set()
+        for text, parse_mode, buttons in tries:
+            if (text, parse_mode, buttons is None) in seen:
+                continue
+            seen.add((text, parse_mode, buttons is None))
+            try:
+                return await self._send_message(
+                    chat_id, alert.chat_type, text, parse_mode=parse_mode, reply_markup=buttons
+                )
+            except BadRequest as error:
+                if _about_the_chat(error.message):
+                    raise  # no other form of the message reaches a chat that is not there
+                log.info("alert %s refused (%s); trying a simpler form", alert.id, error.message)
+                refused = error
+                if "entit" in error.message.lower():
+                    # Our markup was refused: only plain text can do better.
+                    seen.update((t, p, b is None) for t, p, b in tries if p is not None)
+        assert refused is not None
+        raise refused
+
+    async def _give_up(self, ids: Sequence[int], error: BadRequest) -> None:
+        """Telegram refused every form: failed, counted in /stats for the admins."""
+        log.warning("Telegram refused alerts %s in every form: %s", list(ids), error.message)
+        async with self._svc.write() as session:
+            await outbox.mark_failed(session, ids, error=error.message)
 
     async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
-        async with self._svc.write() as session:
-            await outbox.mark_sent(session, ids, message_id, now=self._svc.clock())
+        """Queue the mark with its message id and wait until a batched write has stored it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((list(ids), message_id, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_marks())
+        await done
+
+    async def _write_marks(self) -> None:
+        """One transaction for every mark queued meanwhile (1,000 messages/s need it)."""
+        while self._marks:
+            await asyncio.sleep(0)  # let the sends that finish with this one join it
+            batch, self._marks = self._marks, []
+            try:
+                async with self._svc.write() as session:
+                    await outbox.mark_sent_many(
+                        session,
+                        [(ids, message_id) for ids, message_id, _ in batch],
+                        now=self._svc.clock(),
+                    )
+            except Exception as error:
+                for _ids, _message_id, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for _ids, _message_id, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def _retry_later(
         self, ids: Sequence[int], alerts: Sequence[outbox.DueAlert], error: str

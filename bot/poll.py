@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.parsing import ParserPool
 from db import articles
@@ -76,6 +77,8 @@ class _Write:
     parsed: ParsedFeed | None
     outcome: FeedOutcome
     done: asyncio.Future[None]
+    started: datetime
+    """When the fetch began: the next poll counts from here, not from the write."""
 
 
 WRITE_BATCH = 50
@@ -146,6 +149,7 @@ class Poller:
         self._writes.clear()
 
     async def _poll_feed(self, feed: FeedState) -> FeedOutcome:
+        started = self._svc.clock()
         try:
             result = await self._fetcher.fetch(
                 FetchRequest(
@@ -160,13 +164,13 @@ class Poller:
                 parsed = await self._parser.parse(
                     result.body, result.url or feed.url, result.headers
                 )
-            return await self._store(feed, result, parsed)
+            return await self._store(feed, result, parsed, started)
         except Exception as error:  # one feed's surprise must not stop the poll
             log.exception("poll of %s failed unexpectedly", feed.url)
             return await self._record_crash(feed, error)
 
     async def _store(
-        self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None
+        self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None, started: datetime
     ) -> FeedOutcome:
         """Queue the feed's write and wait for it: writes are batched, one transaction each."""
         failure = failure_of(result, parsed)
@@ -177,7 +181,9 @@ class Poller:
             outcome.error = result.error if result.error_kind is not None else failure[1]
         elif result.not_modified:
             outcome.status = "not_modified"
-        write = _Write(feed.id, result, parsed, outcome, asyncio.get_running_loop().create_future())
+        write = _Write(
+            feed.id, result, parsed, outcome, asyncio.get_running_loop().create_future(), started
+        )
         self._writes.append(write)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain_writes())
@@ -204,6 +210,10 @@ class Poller:
                         write.outcome.error_kind = "internal"
                         write.outcome.error = f"{type(error).__name__}: {error}"
                         write.outcome.new_articles = write.outcome.alerts_queued = 0
+            if any(write.outcome.alerts_queued for write in batch):
+                # Now, not at the end of the poll: one slow feed (a parse may take its whole
+                # budget) must not hold back the alerts other feeds already queued.
+                self._svc.wake_delivery()
             for write in batch:
                 if not write.done.done():
                     write.done.set_result(None)
@@ -227,6 +237,7 @@ class Poller:
                     write.parsed,
                     now,
                     base_interval=self._base,
+                    started=write.started,
                 )
                 feed_store.apply_update(row, update)
                 if update.status == "error":

@@ -61,6 +61,10 @@ class PerRequestRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        if rate_limit_args == NO_RETRY and data.get("allow_paid_broadcast"):
+            # A paid broadcast goes beyond the free 30/s this limiter keeps: the delivery loop
+            # paces it (up to 1,000/s) and keeps the per-chat gaps itself.
+            return await callback(*args, **kwargs)
         retries = 0 if rate_limit_args == NO_RETRY else (rate_limit_args or self._retries)
         attempt = 0
         while True:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Article, Chat, Feed
@@ -33,10 +34,51 @@ class DueAlert:
     """It waited for a digest, quiet hours or a retry: several of them go out folded."""
     chat_language: str = "en"
     chat_timezone: str = "UTC"
+    due_in_chat: int = 1
+    """How many alerts are due for this chat in all (more than were read, perhaps)."""
 
 
-async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> list[DueAlert]:
-    """Queued alerts whose time has come, oldest first, for active chats."""
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(Alert.status == "queued", Alert.next_attempt_at <= now, Chat.active.is_(True))
+
+
+async def due_alerts(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    chats: int = 500,
+    per_chat: int = 100,
+    skip: Collection[int] = (),
+) -> list[DueAlert]:
+    """Queued alerts whose time has come, read per chat: up to `chats` chats, oldest first.
+
+    Each chat brings at most `per_chat` rows, so one chat with thousands queued (a daily
+    digest, quiet hours ending) never crowds the others out of a pass; `due_in_chat` still
+    counts all of a chat's due alerts, so folding into a digest sees them all. `skip` names
+    chats the caller cannot send to now (busy, or waiting for their gap).
+    """
+    # Step one picks the chats (a GROUP BY), step two their first rows (ROW_NUMBER() per
+    # chat): plain SQL both, portable to PostgreSQL.
+    picked = (
+        select(Alert.chat_id, func.min(Alert.id).label("first"), func.count().label("due"))
+        .join(Chat, Chat.id == Alert.chat_id)
+        .where(_due(now))
+        .group_by(Alert.chat_id)
+        .order_by(func.min(Alert.id))
+        .limit(chats)
+    )
+    if skip:
+        picked = picked.where(Alert.chat_id.not_in(list(skip)))
+    counts = {chat_id: due for chat_id, _first, due in await session.execute(picked)}
+    if not counts:
+        return []
+    rank = func.row_number().over(partition_by=Alert.chat_id, order_by=Alert.id).label("rank")
+    ranked = (
+        select(Alert.id, rank)
+        .join(Chat, Chat.id == Alert.chat_id)
+        .where(_due(now), Alert.chat_id.in_(list(counts)))
+        .subquery()
+    )
     rows = await session.execute(
         select(
             Alert.id,
@@ -56,14 +98,14 @@ async def due_alerts(session: AsyncSession, now: datetime, limit: int = 500) -> 
             func.coalesce(Chat.language, "en"),
             func.coalesce(Chat.timezone, "UTC"),
         )
+        .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)
         .join(Feed, Feed.id == Article.feed_id)
-        .where(and_(Alert.status == "queued", Alert.next_attempt_at <= now, Chat.active.is_(True)))
+        .where(ranked.c.rank <= per_chat)
         .order_by(Alert.id)
-        .limit(limit)
     )
-    return [DueAlert(*r) for r in rows]
+    return [replace(DueAlert(*r), due_in_chat=counts[r[1]]) for r in rows]
 
 
 async def mark_sent(
@@ -76,6 +118,31 @@ async def mark_sent(
     )
 
 
+async def mark_sent_many(
+    session: AsyncSession, sent: Sequence[tuple[Sequence[int], int]], *, now: datetime
+) -> None:
+    """Many sends at once, each alert with the id of the message that carried it."""
+    table = cast(Table, Alert.__table__)
+    params = [
+        {"b_alert": alert_id, "b_message": message_id}
+        for alert_ids, message_id in sent
+        for alert_id in alert_ids
+    ]
+    if params:
+        # Core executemany: one statement, one round of binds per alert.
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_alert"))
+            .values(
+                status="sent",
+                telegram_message_id=bindparam("b_message"),
+                sent_at=now,
+                last_error=None,
+            ),
+            params,
+        )
+
+
 async def mark_retry(
     session: AsyncSession,
     alert_ids: Sequence[int],
@@ -84,24 +151,28 @@ async def mark_retry(
     next_attempt_at: datetime,
     park_after: int,
 ) -> None:
-    """Count a failed try; an alert that failed `park_after` times is parked with its error."""
+    """Count a failed try; an alert that failed `park_after` times is parked with its error.
+
+    Only queued alerts change: one already delivered is never relabelled."""
     await session.execute(
         update(Alert)
-        .where(Alert.id.in_(alert_ids))
+        .where(Alert.id.in_(alert_ids), Alert.status == "queued")
         .values(attempts=Alert.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
     )
     await session.execute(
         update(Alert)
-        .where(Alert.id.in_(alert_ids), Alert.attempts >= park_after)
+        .where(Alert.id.in_(alert_ids), Alert.status == "queued", Alert.attempts >= park_after)
         .values(status="parked")
     )
 
 
 async def mark_failed(session: AsyncSession, alert_ids: Sequence[int], *, error: str) -> None:
-    """A permanent error (a 400 Telegram will never accept): recorded, not retried."""
+    """A permanent error (a 400 Telegram will never accept): recorded, not retried.
+
+    Only queued alerts change: one already delivered is never relabelled."""
     await session.execute(
         update(Alert)
-        .where(Alert.id.in_(alert_ids))
+        .where(Alert.id.in_(alert_ids), Alert.status == "queued")
         .values(status="failed", attempts=Alert.attempts + 1, last_error=error)
     )
 

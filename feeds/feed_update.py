@@ -14,7 +14,7 @@ from typing import Literal
 
 from feeds.fetch import FetchResult
 from feeds.models import ParsedFeed
-from feeds.schedule import next_poll_delay, should_deactivate
+from feeds.schedule import next_poll_delay, poll_anchor, should_deactivate
 
 __all__ = [
     "ErrorKind",
@@ -129,8 +129,13 @@ def decide(
     now: datetime,
     *,
     base_interval: float,
+    started: datetime | None = None,
 ) -> FeedUpdate:
-    """The feed after this poll: a 200 or 304 resets its health, a failure backs it off."""
+    """The feed after this poll: a 200 or 304 resets its health, a failure backs it off.
+
+    `started` is when the fetch began: the next poll counts from it (or from the time the
+    poll was scheduled for), not from `now`, when the result is written.
+    """
     failure = failure_of(result, parsed)
     if failure is not None:
         kind, message = failure
@@ -166,7 +171,8 @@ def decide(
         consecutive_failures=0,
         gone_since=None,
         interval_seconds=delay,
-        next_poll_at=now + timedelta(seconds=delay),
+        next_poll_at=poll_anchor(started or now, state.next_poll_at, base_interval)
+        + timedelta(seconds=delay),
     )
     return FeedUpdate(new, status)
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-__all__ = ["MAX_HEALTHY_INTERVAL", "Outcome", "next_poll_delay", "should_deactivate"]
+__all__ = [
+    "MAX_HEALTHY_INTERVAL",
+    "Outcome",
+    "next_poll_delay",
+    "poll_anchor",
+    "should_deactivate",
+]
 
 Outcome = Literal["ok", "not_modified", "error", "gone"]
 
@@ -54,6 +60,20 @@ def next_poll_delay(
     cap = max(max_backoff, base)
     # A server's Retry-After is honoured, but a hostile "come back in ten years" is not.
     return max(min(backoff, cap), min(_hint(retry_after), cap), base)
+
+
+def poll_anchor(started: datetime, scheduled: datetime | None, interval: float) -> datetime:
+    """The moment a healthy feed's next interval counts from: its scheduled time, or the start.
+
+    Counting from the end of the fetch made every poll late by the fetch and then by a whole
+    tick (POLL_INTERVAL=3 polled every 6 s). The scheduled time keeps the cadence exact when
+    the poll began on time; a feed polled long after its time (the bot was down, a slow
+    previous poll) counts from the start of this fetch instead, so it never catches up in
+    bursts.
+    """
+    if scheduled is not None and started - timedelta(seconds=interval) < scheduled <= started:
+        return scheduled
+    return started
 
 
 def should_deactivate(first_gone_at: datetime | None, now: datetime, days: float = 3) -> bool:

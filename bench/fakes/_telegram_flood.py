@@ -32,7 +32,9 @@ class FloodLimits:
     ``per_chat_burst / per_chat_per_second`` seconds (a short burst, 1/s on average); a group
     (negative chat id) ``per_group_per_minute`` in any 60 s; all chats together
     ``global_per_second`` in any 1 s. With ``penalize``, a 429 also bans its scope until
-    ``retry_after`` has passed, as Telegram does.
+    ``retry_after`` has passed, as Telegram does. With ``paid_per_second``, a message sent
+    with ``allow_paid_broadcast`` is not held to ``global_per_second`` (free messages are) but
+    to ``paid_per_second`` for all messages together; per-chat and group limits stay.
     """
 
     global_per_second: int | None = 30
@@ -40,6 +42,7 @@ class FloodLimits:
     per_chat_burst: int = 3
     per_group_per_minute: int | None = 20
     penalize: bool = True
+    paid_per_second: int | None = None
 
     @property
     def chat_window(self) -> float:
@@ -58,16 +61,21 @@ class FloodGate:
 
     limits: FloodLimits
     global_window: deque[float] = field(default_factory=deque)
+    """Free sends only; ``all_window`` holds paid and free ones."""
+    all_window: deque[float] = field(default_factory=deque)
     chat_windows: dict[ChatKey, deque[float]] = field(default_factory=dict)
     banned_until: dict[ChatKey | None, float] = field(default_factory=dict)
 
-    def refuse(self, key: ChatKey, now: float) -> tuple[str, int] | None:
+    def refuse(self, key: ChatKey, now: float, *, paid: bool = False) -> tuple[str, int] | None:
         """None if a send to ``key`` may go at ``now``, else the 429's scope and retry_after."""
+        paid = paid and self.limits.paid_per_second is not None
         for banned in (None, key):
+            if banned is None and paid:
+                continue  # a paid message is not held by a ban on the free rate
             until = self.banned_until.get(banned, 0.0)
             if until > now:
                 return _scope(banned, key), _whole_seconds(until - now)
-        full = self._full_window(key, now)
+        full = self._full_window(key, now, paid=paid)
         if full is None:
             return None
         scope, ban_key, wait = full
@@ -76,14 +84,22 @@ class FloodGate:
             self.banned_until[ban_key] = now + retry_after
         return scope, retry_after
 
-    def admit(self, key: ChatKey, now: float) -> None:
+    def admit(self, key: ChatKey, now: float, *, paid: bool = False) -> None:
         """Count a delivered send in the windows it occupies."""
-        self.global_window.append(now)
+        if not (paid and self.limits.paid_per_second is not None):
+            self.global_window.append(now)
+        self.all_window.append(now)
         self.chat_windows.setdefault(key, deque()).append(now)
 
-    def _full_window(self, key: ChatKey, now: float) -> tuple[str, ChatKey | None, float] | None:
+    def _full_window(
+        self, key: ChatKey, now: float, *, paid: bool = False
+    ) -> tuple[str, ChatKey | None, float] | None:
         limits = self.limits
-        if limits.global_per_second is not None:
+        if limits.paid_per_second is not None:
+            _expire(self.all_window, now, 1.0)
+            if len(self.all_window) >= limits.paid_per_second:
+                return "global", None, self.all_window[0] + 1.0 - now
+        if limits.global_per_second is not None and not paid:
             _expire(self.global_window, now, 1.0)
             if len(self.global_window) >= limits.global_per_second:
                 return "global", None, self.global_window[0] + 1.0 - now
@@ -133,9 +149,11 @@ def violations(
 ) -> list[str]:
     """Where delivered traffic (all sends, and sends per chat) broke ``limits``."""
     problems: list[str] = []
-    if limits.global_per_second is not None:
+    # With paid broadcasts the fake does not tell free from paid afterwards: all together.
+    overall = limits.paid_per_second or limits.global_per_second
+    if overall is not None:
         peak = max_in_window(everything, 1.0)
-        if peak > limits.global_per_second:
+        if peak > overall:
             problems.append(f"global: {peak} messages within 1 s")
     for key, times in per_chat.items():
         if is_group(key) and limits.per_group_per_minute is not None:

@@ -135,7 +135,9 @@ class BotMethods(BotState):
         key = chat_key(params.get("chat_id"))
         parsed, parse_mode = self._parse_text(params)
         markup = _check_markup(params)
-        self._check_flood("sendMessage", key)
+        # Paid broadcasts (allow_paid_broadcast) go beyond the free 30/s, up to 1,000/s.
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True", 1, "1")
+        self._check_flood("sendMessage", key, paid=paid)
         message: JSONDict = {
             "message_id": self._new_message_id(key),
             "from": self._bot_user(),
@@ -147,7 +149,7 @@ class BotMethods(BotState):
             message["entities"] = parsed.entities
         if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup
-        self._count_delivery(key)
+        self._count_delivery(key, paid=paid)
         record = {
             **message,
             "html": params.get("text") if (parse_mode or "").lower() == "html" else None,
@@ -155,6 +157,7 @@ class BotMethods(BotState):
             "reply_markup": markup,
             "link_preview_options": params.get("link_preview_options"),
             "disable_notification": params.get("disable_notification"),
+            "allow_paid_broadcast": paid,
         }
         self._messages[(key, message["message_id"])] = record
         self._sent.append(record)
@@ -230,11 +233,11 @@ class BotMethods(BotState):
             raise ApiError(400, "Bad Request: message is too long")
         return parsed, parse_mode
 
-    def _check_flood(self, method: str, key: ChatKey) -> None:
+    def _check_flood(self, method: str, key: ChatKey, *, paid: bool = False) -> None:
         if self._flood is None:
             return
         now = time.monotonic()
-        refusal = self._flood.refuse(key, now)
+        refusal = self._flood.refuse(key, now, paid=paid)
         if refusal is None:
             return
         scope, retry_after = refusal

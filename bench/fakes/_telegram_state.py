@@ -90,7 +90,14 @@ def public_message(record: JSONDict) -> JSONDict:
     message = {
         k: v
         for k, v in record.items()
-        if k not in ("html", "parse_mode", "link_preview_options", "disable_notification")
+        if k
+        not in (
+            "html",
+            "parse_mode",
+            "link_preview_options",
+            "disable_notification",
+            "allow_paid_broadcast",
+        )
     }
     if not message.get("reply_markup") or "inline_keyboard" not in message["reply_markup"]:
         message.pop("reply_markup", None)
@@ -242,12 +249,12 @@ class BotState:
             self._changed.notify_all()
             return update
 
-    def _count_delivery(self, key: ChatKey) -> None:
+    def _count_delivery(self, key: ChatKey, *, paid: bool = False) -> None:
         now = time.monotonic()
         self._delivery_times.append(now)
         self._chat_delivery_times.setdefault(key, []).append(now)
         if self._flood is not None:
-            self._flood.admit(key, now)
+            self._flood.admit(key, now, paid=paid)
 
     # ------------------------------------------------------------------ what readers do
 
@@ -402,10 +409,16 @@ class BotState:
         per_group_per_minute: int | None = 20,
         *,
         penalize: bool = True,
+        paid_per_second: int | None = None,
     ) -> FloodLimits:
         """Enforce Telegram's flood limits on sendMessage (see FloodLimits); returns them."""
         limits = FloodLimits(
-            global_per_second, per_chat_per_second, per_chat_burst, per_group_per_minute, penalize
+            global_per_second,
+            per_chat_per_second,
+            per_chat_burst,
+            per_group_per_minute,
+            penalize,
+            paid_per_second,
         )
         with self._lock:
             self._flood = FloodGate(limits)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from bench.fakes import FakeBotAPI
-from tests.integration.harness import db_count, eventually, make_settings, running
+from tests.integration.harness import db_count, db_path, eventually, make_settings, running
 from tests.integration.seed import seed_outbox
 
 
@@ -67,3 +68,21 @@ async def test_after_a_429_the_chat_is_retried_and_nothing_is_lost(tmp_path: Pat
         async with running(settings):
             assert await eventually(lambda: _sent(settings) == 2)
         assert len(api.sent_messages(601)) == 1 and len(api.sent_messages(602)) == 1
+
+
+async def test_oversized_title_link_and_source_still_reach_the_reader(tmp_path: Path) -> None:
+    """Issue 11 item 4: a 4.5k-character link and a 4.2k-character feed title got a 400."""
+    with FakeBotAPI() as api:
+        settings = make_settings(api.base_url, tmp_path, [])
+        await seed_outbox(settings.DATABASE_URL, {7007: 1, 7008: 7})
+        with sqlite3.connect(db_path(settings)) as connection:
+            connection.execute(
+                "UPDATE articles SET link = ? || id, title = 'Kim ' || ? || id",
+                ("https://news.example.org/" + "a" * 4500 + "/", "Ü" * 4200),
+            )
+            connection.execute("UPDATE feeds SET title = ?", ("S" * 4200,))
+        async with running(settings):
+            assert await eventually(lambda: _sent(settings) == 8)
+        assert db_count(settings, "SELECT count(*) FROM alerts WHERE status = 'failed'") == 0
+        assert len(api.sent_messages(7007)) == 1
+        assert all(len(m["text"]) <= 4096 for m in api.sent_messages())
