@@ -14,7 +14,9 @@ from typing import Literal
 
 Role = Literal["starting", "standby", "active", "stopping"]
 DEAD_AFTER_TICKS = 5
-"""Poll ticks missed before the poll loop counts as dead (a tick is at most 15 s)."""
+"""Poll ticks missed before the poll loop counts as dead."""
+DEAD_AFTER_SECONDS = 60.0
+"""…and never sooner than this: the tick is a second, and a loaded host may skip a few."""
 
 
 @dataclass
@@ -65,7 +67,7 @@ class Health:
         else:
             age = self.monotonic() - last
             body["poll_tick_age_seconds"] = round(age, 1)
-            if age > DEAD_AFTER_TICKS * self.poll_tick:
+            if age > max(DEAD_AFTER_TICKS * self.poll_tick, DEAD_AFTER_SECONDS):
                 problems.append(f"the poll loop has not ticked for {age:.0f} s")
         delivery = self.delivery_problem()
         if delivery is not None:
