@@ -52,8 +52,9 @@ _TRACKING_HOSTS = (
 )
 # Path pieces of counters, spacers and icons (lower-cased path, query included).
 _TRACKING_PATHS = re.compile(
-    r"/~(?:r|ff|a|f)/|/pixel|/track|/beacon|/counter|spacer\.gif|blank\.gif|transparent\.gif"
-    r"|clear\.gif|1x1\.|/skins?/|/icons?/|/emoticons?/|/smil(?:ies|eys)/|/filetype/"
+    r"/~(?:r|ff|a|f)/|/(?:pixel|track|tracking|beacon|counter)(?:[/.?]|$)"
+    r"|(?:spacer|blank|transparent|clear)\.gif|1x1\.|/skins?/|/icons?/|/emoticons?/"
+    r"|/smil(?:ies|eys)/|/filetype/"
 )
 
 
