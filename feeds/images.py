@@ -96,7 +96,9 @@ def _absolute(value: object, base: str) -> str | None:
     if not text or len(text) > 2 * IMAGE_URL_LIMIT:
         return None
     try:
-        absolute = urljoin(base, text)
+        # Most feeds give absolute URLs: joining them would change nothing and costs as much
+        # as the rest of this function.
+        absolute = text if text.startswith(("http://", "https://")) else urljoin(base, text)
         parts = urlsplit(absolute)
     except ValueError:
         return None
@@ -139,12 +141,12 @@ def _largest(items: Iterable[Mapping[str, Any]], base: str, *, typed: bool) -> s
     """The largest usable image among `media:content`/`media:thumbnail` items; ties: first.
 
     `typed` (media:content) requires `medium="image"`, an `image/` type, or, when neither is
-    given, an image file name; thumbnails are images by definition.
+    given, an image file name; thumbnails are images by definition. Candidates are tried
+    largest first, so that usually one URL is resolved, not all of them.
     """
-    best: tuple[int, str] | None = None
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
+    candidates = [item for item in items if isinstance(item, Mapping)]
+    candidates.sort(key=_area, reverse=True)  # stable: equal sizes keep document order
+    for item in candidates:
         url = _absolute(item.get("url"), base)
         if url is None or is_tracking_image(url, item.get("width"), item.get("height")):
             continue
@@ -156,10 +158,8 @@ def _largest(items: Iterable[Mapping[str, Any]], base: str, *, typed: bool) -> s
                     continue
             elif not _looks_like_image_file(url):
                 continue
-        area = _area(item)
-        if best is None or area > best[0]:
-            best = (area, url)
-    return best[1] if best else None
+        return url
+    return None
 
 
 def _attributes(tag: str) -> dict[str, str]:
