@@ -378,10 +378,10 @@ def mute_choices(
     pairs = list(seen.items())
 
     def button(subscription_id: int, query: str) -> MuteChoice:
-        label = _("🔕 {query}").format(query=fit(query, MUTE_LABEL_LIMIT))
-        return MuteChoice(subscription_id, label)
+        return MuteChoice(subscription_id, "🔕 " + fit(query, MUTE_LABEL_LIMIT))
 
     if len(pairs) <= MUTE_BUTTONS_LIMIT:
         return [button(i, q) for i, q in pairs]
     shown = [button(i, q) for i, q in pairs[: MUTE_BUTTONS_LIMIT - 1]]
-    return [*shown, MuteChoice(None, _("🔕 Mute…"))]
+    # The single alert's "🔕 Mute" label, so that no new message needs translating.
+    return [*shown, MuteChoice(None, _("🔕 Mute"))]
