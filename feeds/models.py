@@ -27,6 +27,10 @@ class Article:
     description: str = ""
     """The whole plain-text description (capped at parse time); matching and search read it,
     only the display is cut."""
+    image: str | None = None
+    """The item's picture (enclosure, `media:content`, `media:thumbnail`, else the first real
+    `<img>` of its description): an absolute http(s) URL of at most 2,048 characters, never a
+    tracking pixel; None when the item has none (see `feeds.images`)."""
 
 
 @dataclass(frozen=True, slots=True)

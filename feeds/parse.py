@@ -13,7 +13,7 @@ the body bytes and the response headers (never a URL, so it does no I/O). Around
   capped here (`TITLE_LIMIT`, `DESCRIPTION_LIMIT`, `LINK_LIMIT`, `FEED_TITLE_LIMIT`, at most
   `MAX_ENTRIES` entries, the newest), so what a feed can make us store is bounded whatever it
   holds; links are made absolute and canonical, times become aware UTC datetimes;
-- each entry gets a stable identity and a language.
+- each entry gets a stable identity, a language and its picture, if any (`feeds.images`).
 
 `parse_feed` never raises: whatever the bytes, the worst outcome is an empty `ParsedFeed`
 with `is_feed=False` and the reason in `problem`.
@@ -39,6 +39,7 @@ import pycountry
 from feedparser.encodings import convert_to_utf8
 from feedparser.sanitizer import replace_doctype
 
+from feeds.images import entry_image
 from feeds.links import canonical_link
 from feeds.models import Article, ParsedFeed
 from feeds.normalize import fold
@@ -525,6 +526,7 @@ def _article(
         published=published,
         language=language,
         description=description,
+        image=entry_image(entry, link or feed_url),
     )
 
 

@@ -19,28 +19,41 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from feeds.text import cut
 
 __all__ = [
+    "CAPTION_LIMIT",
     "HREF_LIMIT",
     "LINK_SHOWN_LIMIT",
     "MESSAGE_LIMIT",
+    "MUTE_BUTTONS_LIMIT",
+    "PART_LABEL_RESERVE",
     "TEASER_LIMIT",
     "AlertView",
+    "MuteChoice",
+    "Presentation",
     "cut",
     "escape",
     "fit",
     "format_time",
+    "mute_choices",
+    "number_parts",
+    "present_alert",
     "render_alert",
     "render_alert_plain",
+    "render_caption",
     "render_digest",
+    "render_digest_parts",
     "utf16_length",
 ]
 
 MESSAGE_LIMIT = 4096
 """Telegram's limit on a message's text after entity parsing."""
+CAPTION_LIMIT = 1024
+"""Telegram's limit on a photo's caption after entity parsing."""
 TEASER_LIMIT = 300
 TITLE_LIMIT = 300
 DIGEST_TITLE_LIMIT = 200
@@ -54,6 +67,11 @@ LINK_TEXT_LIMIT = 80
 """A longer link is shown cut to this, as the text of a link to the whole address."""
 HREF_LIMIT = 2_048
 """The longest address kept as a link target (as `feeds.parse.LINK_LIMIT`)."""
+PART_LABEL_RESERVE = 16
+"""Room kept free in each digest part for its "2/3" label."""
+MUTE_BUTTONS_LIMIT = 5
+"""At most this many 🔕 buttons under a digest part (the last may open the full list)."""
+MUTE_LABEL_LIMIT = 30
 
 Translate = Callable[[str], str]
 TimeFormat = Callable[[datetime, str], str]
@@ -73,6 +91,8 @@ class AlertView:
     source: str
     published: datetime
     query_text: str
+    image: str | None = None
+    """The article's picture (`Article.image`), shown when the chat wants pictures."""
 
 
 def escape(text: str) -> str:
@@ -117,12 +137,12 @@ def _text(plain: str) -> _Line:
     return _Line(escape(plain), plain)
 
 
-def _link(link: str, *, plain: bool) -> _Line:
+def _link(link: str, *, plain: bool, shown_limit: int = LINK_SHOWN_LIMIT) -> _Line:
     """The article link: whole when short enough, else shortened (see the module doc).
 
     Plain text has no link targets, so there a link is shown whole up to `HREF_LIMIT`.
     """
-    if utf16_length(link) <= (HREF_LIMIT if plain else LINK_SHOWN_LIMIT):
+    if utf16_length(link) <= (HREF_LIMIT if plain else shown_limit):
         return _text(link)
     shown = fit(link, LINK_TEXT_LIMIT)
     if not plain and len(link) <= HREF_LIMIT:
@@ -138,11 +158,12 @@ def _alert_lines(
     *,
     compact: bool,
     plain: bool,
+    link_shown: int = LINK_SHOWN_LIMIT,
 ) -> tuple[str, list[_Line]]:
     """The headline (plain) and the lines below it; their shares add up to under 3,200."""
     title = fit(alert.title, TITLE_LIMIT) or _("(untitled)")
     if compact:
-        return title, [_link(alert.link, plain=plain)]
+        return title, [_link(alert.link, plain=plain, shown_limit=link_shown)]
     lines: list[_Line] = []
     teaser = fit(alert.teaser, TEASER_LIMIT)
     if teaser:
@@ -152,7 +173,7 @@ def _alert_lines(
     lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
     matched = _("Matched: {query}").format(query=fit(alert.query_text, QUERY_LIMIT))
     lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
-    lines.append(_link(alert.link, plain=plain))
+    lines.append(_link(alert.link, plain=plain, shown_limit=link_shown))
     return title, lines
 
 
@@ -229,3 +250,138 @@ def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: Ti
         f"  {escape(fit(alert.source, SOURCE_LIMIT))} · {escape(when)}"
         f" · {escape(fit(alert.query_text, DIGEST_QUERY_LIMIT))}"
     )
+
+
+# --- pictures ------------------------------------------------------------------------------
+
+
+def render_caption(
+    alert: AlertView,
+    *,
+    timezone: str = "UTC",
+    _: Translate = _identity,
+    time_format: TimeFormat = format_time,
+) -> str | None:
+    """The alert as a photo caption, or None when it does not fit `CAPTION_LIMIT`.
+
+    The same lines as `render_alert`, except that a link longer than `LINK_TEXT_LIMIT` is
+    shown shortened (its target whole), since a caption has a quarter of a message's room.
+    Counted as Telegram counts: the visible text after entity parsing, in UTF-16 units.
+    """
+    title, lines = _alert_lines(
+        alert, timezone, _, time_format, compact=False, plain=False, link_shown=LINK_TEXT_LIMIT
+    )
+    visible = "\n".join([title, *(line.visible for line in lines)]).strip()
+    if utf16_length(visible) > CAPTION_LIMIT:
+        return None
+    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """How one alert goes out.
+
+    - `photo`: `sendPhoto(photo=image, caption=text)`; if Telegram cannot fetch the image,
+      send `present_alert(alert, pictures=False)` at once instead;
+    - `preview`: `sendMessage(text)` with `LinkPreviewOptions(url=image,
+      prefer_large_media=True, show_above_text=True)`;
+    - `text`: `sendMessage(text)` without a link preview.
+    """
+
+    kind: Literal["photo", "preview", "text"]
+    text: str
+    """The caption (photo) or the message text, Telegram HTML."""
+    image: str | None = None
+    """The photo's URL, or the URL the large link preview shows."""
+
+
+def present_alert(
+    alert: AlertView,
+    *,
+    pictures: bool = True,
+    timezone: str = "UTC",
+    _: Translate = _identity,
+    time_format: TimeFormat = format_time,
+) -> Presentation:
+    """Photo with caption when the alert has a picture and fits a caption; else the text
+    alert with the picture as a large preview above it; plain text when there is no picture
+    or the chat turned pictures (and link previews) off."""
+    if pictures and alert.image:
+        caption = render_caption(alert, timezone=timezone, _=_, time_format=time_format)
+        if caption is not None:
+            return Presentation("photo", caption, alert.image)
+        text = render_alert(alert, timezone=timezone, _=_, time_format=time_format)
+        return Presentation("preview", text, alert.image)
+    return Presentation(
+        "text", render_alert(alert, timezone=timezone, _=_, time_format=time_format)
+    )
+
+
+# --- digests in parts --------------------------------------------------------------------
+
+
+def number_parts(messages: Sequence[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """Digest parts labelled "1/3", "2/3", … on their first line; a single part stays as is.
+
+    Each label takes at most `PART_LABEL_RESERVE` characters of markup: split with that
+    much room (as `render_digest_parts` does) and every part still fits.
+    """
+    total = len(messages)
+    if total <= 1:
+        return [(text, list(carried)) for text, carried in messages]
+    return [
+        (f"<b>{number}/{total}</b>\n{text}", list(carried))
+        for number, (text, carried) in enumerate(messages, start=1)
+    ]
+
+
+def render_digest_parts(
+    alerts: Sequence[AlertView],
+    *,
+    timezone: str = "UTC",
+    _: Translate = _identity,
+    time_format: TimeFormat = format_time,
+    limit: int = MESSAGE_LIMIT,
+) -> list[tuple[str, list[int]]]:
+    """`render_digest` with its parts numbered ("2/3"), each still within `limit`."""
+    messages = render_digest(
+        alerts,
+        timezone=timezone,
+        _=_,
+        time_format=time_format,
+        limit=limit - PART_LABEL_RESERVE,
+    )
+    return number_parts(messages)
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChoice:
+    """One 🔕 button under a digest part."""
+
+    subscription_id: int | None
+    """The subscription it mutes; None: the button opens the list of all of them."""
+    label: str
+
+
+def mute_choices(
+    subscriptions: Sequence[tuple[int, str]], _: Translate = _identity
+) -> list[MuteChoice]:
+    """The 🔕 buttons for the (subscription id, query text) pairs of a digest part's alerts.
+
+    One per subscription, in order of first appearance, so that every part keeps a way to
+    mute what filled it; beyond `MUTE_BUTTONS_LIMIT` subscriptions, the last button opens
+    the full list instead.
+    """
+    seen: dict[int, str] = {}
+    for subscription_id, query in subscriptions:
+        seen.setdefault(subscription_id, query)
+    pairs = list(seen.items())
+
+    def button(subscription_id: int, query: str) -> MuteChoice:
+        return MuteChoice(subscription_id, "🔕 " + fit(query, MUTE_LABEL_LIMIT))
+
+    if len(pairs) <= MUTE_BUTTONS_LIMIT:
+        return [button(i, q) for i, q in pairs]
+    shown = [button(i, q) for i, q in pairs[: MUTE_BUTTONS_LIMIT - 1]]
+    # The single alert's "🔕 Mute" label, so that no new message needs translating.
+    return [*shown, MuteChoice(None, _("🔕 Mute"))]

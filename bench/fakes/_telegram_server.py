@@ -25,7 +25,9 @@ from bench.fakes._telegram_state import ApiError, Call, Failure, JSONDict
 
 # Form fields that Telegram reads as plain strings; everything else may be JSON-encoded (PTB
 # sends ``reply_markup`` etc. as JSON inside a form field) or a number.
-_STRING_FIELDS = frozenset({"text", "parse_mode", "callback_query_id", "url", "language_code"})
+_STRING_FIELDS = frozenset(
+    {"text", "caption", "photo", "parse_mode", "callback_query_id", "url", "language_code"}
+)
 _PATH_RE = re.compile(r"/bot([^/]*)/([A-Za-z_]+)/?")
 _TOKEN_RE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 

@@ -2,9 +2,10 @@
 
 One re-entrant lock guards all of it, and a condition on that lock is notified on every change,
 so ``wait_for`` never needs a sleep. Its public face is what a test does: act as a reader
-(``push_message``, ``push_callback_query``, ``push_my_chat_member``), set the scene
-(``block_chat``, ``set_limits``, …) and look at what the bot did (``sent_messages``, ``edits``,
-``callback_answers``, ``commands``, …).
+(``push_message``, ``push_channel_post``, ``push_callback_query``, ``push_my_chat_member``), set
+the scene (``block_chat``, ``set_limits``, ``add_channel``, ``make_forum``,
+``mark_image_unreachable``, …) and look at what the bot did (``sent_messages``, ``sent_photos``,
+``edits``, ``callback_answers``, ``commands``, …).
 """
 
 from __future__ import annotations
@@ -85,20 +86,22 @@ def _default_chat_type(chat_id: int) -> str:
     return "supergroup" if chat_id <= -1000000000000 else "group"
 
 
+_RECORD_ONLY = frozenset(
+    {
+        "html",
+        "parse_mode",
+        "link_preview_options",
+        "disable_notification",
+        "photo_url",
+        "allow_paid_broadcast",
+    }
+)
+"""Keys the fake keeps on a sent message for the tests, not part of Telegram's Message."""
+
+
 def public_message(record: JSONDict) -> JSONDict:
     """The Telegram Message dict of a stored record (without the fake's extra keys)."""
-    message = {
-        k: v
-        for k, v in record.items()
-        if k
-        not in (
-            "html",
-            "parse_mode",
-            "link_preview_options",
-            "disable_notification",
-            "allow_paid_broadcast",
-        )
-    }
+    message = {k: v for k, v in record.items() if k not in _RECORD_ONLY}
     if not message.get("reply_markup") or "inline_keyboard" not in message["reply_markup"]:
         message.pop("reply_markup", None)
     return message
@@ -135,14 +138,17 @@ _RESTRICTIONS = (
 )
 
 
-def chat_member(user: JSONDict, status: str) -> JSONDict:
-    """A ChatMember dict with the fields PTB requires for ``status``."""
+def chat_member(user: JSONDict, status: str, *, can_post_messages: bool | None = None) -> JSONDict:
+    """A ChatMember dict with the fields PTB requires for ``status``; ``can_post_messages``
+    is the channel right of an administrator (given only in channels, as Telegram does)."""
     member: JSONDict = {"status": status, "user": dict(user)}
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
         member.update(can_be_edited=False, is_anonymous=False)
         member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+        if can_post_messages is not None:
+            member.update(can_post_messages=can_post_messages, can_edit_messages=True)
     elif status == "kicked":
         member["until_date"] = 0
     elif status == "restricted":
@@ -193,6 +199,11 @@ class BotState:
         self._flood: FloodGate | None = None
         self._delivery_times: list[float] = []
         self._chat_delivery_times: dict[ChatKey, list[float]] = {}
+        self._usernames: dict[str, int] = {}  # "@name" (lower case) -> chat id
+        self._post_rights: dict[tuple[ChatKey, int], bool] = {}  # channel admins' can_post
+        self._bot_in_channel: dict[ChatKey, tuple[str, bool]] = {}  # status, can_post_messages
+        self._topics: dict[ChatKey, set[int]] = {}  # forum supergroup -> its open topics
+        self._unreachable_images: set[str] = set()
 
     # ------------------------------------------------------------------ the world
 
@@ -235,6 +246,12 @@ class BotState:
             return self._register_chat(-1001000000000, "channel", title=key)
         return self._register_chat(key)
 
+    def _resolve(self, key: ChatKey) -> ChatKey:
+        """A registered channel's ``@username`` as its numeric id; anything else unchanged."""
+        if isinstance(key, str):
+            return self._usernames.get(key.lower(), key)
+        return key
+
     def _new_message_id(self, key: ChatKey) -> int:
         message_id = self._next_message_id.get(key, 0) + 1
         self._next_message_id[key] = message_id
@@ -268,11 +285,13 @@ class BotState:
         language_code: str | None = "en",
         first_name: str = "Reader",
         title: str | None = None,
+        message_thread_id: int | None = None,
     ) -> JSONDict:
         """A reader writes ``text`` in ``chat_id``; returns the Message dict queued as an Update.
 
         ``user_id`` defaults to ``chat_id`` in a private chat and to 1111 in a group. A text
         starting with "/" gets a ``bot_command`` entity, so PTB's CommandHandler sees it.
+        ``message_thread_id`` writes inside that topic of a forum (see ``make_forum``).
         """
         with self._changed:
             kind = chat_type or _default_chat_type(chat_id)
@@ -287,11 +306,9 @@ class BotState:
                 "date": int(time.time()),
                 "text": text,
             }
-            if text.startswith("/"):
-                command = text.split(maxsplit=1)[0]
-                message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
-                ]
+            if message_thread_id is not None:
+                message.update(message_thread_id=message_thread_id, is_topic_message=True)
+            _mark_command(message, text)
             self._push_update({"message": message})
             return message
 
@@ -306,6 +323,24 @@ class BotState:
                 ]
             self._push_update({"edited_message": edited})
             return edited
+
+    def push_channel_post(self, chat_id: int, text: str) -> JSONDict:
+        """An administrator posts ``text`` in the channel ``chat_id`` (registered with
+        ``add_channel``, else a new one): a ``channel_post`` update, sent by the channel."""
+        with self._changed:
+            chat = self._chats.get(chat_id)
+            if chat is None or chat["type"] != "channel":
+                chat = self._register_chat(chat_id, "channel")
+            message: JSONDict = {
+                "message_id": self._new_message_id(chat_id),
+                "sender_chat": dict(chat),
+                "chat": dict(chat),
+                "date": int(time.time()),
+                "text": text,
+            }
+            _mark_command(message, text)
+            self._push_update({"channel_post": message})
+            return message
 
     def push_callback_query(
         self,
@@ -380,11 +415,70 @@ class BotState:
 
     # ------------------------------------------------------------------ setting the scene
 
-    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+    def set_member_status(
+        self, chat_id: int, user_id: int, status: str, *, can_post_messages: bool = True
+    ) -> None:
         """getChatMember answers ``status`` ("creator", "administrator", "member", "left",
-        "kicked", "restricted") for this (chat, user); the default is "member"."""
+        "kicked", "restricted") for this (chat, user); the default is "member" ("left" in a
+        channel). In a channel an administrator has ``can_post_messages`` as given."""
         with self._lock:
             self._members[(chat_id, user_id)] = status
+            self._post_rights[(chat_id, user_id)] = can_post_messages
+
+    def add_channel(
+        self,
+        chat_id: int,
+        username: str | None = None,
+        *,
+        title: str | None = None,
+        bot_status: str = "administrator",
+        can_post_messages: bool = True,
+    ) -> JSONDict:
+        """A channel (``-100…``), reachable by ``@username`` too, with the bot in it as
+        ``bot_status`` (see ``set_bot_status``); returns its Chat dict."""
+        with self._lock:
+            chat = self._register_chat(chat_id, "channel", title=title or f"Channel {chat_id}")
+            if username:
+                name = username if username.startswith("@") else "@" + username
+                chat["username"] = name[1:]
+                self._usernames[name.lower()] = chat_id
+            self._bot_in_channel[chat_id] = (bot_status, can_post_messages)
+            return dict(chat)
+
+    def set_bot_status(self, chat_id: int, status: str, *, can_post_messages: bool = True) -> None:
+        """The bot's own place in the channel ``chat_id``: "administrator" (posting only with
+        ``can_post_messages``), "creator", "member", "left" or "kicked". Sends answer as
+        Telegram does: 403 "bot is not a member of the channel chat" when left or kicked, 400
+        "need administrator rights in the channel chat" without the right to post; and
+        getChatMember for anyone but the bot answers 400 "member list is inaccessible" unless
+        the bot is an administrator there."""
+        with self._lock:
+            self._bot_in_channel[chat_id] = (status, can_post_messages)
+
+    def make_forum(
+        self, chat_id: int, topics: tuple[int, ...] = (), *, title: str | None = None
+    ) -> None:
+        """``chat_id`` becomes a forum supergroup whose open topics are ``topics`` (their
+        ``message_thread_id``); messages without a thread id go to the General topic."""
+        with self._lock:
+            chat = self._register_chat(chat_id, "supergroup", title=title)
+            chat["is_forum"] = True
+            self._topics[chat_id] = set(topics)
+
+    def open_topic(self, chat_id: int, thread_id: int) -> None:
+        with self._lock:
+            self._topics.setdefault(chat_id, set()).add(thread_id)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Sends into this topic answer 400 "message thread not found" from now on."""
+        with self._lock:
+            self._topics.get(chat_id, set()).discard(thread_id)
+
+    def mark_image_unreachable(self, url: str) -> None:
+        """sendPhoto with this URL answers 400 "failed to get HTTP URL content", as Telegram
+        does for an image it cannot download."""
+        with self._lock:
+            self._unreachable_images.add(url)
 
     def block_chat(
         self, chat_id: int, description: str = "Forbidden: bot was blocked by the user"
@@ -445,14 +539,21 @@ class BotState:
             return [c.params for c in self._calls if c.method.lower() == name]
 
     def sent_messages(self, chat_id: int | None = None) -> list[JSONDict]:
-        """Messages delivered by sendMessage (as stored, i.e. after later edits), in order.
+        """Messages delivered by sendMessage and sendPhoto (as stored, i.e. after later
+        edits), in order.
 
         Each has the Telegram Message fields (``message_id``, ``chat``, ``date``, ``text``:
-        the visible text, ``entities``) plus ``html`` (the raw HTML sent, or None),
-        ``parse_mode``, ``reply_markup``, ``link_preview_options``, ``disable_notification``.
+        the visible text, ``entities``; a photo has ``photo``, ``caption``,
+        ``caption_entities`` instead of text, ``message_thread_id`` in a forum topic) plus
+        ``html`` (the raw HTML sent, or None), ``parse_mode``, ``reply_markup``,
+        ``link_preview_options``, ``disable_notification``, and ``photo_url`` for a photo.
         """
         with self._lock:
             return [dict(m) for m in self._sent if chat_id is None or m["chat"]["id"] == chat_id]
+
+    def sent_photos(self, chat_id: int | None = None) -> list[JSONDict]:
+        """The messages sent by sendPhoto (see ``sent_messages``)."""
+        return [m for m in self.sent_messages(chat_id) if "photo" in m]
 
     def edits(self, chat_id: int | None = None, message_id: int | None = None) -> list[JSONDict]:
         """Successful editMessageText / editMessageReplyMarkup calls, in order."""
@@ -548,3 +649,12 @@ class BotState:
     async def wait_for_call_async(self, method: str, count: int = 1, timeout: float = 10.0) -> bool:
         """Wait until ``method`` has been called at least ``count`` times."""
         return await self.wait_for_async(lambda: len(self.calls_to(method)) >= count, timeout)
+
+
+def _mark_command(message: JSONDict, text: str) -> None:
+    """A text starting with "/" gets the ``bot_command`` entity Telegram gives it."""
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        message["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+        ]

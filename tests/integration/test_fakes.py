@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -524,3 +531,140 @@ def test_rss_builder_escapes_and_round_trips_through_feedparser() -> None:
     assert "Teaser" in entry.summary
     assert entry.published_parsed[:5] == (2024, 5, 1, 12, 30)
     assert [t.term for t in entry.tags] == ["Asia", "Politics"]
+
+
+# ------------------------------------------------------------- channels, topics, photos
+
+CHANNEL = -1009876543210
+FORUM = -1001112223334
+
+
+async def test_send_photo_by_url_with_an_html_caption(api: FakeBotAPI, bot: Bot) -> None:
+    sent = await bot.send_photo(
+        READER,
+        "https://img.example.org/kim.jpg",
+        caption="<b>Kim</b> in China",
+        parse_mode=ParseMode.HTML,
+    )
+    assert sent.photo and sent.caption == "Kim in China"
+    [photo] = api.sent_photos(READER)
+    assert photo["photo_url"] == "https://img.example.org/kim.jpg"
+    assert photo["html"] == "<b>Kim</b> in China"
+    assert photo["caption_entities"] == [{"type": "bold", "offset": 0, "length": 3}]
+
+
+async def test_an_unreachable_picture_is_refused_and_nothing_is_delivered(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    api.mark_image_unreachable("https://img.example.org/gone.jpg")
+    with pytest.raises(BadRequest, match=r"(?i)failed to get http url content"):
+        await bot.send_photo(READER, "https://img.example.org/gone.jpg", caption="x")
+    assert api.sent_messages(READER) == []
+
+
+async def test_a_caption_is_measured_after_entity_parsing(api: FakeBotAPI, bot: Bot) -> None:
+    # 1,024 visible characters pass whatever the markup adds; one more is too long
+    await bot.send_photo(
+        READER,
+        "https://img.example.org/a.jpg",
+        caption="<b>" + "a" * 1024 + "</b>",
+        parse_mode=ParseMode.HTML,
+    )
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_photo(READER, "https://img.example.org/a.jpg", caption="a" * 1025)
+    assert len(api.sent_photos(READER)) == 1
+
+
+async def test_a_photo_caption_is_edited_with_edit_message_caption(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    sent = await bot.send_photo(READER, "https://img.example.org/a.jpg", caption="first")
+    with pytest.raises(BadRequest, match=r"(?i)no text in the message to edit"):
+        await bot.edit_message_text("second", chat_id=READER, message_id=sent.message_id)
+    await bot.edit_message_caption(chat_id=READER, message_id=sent.message_id, caption="second")
+    assert api.sent_photos(READER)[0]["caption"] == "second"
+    assert api.edits(READER)[0]["method"] == "editMessageCaption"
+
+
+async def test_link_preview_options_are_recorded(api: FakeBotAPI, bot: Bot) -> None:
+    options = LinkPreviewOptions(
+        url="https://img.example.org/a.jpg", prefer_large_media=True, show_above_text=True
+    )
+    await bot.send_message(READER, "<b>Kim</b>", link_preview_options=options)
+    recorded = api.sent_messages(READER)[0]["link_preview_options"]
+    assert recorded == {
+        "url": "https://img.example.org/a.jpg",
+        "prefer_large_media": True,
+        "show_above_text": True,
+    }
+
+
+async def test_channel_membership_as_the_bot_and_its_admins_see_it(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    api.add_channel(CHANNEL, "@weltnachrichten")
+    api.set_member_status(CHANNEL, 7, "administrator")
+    api.set_member_status(CHANNEL, 8, "creator")
+    api.set_member_status(CHANNEL, 9, "administrator", can_post_messages=False)
+    admin = await bot.get_chat_member("@weltnachrichten", 7)
+    assert isinstance(admin, ChatMemberAdministrator) and admin.can_post_messages is True
+    assert (await bot.get_chat_member(CHANNEL, 8)).status == "creator"
+    no_post = await bot.get_chat_member(CHANNEL, 9)
+    assert isinstance(no_post, ChatMemberAdministrator) and no_post.can_post_messages is False
+    assert (await bot.get_chat_member(CHANNEL, 10)).status == "left"
+    me = await bot.get_chat_member(CHANNEL, bot.id)
+    assert isinstance(me, ChatMemberAdministrator) and me.can_post_messages is True
+    await bot.send_message("@weltnachrichten", "posted")
+    assert [m["text"] for m in api.sent_messages(CHANNEL)] == ["posted"]
+
+
+async def test_a_channel_without_posting_rights_refuses_like_telegram(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    api.add_channel(CHANNEL, bot_status="administrator", can_post_messages=False)
+    with pytest.raises(BadRequest, match=r"(?i)need administrator rights"):
+        await bot.send_message(CHANNEL, "x")
+    api.set_bot_status(CHANNEL, "member")
+    with pytest.raises(BadRequest, match=r"(?i)member list is inaccessible"):
+        await bot.get_chat_member(CHANNEL, 7)
+    assert (await bot.get_chat_member(CHANNEL, bot.id)).status == "member"
+    api.set_bot_status(CHANNEL, "left")
+    with pytest.raises(Forbidden, match=r"(?i)not a member of the channel"):
+        await bot.send_photo(CHANNEL, "https://img.example.org/a.jpg")
+    assert api.sent_messages(CHANNEL) == []
+
+
+async def test_a_command_posted_in_a_channel_arrives_as_a_channel_post(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    api.add_channel(CHANNEL, "@weltnachrichten")
+    api.push_channel_post(CHANNEL, "/subscribe Nordkorea")
+    [update] = await bot.get_updates(timeout=1)
+    post = update.channel_post
+    assert post is not None and post.chat.type == "channel" and post.from_user is None
+    assert post.text == "/subscribe Nordkorea" and post.entities[0].type == "bot_command"
+    assert post.sender_chat is not None and post.sender_chat.id == CHANNEL
+
+
+async def test_forum_topics_receive_messages_until_deleted(api: FakeBotAPI, bot: Bot) -> None:
+    api.make_forum(FORUM, topics=(5, 9))
+    pushed = api.push_message(
+        FORUM, "/subscribe Putin", chat_type="supergroup", message_thread_id=5
+    )
+    assert pushed["message_thread_id"] == 5 and pushed["chat"]["is_forum"] is True
+    sent = await bot.send_message(FORUM, "in topic", message_thread_id=5)
+    assert sent.message_thread_id == 5 and sent.is_topic_message
+    await bot.send_photo(FORUM, "https://img.example.org/a.jpg", message_thread_id=9)
+    api.delete_topic(FORUM, 5)
+    with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
+        await bot.send_message(FORUM, "lost topic", message_thread_id=5)
+    general = await bot.send_message(FORUM, "general topic")
+    assert general.message_thread_id is None
+    assert [m.get("message_thread_id") for m in api.sent_messages(FORUM)] == [5, 9, None]
+
+
+async def test_photos_count_against_the_flood_limits(api: FakeBotAPI, bot: Bot) -> None:
+    api.set_limits(per_chat_per_second=1.0, per_chat_burst=1)
+    await bot.send_photo(READER, "https://img.example.org/a.jpg")
+    with pytest.raises(RetryAfter):
+        await bot.send_photo(READER, "https://img.example.org/b.jpg")
