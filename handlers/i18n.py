@@ -264,7 +264,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """One-tap example subscriptions, as `(button label, query)`, in the words a reader of each
 language would type; every query matches a real headline in that language that says what its
-label says (tests/unit/test_i18n_examples.py)."""
+label says (tests/unit/test_i18n_catalogs.py)."""
 
 
 def examples(language: str | None) -> list[tuple[str, str]]:

@@ -52,6 +52,9 @@ CALLBACK_ANSWERS = (
     "That subscription no longer exists.",
     "This search has expired; send /search again.",
     "That button is out of date; send /settings again.",
+    "That button is out of date.",
+    "That button is out of date; send /list again.",
+    "That button is out of date; send /unsubscribe again.",
     "That button is out of date; send /language again.",
     "Only the group's administrators can do that.",
     "Only the group's administrators can add subscriptions here.",
@@ -296,6 +299,16 @@ def test_start_offers_the_readers_own_examples_and_each_button_adds_its_label(
     for index, button in enumerate(buttons):
         assert isinstance(button.callback_data, str)
         assert read_example(button.callback_data, EXAMPLE_COUNTS) == ExampleTap(language, index)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_limits_fit_the_alert_under_a_tapped_example(language: str) -> None:
+    ngettext = plural_translator(language)
+    for error in (
+        LimitReached("terms", 10**6, MAX_TERMS),
+        LimitReached("subscriptions", MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS),
+    ):
+        assert len(limit_text(error, ngettext)) <= CALLBACK_ANSWER_LIMIT
 
 
 def test_limits_are_explained_with_each_languages_plural_forms() -> None:
