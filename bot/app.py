@@ -41,8 +41,7 @@ from handlers import admin as operators
 from handlers import control, search, start, subscriptions
 from handlers import settings as reader_settings
 from handlers.context import SERVICES_KEY
-from handlers.i18n import translator
-from handlers.start import command_menu
+from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, command_menu, translator
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +49,6 @@ RUNTIME_KEY = "newsbot.runtime"
 RETENTION_EVERY = timedelta(days=1)
 COMPACT_EVERY = timedelta(seconds=10)
 """How often the subscription index checks whether /subscribe changes piled up."""
-
-COMMANDS = command_menu(translator("en"))
-"""The command menu (English; `command_menu(translator("de"))` is the German one)."""
 
 
 @dataclass
@@ -258,8 +254,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     deliverer = Deliverer(svc, application.bot, life.limits)
     life.deliverer = deliverer
     try:
-        await application.bot.set_my_commands(COMMANDS)
-        await application.bot.set_my_commands(command_menu(translator("de")), language_code="de")
+        await _set_command_menus(application)
     except Exception:
         log.exception("could not set the command menu; going on without it")
     job_queue = application.job_queue
@@ -298,6 +293,13 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         len(svc.index),
         make_url(life.settings.DATABASE_URL).render_as_string(hide_password=True),
     )
+
+
+async def _set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in every interface language; English for any other client language."""
+    await application.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
+    for language in LANGUAGES:
+        await application.bot.set_my_commands(command_menu(language), language_code=language)
 
 
 async def _poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:

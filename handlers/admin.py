@@ -21,7 +21,7 @@ from handlers.callbacks import REMOVE_FEED, read_feed_removal
 from handlers.common import Reader, answer, command_args, reader, reply, shows_buttons
 from handlers.context import services
 from handlers.guards import operator_only
-from handlers.i18n import Translate, format_moment
+from handlers.i18n import Translate, TranslatePlural, format_moment
 from services import feeds as sources_service
 from services.feeds import AddedFeed, BotStats, FeedView, RemovedFeed
 
@@ -121,7 +121,11 @@ def chunk_lines(lines: Sequence[str], budget: int = MESSAGE_BUDGET) -> list[str]
 
 
 def sources_lines(
-    feeds: Sequence[FeedView], _: Translate, language: str, timezone: str
+    feeds: Sequence[FeedView],
+    _: Translate,
+    ngettext: TranslatePlural,
+    language: str,
+    timezone: str,
 ) -> list[str]:
     """/sources as lines (HTML): healthy feeds first grouped, every failing one explained."""
     active = [f for f in feeds if f.active]
@@ -129,9 +133,11 @@ def sources_lines(
         return [_("I don't read any feed yet.")]
     failing = [f for f in active if f.consecutive_failures]
     lines = [
-        _("<b>I read {count} feeds</b> ({failing} failing).").format(
-            count=len(active), failing=len(failing)
-        )
+        ngettext(
+            "<b>I read {count} feed</b> ({failing} failing).",
+            "<b>I read {count} feeds</b> ({failing} failing).",
+            len(active),
+        ).format(count=len(active), failing=len(failing))
     ]
     for feed in sorted(active, key=lambda f: (-f.consecutive_failures, feed_name(f).casefold())):
         mark = "❌" if feed.consecutive_failures else ("✅" if feed.last_success_at else "⏳")
@@ -143,7 +149,11 @@ def sources_lines(
 
 
 def stats_text(
-    stats: BotStats, last_poll_seconds: float | None, _: Translate, language: str
+    stats: BotStats,
+    last_poll_seconds: float | None,
+    _: Translate,
+    ngettext: TranslatePlural,
+    language: str,
 ) -> str:
     """/stats (HTML)."""
     poll = (
@@ -173,14 +183,22 @@ def stats_text(
     ]
     if stats.alerts_failed:
         lines.append(
-            _("{count} alerts were refused by Telegram.").format(count=stats.alerts_failed)
+            ngettext(
+                "{count} alert was refused by Telegram.",
+                "{count} alerts were refused by Telegram.",
+                stats.alerts_failed,
+            ).format(count=stats.alerts_failed)
         )
     if stats.worst_feeds:
         lines += ["", _("<b>Failing feeds</b>")]
         for problem in stats.worst_feeds:
             name = problem.title or urlsplit(problem.url).netloc or problem.url
             lines.append(
-                _("• {name}: {failures} failures in a row — {problem}").format(
+                ngettext(
+                    "• {name}: {failures} failure in a row — {problem}",
+                    "• {name}: {failures} failures in a row — {problem}",
+                    problem.consecutive_failures,
+                ).format(
                     name=f"<b>{escape(cut(name, 50))}</b>",
                     failures=problem.consecutive_failures,
                     problem=escape(error_in_words(problem.last_error_kind, _)),
@@ -196,7 +214,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The feeds the bot reads, with their health in plain words (for every reader)."""
     me = await reader(update, context)
     feeds = await sources_service.sources(services(context))
-    for text in chunk_lines(sources_lines(feeds, me._, me.language, me.timezone)):
+    for text in chunk_lines(sources_lines(feeds, me._, me.ngettext, me.language, me.timezone)):
         await reply(update, text)
 
 
@@ -243,10 +261,10 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader
         )
         return
     added = await sources_service.add_feed(services(context), url)
-    await reply(update, _added_text(added, _))
+    await reply(update, _added_text(added, _, me.ngettext))
 
 
-def _added_text(added: AddedFeed, _: Translate) -> str:
+def _added_text(added: AddedFeed, _: Translate, ngettext: TranslatePlural) -> str:
     """The reply to /addfeed, for each way it can end."""
     if added.outcome == "known":
         return _("I already read <b>{title}</b>.").format(title=escape(added.title))
@@ -259,9 +277,12 @@ def _added_text(added: AddedFeed, _: Translate) -> str:
             "That address is not a feed (it looks like a web page or something else). "
             "Send the address of its RSS or Atom feed."
         )
-    return _(
-        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it "
-        "has today are stored for /search, only new ones are alerted."
+    return ngettext(
+        "✅ Added <b>{title}</b> with {count} item. I read it from now on; the items it has "
+        "today are stored for /search, only new ones are alerted.",
+        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it has "
+        "today are stored for /search, only new ones are alerted.",
+        added.items,
     ).format(title=escape(cut(added.title, 120)), count=added.items)
 
 
@@ -356,4 +377,6 @@ async def removefeed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Counts an operator needs to see that the bot is well."""
     report = await sources_service.bot_stats(services(context), timezone=me.timezone)
-    await reply(update, stats_text(report.numbers, report.last_poll_seconds, me._, me.language))
+    await reply(
+        update, stats_text(report.numbers, report.last_poll_seconds, me._, me.ngettext, me.language)
+    )

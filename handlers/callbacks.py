@@ -10,7 +10,7 @@ fit the database's 64-bit integer).
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 MAX_ID = 2**63 - 1
@@ -133,16 +133,34 @@ def read_mute(data: str) -> Mute | None:
     return Mute(subscription, action == "mute")
 
 
-# --- /start examples: try:<index> ------------------------------------------------------------
+# --- /start examples: try:<language>:<index> --------------------------------------------------
 
 TRY = "try:"
 
 
-def read_example(data: str, count: int) -> int | None:
-    """The index of one of `count` examples, or None."""
+@dataclass(frozen=True, slots=True)
+class ExampleTap:
+    """A tap on the `index`th example of `language` (the language the buttons were drawn in:
+    the reader may have switched since, and the button must still add what its label said)."""
+
+    language: str
+    index: int
+
+
+def example_data(language: str, index: int) -> str:
+    return f"{TRY}{language}:{index}"
+
+
+def read_example(data: str, counts: Mapping[str, int]) -> ExampleTap | None:
+    """One of the examples, where `counts` says how many each language has; or None."""
     rest = _after(data, TRY)
-    index = None if rest is None else read_page(rest)
-    return index if index is not None and index < count else None
+    if rest is None:
+        return None
+    language, _sep, raw_index = rest.partition(":")
+    index = read_page(raw_index)
+    if index is None or index >= counts.get(language, 0):
+        return None
+    return ExampleTap(language, index)
 
 
 # --- /language: lang:<code> ------------------------------------------------------------------

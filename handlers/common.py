@@ -10,13 +10,23 @@ from telegram.ext import ContextTypes
 
 from feeds.render import cut
 from handlers.context import services
-from handlers.i18n import Translate, pick_language, translator
+from handlers.i18n import (
+    Translate,
+    TranslatePlural,
+    pick_language,
+    plural_translator,
+    translator,
+)
 from services import chats
 
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """The chat a command came from, as handlers need it."""
+    """The chat a command came from, as handlers need it.
+
+    `_` translates a message; `ngettext(singular, plural, n)` one where a number meets a noun,
+    in the form the language's plural rule picks for `n` ("1 новая статья", "5 новых статей").
+    """
 
     chat_id: int
     chat_type: str
@@ -24,6 +34,7 @@ class Reader:
     timezone: str
     paused: bool
     _: Translate
+    ngettext: TranslatePlural
 
 
 async def reader(
@@ -40,7 +51,15 @@ async def reader(
         svc, chat.id, chat_type=chat.type, title=title, language=spoken, reactivate=reactivate
     )
     language = found.language or spoken
-    return Reader(chat.id, found.type, language, found.timezone, found.paused, translator(language))
+    return Reader(
+        chat.id,
+        found.type,
+        language,
+        found.timezone,
+        found.paused,
+        translator(language),
+        plural_translator(language),
+    )
 
 
 ANSWER_LIMIT = 200

@@ -42,9 +42,11 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader)
     skipped = await chats.resume(services(context), me.chat_id)
     text = me._("▶️ Alerts are on again.")
     if skipped:
-        text += " " + me._("{count} articles matched while paused and were skipped.").format(
-            count=skipped
-        )
+        text += " " + me.ngettext(
+            "{count} article matched while paused and was skipped.",
+            "{count} articles matched while paused and were skipped.",
+            skipped,
+        ).format(count=skipped)
     await reply(update, text)
 
 

@@ -63,28 +63,6 @@ def N_plural(singular: str, plural: str) -> tuple[str, str]:
 
 PLURALS: dict[str, tuple[str, str]] = {
     "{count} new articles": N_plural("{count} new article", "{count} new articles"),
-    "{count} articles matched while paused and were skipped.": N_plural(
-        "{count} article matched while paused and was skipped.",
-        "{count} articles matched while paused and were skipped.",
-    ),
-    "{count} alerts were refused by Telegram.": N_plural(
-        "{count} alert was refused by Telegram.", "{count} alerts were refused by Telegram."
-    ),
-    "<b>I read {count} feeds</b> ({failing} failing).": N_plural(
-        "<b>I read {count} feed</b> ({failing} failing).",
-        "<b>I read {count} feeds</b> ({failing} failing).",
-    ),
-    "• {name}: {failures} failures in a row — {problem}": N_plural(
-        "• {name}: {failures} failure in a row — {problem}",
-        "• {name}: {failures} failures in a row — {problem}",
-    ),
-    "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it has today "
-    "are stored for /search, only new ones are alerted.": N_plural(
-        "✅ Added <b>{title}</b> with {count} item. I read it from now on; the items it has "
-        "today are stored for /search, only new ones are alerted.",
-        "✅ Added <b>{title}</b> with {count} items. I read it from now on; the items it has "
-        "today are stored for /search, only new ones are alerted.",
-    ),
     "The query is too long ({length} characters): use at most {limit}. Split it into several "
     "subscriptions.": N_plural(
         "The query is too long ({length} character): use at most {limit}. Split it into "
@@ -107,27 +85,11 @@ PLURALS: dict[str, tuple[str, str]] = {
         "sanctions",
     ),
 }
-"""Where a number meets a noun today: the `_()` msgid in the code → the `ngettext` pair that
-replaces it (the number that picks the form is the first placeholder of the pair). Every catalog
-already holds the pairs with all of its language's plural forms, so switching a call is all
-that is left; the table keeps them in the template until then."""
-
-
-REWORDED: dict[str, str] = {
-    "/help shows the query syntax, /settings alert mode, quiet hours and languages, /language "
-    "switches between English and German.": N_(
-        "/help shows the query syntax, /settings alert mode, quiet hours and languages, "
-        "/language the bot's language."
-    ),
-    "/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone": N_(
-        "/language — the bot's language; /timezone <i>Europe/Vienna</i> — your time zone"
-    ),
-    "I speak English and German: /language en or /language de.": N_(
-        "Languages: /language en, de, fr, es, it, pt, ru, uk, ko, ja, zh."
-    ),
-}
-"""Messages that still say "English or German" → their wording for eleven languages, already
-translated in every catalog: the handlers swap the literal, nothing else."""
+"""Where `feeds/` still writes a number next to a noun with `_()`: the msgid there → the
+`ngettext` pair that replaces it once `feeds/render.py` (digest header) and `feeds/query.py`
+(query errors) take a `TranslatePlural` (the number that picks the form is the first
+placeholder of the pair). Every catalog already holds the pairs with all of its language's
+plural forms; the table keeps them in the template until those calls switch, then goes."""
 
 
 def negotiate(language_code: str | None) -> str:
@@ -243,7 +205,7 @@ MENU = (
     ("help", N_("Query syntax and commands")),
     ("start", N_("What this bot does")),
 )
-"""The command menu, the same as `handlers.start.MENU` (which `bot/app.py` sends today)."""
+"""The command menu; `bot/app.py` sends it once per language (`set_my_commands`)."""
 
 
 def command_menu(language: str | None) -> list[tuple[str, str]]:
@@ -302,7 +264,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """One-tap example subscriptions, as `(button label, query)`, in the words a reader of each
 language would type; every query matches a real headline in that language that says what its
-label says (tests/unit/test_i18n_examples.py)."""
+label says (tests/unit/test_i18n_catalogs.py)."""
 
 
 def examples(language: str | None) -> list[tuple[str, str]]:

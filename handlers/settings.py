@@ -346,7 +346,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if code is None:
         await reply(
             update,
-            me._("I speak English and German: /language en or /language de."),
+            me._("Languages: /language en, de, fr, es, it, pt, ru, uk, ko, ja, zh."),
         )
         return
     if not await is_group_admin(update, context):
@@ -356,12 +356,23 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, _language_switched(code))
 
 
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """Every name of our languages in each of them ("german", "allemand", "독일어" → "de"):
+    a reader types the name they know, in their language or the bot's."""
+    names = {}
+    for spoken in LANGUAGES:
+        for code in LANGUAGES:
+            names[language_name(code, spoken).casefold()] = code
+    names.update({name.casefold(): code for code, name in LANGUAGE_NAMES.items()})
+    return names
+
+
 def find_language(wanted: str) -> str | None:
     """The language a reader named after /language ("de", "Deutsch", "german"), or None."""
-    names = {name.lower(): code for code, name in LANGUAGE_NAMES.items()}
-    names.update({"german": "de", "englisch": "en", "english": "en", "deutsch": "de"})
-    if wanted in names:
-        return names[wanted]
+    names = _language_names()
+    if wanted.casefold() in names:
+        return names[wanted.casefold()]
     code = pick_language(wanted)
     return code if wanted.split("-")[0] == code else None
 
@@ -371,7 +382,7 @@ async def _store_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int, code
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tap on English / Deutsch under /language."""
+    """A tap on one of the language buttons under /language."""
     callback = update.callback_query
     assert callback is not None
     me = await reader(update, context)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from feeds.render import escape
-from handlers.callbacks import read_example
+from handlers.callbacks import example_data, read_example
 from handlers.common import answer, echo, is_group_admin, reader, reply
 from handlers.context import services
-from handlers.i18n import N_, Translate
+from handlers.i18n import LANGUAGES, Translate, examples
 from handlers.subscriptions import limit_text, render_subscribed
 from services import subscriptions as topics
 from services.subscriptions import LimitReached
@@ -17,34 +17,9 @@ from services.subscriptions import LimitReached
 COMMAND_ECHO = 64
 """Characters of an unknown command repeated back."""
 
-EXAMPLES = (
-    "Nordkorea",
-    '"Kim Jong Un" OR Pyongyang',
-    "climate change OR Klimawandel",
-    "title:Bitcoin",
-)
-"""The one-tap subscriptions under /start; callback data `try:<index>` points into this list,
-so a button can only ever subscribe to one of these."""
-
-MENU = (
-    ("subscribe", N_("Alerts for a topic: /subscribe Nordkorea")),
-    ("list", N_("Your subscriptions")),
-    ("unsubscribe", N_("Remove a subscription")),
-    ("search", N_("Search stored articles")),
-    ("settings", N_("Alert mode, quiet hours, languages")),
-    ("language", N_("Language of the bot")),
-    ("timezone", N_("Your time zone")),
-    ("sources", N_("The feeds I read and their health")),
-    ("pause", N_("Pause alerts")),
-    ("resume", N_("Resume alerts")),
-    ("help", N_("Query syntax and commands")),
-    ("start", N_("What this bot does")),
-)
-
-
-def command_menu(_: Translate) -> list[BotCommand]:
-    """The command menu in one language (for `set_my_commands(..., language_code=…)`)."""
-    return [BotCommand(name, _(description)) for name, description in MENU]
+EXAMPLE_COUNTS = {language: len(examples(language)) for language in LANGUAGES}
+"""How many one-tap examples each language has: a tap's `try:<language>:<index>` must point
+into these lists, so a button can only ever subscribe to one of them."""
 
 
 def welcome_text(_: Translate) -> str:
@@ -61,26 +36,36 @@ def welcome_text(_: Translate) -> str:
             ),
             _(
                 "/help shows the query syntax, /settings alert mode, quiet hours and languages, "
-                "/language switches between English and German."
+                "/language the bot's language."
             ),
         ]
     )
 
 
-def example_buttons() -> InlineKeyboardMarkup:
-    """One button per example subscription, two per row."""
+def example_buttons(language: str) -> InlineKeyboardMarkup:
+    """One button per example subscription in the reader's language, two per row."""
     buttons = [
-        InlineKeyboardButton(f"➕ {text}", callback_data=f"try:{index}")
-        for index, text in enumerate(EXAMPLES)
+        InlineKeyboardButton(f"➕ {label}", callback_data=example_data(language, index))
+        for index, (label, _query) in enumerate(examples(language))
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-def help_text(_: Translate) -> str:
-    """The query syntax with examples, and the commands (HTML)."""
+def example_lines(language: str) -> list[str]:
+    """The examples as commands to copy (HTML); the label follows where it says more."""
+    lines = []
+    for label, query in examples(language):
+        line = f"<code>/subscribe {escape(query)}</code>"
+        lines.append(line if label == query else f"{line} — {escape(label)}")
+    return lines
+
+
+def help_text(_: Translate, language: str) -> str:
+    """The query syntax with examples in the reader's language, and the commands (HTML)."""
     lines = [
         _("<b>How to subscribe</b>"),
         _("/subscribe <i>words</i> — alerts for new articles that contain all the words."),
+        *example_lines(language),
         "",
         _("<b>Query syntax</b> (for /subscribe and /search)"),
         _("<code>north korea</code> — all words, any order"),
@@ -113,7 +98,7 @@ def help_text(_: Translate) -> str:
             "/resume — start again"
         ),
         _("/settings — alert mode (instant or digest), quiet hours, article languages"),
-        _("/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone"),
+        _("/language — the bot's language; /timezone <i>Europe/Vienna</i> — your time zone"),
         _("/sources — the feeds I read and whether they work"),
     ]
     return "\n".join(lines)
@@ -122,7 +107,7 @@ def help_text(_: Translate) -> str:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the reader, reactivate a chat that had blocked us, and offer example topics."""
     me = await reader(update, context, reactivate=True)
-    await reply(update, welcome_text(me._), reply_markup=example_buttons())
+    await reply(update, welcome_text(me._), reply_markup=example_buttons(me.language))
 
 
 async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,8 +116,8 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert callback is not None
     me = await reader(update, context)
     _ = me._
-    index = read_example(callback.data or "", len(EXAMPLES))
-    if index is None:
+    tap = read_example(callback.data or "", EXAMPLE_COUNTS)
+    if tap is None:
         await answer(callback, _("That example no longer exists."))
         return
     if not await is_group_admin(update, context):
@@ -143,9 +128,10 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         return
     try:
-        result = await topics.subscribe(services(context), me.chat_id, EXAMPLES[index], _)
+        _label, query = examples(tap.language)[tap.index]
+        result = await topics.subscribe(services(context), me.chat_id, query, _)
     except LimitReached as error:
-        await answer(callback, limit_text(error, _), show_alert=True)
+        await answer(callback, limit_text(error, me.ngettext), show_alert=True)
         return
     await answer(callback, _("Subscribed.") if result.created else _("Already subscribed."))
     message = callback.message
@@ -164,7 +150,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the query syntax with examples."""
     me = await reader(update, context)
-    await reply(update, help_text(me._))
+    await reply(update, help_text(me._, me.language))
 
 
 def addressed_elsewhere(command: str, bot_username: str | None) -> bool:

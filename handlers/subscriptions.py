@@ -43,7 +43,7 @@ from handlers.common import (
 )
 from handlers.context import services
 from handlers.guards import group_admin_only
-from handlers.i18n import Translate
+from handlers.i18n import Translate, TranslatePlural
 from services import subscriptions as topics
 from services.subscriptions import LimitReached, Subscribed, SubscriptionView
 
@@ -79,21 +79,27 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return
     except LimitReached as error:
-        await reply(update, "⚠️ " + limit_text(error, _))
+        await reply(update, "⚠️ " + limit_text(error, me.ngettext))
         return
     await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
 
 
-def limit_text(error: LimitReached, _: Translate) -> str:
+def limit_text(error: LimitReached, ngettext: TranslatePlural) -> str:
     """Why a subscription was not added, and what to do instead."""
     if error.kind == "terms":
-        return _(
+        return ngettext(
+            "That query is too broad: with the names it expands to it has {count} term, "
+            "and one subscription may have {limit}. Split it into several subscriptions.",
             "That query is too broad: with the names it expands to it has {count} terms, "
-            "and one subscription may have {limit}. Split it into several subscriptions."
+            "and one subscription may have {limit}. Split it into several subscriptions.",
+            error.count,
         ).format(count=error.count, limit=error.limit)
-    return _(
+    return ngettext(
+        "This chat already has {limit} subscription, the most I keep for one chat. "
+        "Remove one with /unsubscribe first.",
         "This chat already has {limit} subscriptions, the most I keep for one chat. "
-        "Remove one with /unsubscribe first."
+        "Remove one with /unsubscribe first.",
+        error.limit,
     ).format(limit=error.limit)
 
 

@@ -49,7 +49,7 @@ async def test_pause_skips_alerts_and_resume_brings_new_ones(tmp_path: Path) -> 
             )
             api.push_message(READER, "/resume")
             resumed = await api.wait_for_messages_async(READER, 3)
-            assert "1" in resumed[-1]["text"]  # tells how many were skipped
+            assert "1 article matched while paused and was skipped." in resumed[-1]["text"]
             _serve(feeds, "Backlog", "Nordkorea testet Rakete", "Nordkoreas Armee")
             assert await eventually(lambda: len(_alerts(api, READER)) == 1)
         titles = [m["text"].split("\n")[0] for m in _alerts(api, READER)]

@@ -19,6 +19,7 @@ from bot.__main__ import main
 from bot.settings import Settings
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.opml import read_feed_list
+from handlers.i18n import LANGUAGES, command_menu
 from tests.integration.harness import db_path, eventually, make_settings, running
 
 READER = 5001  # a German-speaking reader
@@ -105,6 +106,35 @@ class Chat:
         return current, answer
 
 
+async def test_a_korean_reader_gets_the_korean_menu_examples_and_replies(tmp_path: Path) -> None:
+    with FakeBotAPI() as api:
+        settings = make_settings(api.base_url, tmp_path, [])
+        reader = Chat(api, READER, language="ko")
+        async with running(settings):
+            welcome = await reader.send("/start")
+            # Every interface language has its command menu; other clients get English.
+            for code in LANGUAGES:
+                menu = [{"command": c, "description": d} for c, d in command_menu(code)]
+                assert api.commands(language_code=code) == menu
+            assert api.commands() == api.commands(language_code="en")
+            assert _buttons(welcome) == {"try:ko:0": "➕ 북한", "try:ko:1": "➕ 북한 미사일"}
+            assert "\n/subscribe 북한\n" in (await reader.send("/help"))["text"]
+
+            before = len(api.sent_messages(READER))
+            _, answer = await reader.tap(welcome, "try:ko:1", edits=False)
+            assert answer == "구독했습니다."
+            confirmation = (await api.wait_for_messages_async(READER, before + 1))[before]
+            assert "북한 미사일" in confirmation["text"]
+            assert _rows(settings, "SELECT query_text FROM subscriptions") == [("북한 미사일",)]
+
+            # The button keeps adding what its label says after a switch of language.
+            await reader.send("/language fr")
+            _, answer = await reader.tap(welcome, "try:ko:0", edits=False)
+            assert answer == "Abonné."
+            rows = _rows(settings, "SELECT query_text FROM subscriptions ORDER BY id")
+            assert rows == [("북한 미사일",), ("북한",)]
+
+
 async def test_german_reader_language_timezone_and_settings(tmp_path: Path) -> None:
     with FakeBotAPI() as api:
         settings = make_settings(api.base_url, tmp_path, [])
@@ -113,14 +143,14 @@ async def test_german_reader_language_timezone_and_settings(tmp_path: Path) -> N
             welcome = await reader.send("/start")
             assert welcome["text"].startswith("👋 Ich beobachte Nachrichten-Feeds")
             assert len(welcome["text"].splitlines()) == 3
-            assert "try:0" in _buttons(welcome)
+            assert _buttons(welcome)["try:de:0"] == "➕ Nordkorea"
 
             help_text = (await reader.send("/help"))["text"]
             assert "Suchsyntax" in help_text and "nur in der Schlagzeile" in help_text
 
             # One tap on an example subscribes the chat, and the bot says so in German.
             before = len(api.sent_messages(READER))
-            _, answer = await reader.tap(welcome, "try:0", edits=False)
+            _, answer = await reader.tap(welcome, "try:de:0", edits=False)
             assert answer == "Abonniert."
             confirmation = (await api.wait_for_messages_async(READER, before + 1))[before]
             assert "Nordkorea abonniert" in confirmation["text"]
@@ -135,6 +165,10 @@ async def test_german_reader_language_timezone_and_settings(tmp_path: Path) -> N
             assert "Query syntax" in (await reader.send("/help"))["text"]
             back = await reader.send("/language de")
             assert back["text"] == "Erledigt: Ich spreche jetzt Deutsch mit dir."
+            unknown_language = await reader.send("/language klingonisch")
+            assert (
+                "/language en, de, fr, es, it, pt, ru, uk, ko, ja, zh" in unknown_language["text"]
+            )
 
             # /timezone: unknown names get a clear answer with a suggestion; good ones stick.
             unknown = await reader.send("/timezone Europe/Viena")

@@ -29,7 +29,7 @@ from handlers.settings import (
     settings_keyboard,
     suggest_zones,
 )
-from handlers.start import EXAMPLES, addressed_elsewhere
+from handlers.start import EXAMPLE_COUNTS, addressed_elsewhere
 from handlers.subscriptions import find_subscription, list_page, removal_buttons
 from services.limits import ChatRateLimit
 from services.subscriptions import MAX_SUBSCRIPTIONS, SubscriptionView
@@ -44,7 +44,8 @@ def _fits_callback(data: str) -> str:
 
 # Callback data: any text up to 64 bytes, and texts that start like each known button.
 PREFIXES = (
-    *("s:", "unsub:", "unsub:p", "list:", "mute:", "unmute:", "try:", "lang:", "rmfeed:"),
+    *("s:", "unsub:", "unsub:p", "list:", "mute:", "unmute:", "try:", "try:ko:", "lang:"),
+    "rmfeed:",
     *("rmfeed:p", "set:", "set:hour:", "set:quiet:", "set:al:", "set:lang:", "set:mode:"),
 )
 ODD = ("²", "٣", "１", "-1", "0", "00", "99999999999999999999", str(2**63), str(2**64), "1e3", " 1")
@@ -86,8 +87,8 @@ def test_no_callback_data_makes_a_parser_raise(data: str) -> None:
     assert page is None or 0 <= page <= MAX_PAGE
     mute = callbacks.read_mute(data)
     assert mute is None or 0 < mute.subscription <= MAX_ID
-    example_index = callbacks.read_example(data, len(EXAMPLES))
-    assert example_index is None or 0 <= example_index < len(EXAMPLES)
+    example = callbacks.read_example(data, EXAMPLE_COUNTS)
+    assert example is None or 0 <= example.index < EXAMPLE_COUNTS[example.language]
     assert callbacks.read_language(data, LANGUAGES) in (None, *LANGUAGES)
     feed = callbacks.read_feed_removal(data)
     if feed is not None:
@@ -129,6 +130,18 @@ def test_the_buttons_we_make_read_back_and_fit_telegram(token: str, page: int) -
     )
     assert callbacks.read_list(callbacks.list_data(page)) == page
     assert callbacks.read_mute(callbacks.mute_data(7, mute=False)) == callbacks.Mute(7, False)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_every_example_button_reads_back_and_one_past_the_end_does_not(language: str) -> None:
+    count = EXAMPLE_COUNTS[language]
+    for index in range(count):
+        data = callbacks.example_data(language, index)
+        assert len(data.encode()) <= callbacks.MAX_DATA_BYTES
+        assert callbacks.read_example(data, EXAMPLE_COUNTS) == callbacks.ExampleTap(language, index)
+    assert callbacks.read_example(callbacks.example_data(language, count), EXAMPLE_COUNTS) is None
+    # A button from before the examples had languages: answered "no longer exists".
+    assert callbacks.read_example("try:0", EXAMPLE_COUNTS) is None
 
 
 # --- command arguments -----------------------------------------------------------------------

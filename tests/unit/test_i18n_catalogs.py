@@ -18,12 +18,12 @@ from babel.messages.pofile import read_po
 from bench.fakes import EntityParseError, parse_html
 from feeds.matcher import Matcher
 from feeds.query import parse_query
+from handlers.callbacks import ExampleTap, example_data, read_example
 from handlers.i18n import (
     EXAMPLES,
     LANGUAGES,
     LOCALE_DIR,
     PLURALS,
-    REWORDED,
     catalog_path,
     command_menu,
     examples,
@@ -32,6 +32,10 @@ from handlers.i18n import (
     plural_translator,
     translator,
 )
+from handlers.settings import find_language
+from handlers.start import EXAMPLE_COUNTS, example_buttons, help_text
+from handlers.subscriptions import limit_text
+from services.subscriptions import MAX_SUBSCRIPTIONS, MAX_TERMS, LimitReached
 
 TRANSLATED = sorted(code for code in LANGUAGES if code != "en")
 TAG = re.compile(r"</?[a-z][a-z-]*(?:\s[^>]*)?>")
@@ -48,6 +52,9 @@ CALLBACK_ANSWERS = (
     "That subscription no longer exists.",
     "This search has expired; send /search again.",
     "That button is out of date; send /settings again.",
+    "That button is out of date.",
+    "That button is out of date; send /list again.",
+    "That button is out of date; send /unsubscribe again.",
     "That button is out of date; send /language again.",
     "Only the group's administrators can do that.",
     "Only the group's administrators can add subscriptions here.",
@@ -130,7 +137,7 @@ def test_header_names_language_plural_rule_translator_and_method(language: str) 
 def test_plural_entries_have_every_form_of_the_language(language: str) -> None:
     nplurals = get_plural(language).num_plurals
     plurals = [m for m in _catalog(language) if isinstance(m.id, tuple)]
-    assert len(plurals) == len(PLURALS)
+    assert len(plurals) == len([m for m in _template() if isinstance(m.id, tuple)])
     for message in plurals:
         assert isinstance(message.string, tuple | list)
         assert len(message.string) == nplurals, f"{language}: {message.id[0]!r}"
@@ -150,7 +157,7 @@ def test_the_gettext_rule_agrees_with_cldr_for_whole_numbers(language: str) -> N
 
 
 def test_russian_ukrainian_and_east_asian_plural_forms_read_right() -> None:
-    new = PLURALS["{count} new articles"]
+    new = ("{count} new article", "{count} new articles")
     ru, uk, ko = plural_translator("ru"), plural_translator("uk"), plural_translator("ko")
     assert [ru(*new, n).format(count=n) for n in (1, 3, 5, 11, 21)] == [
         "1 новая статья",
@@ -166,14 +173,30 @@ def test_russian_ukrainian_and_east_asian_plural_forms_read_right() -> None:
     assert plural_translator("en")(*new, 2).format(count=2) == "2 new articles"
 
 
-def test_the_rewordings_for_eleven_languages_replace_messages_the_code_has() -> None:
-    template = {m.id for m in _template() if m.id}
-    for current, new in REWORDED.items():
-        assert current in template and new in template
-    assert all(f" {code}" in new for code in LANGUAGES for new in list(REWORDED.values())[-1:])
-    for language in TRANSLATED:
-        _ = translator(language)
-        assert all(_(new) == _(old) for old, new in REWORDED.items()), language
+def test_no_message_still_offers_only_english_and_german() -> None:
+    for message in _template():
+        text = " ".join(message.id) if isinstance(message.id, tuple) else message.id
+        assert "English or German" not in text and "English and German" not in text, text
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_an_unknown_language_is_answered_with_every_language_we_speak(language: str) -> None:
+    reply = translator(language)("Languages: /language en, de, fr, es, it, pt, ru, uk, ko, ja, zh.")
+    assert all(f" {code}" in reply for code in LANGUAGES), reply
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        *(("de", "de"), ("allemand", "de"), ("German", "de"), ("한국어", "ko")),
+        *(("japanese", "ja"), ("Українська", "uk"), ("pt-br", "pt"), ("中文", "zh")),
+        *(("英语", "en"), ("klingon", None)),
+    ],
+)
+def test_language_is_found_by_code_or_by_its_name_in_any_of_our_languages(
+    typed: str, code: str | None
+) -> None:
+    assert find_language(typed.lower()) == code
 
 
 def test_the_plural_pairs_replace_messages_the_code_has() -> None:
@@ -235,7 +258,7 @@ HELP = (
     "/pause — stop alerts for now (alerts found while paused are not sent later); /resume — "
     "start again",
     "/settings — alert mode (instant or digest), quiet hours, article languages",
-    "/language — English or German; /timezone <i>Europe/Vienna</i> — your time zone",
+    "/language — the bot's language; /timezone <i>Europe/Vienna</i> — your time zone",
     "/sources — the feeds I read and whether they work",
 )
 """The lines `handlers.start.help_text` joins into one message."""
@@ -245,11 +268,59 @@ HELP = (
 def test_the_help_text_fits_one_message_with_room_for_examples(language: str) -> None:
     _ = translator(language)
     assert all(_(line) != line for line in HELP) or language == "en"
-    text = "\n".join(_(line) for line in HELP)
-    examples_block = "\n".join(
-        f"<code>{query}</code> — {label}" for label, query in EXAMPLES[language]
+    text = help_text(_, language)
+    assert all(_(line) in text for line in HELP)
+    assert len(text) <= MESSAGE_LIMIT // 2
+    parse_html(text)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("ko", "북한"),
+        ("fr", "Corée du Nord"),
+        ("ru", "Ким Чен Ын"),
+        ("en", "&quot;Kim Jong Un&quot;"),
+    ],
+)
+def test_help_shows_examples_in_the_readers_language(language: str, shown: str) -> None:
+    assert f"<code>/subscribe {shown}" in help_text(translator(language), language)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_start_offers_the_readers_own_examples_and_each_button_adds_its_label(
+    language: str,
+) -> None:
+    rows = example_buttons(language).inline_keyboard
+    buttons = [button for row in rows for button in row]
+    assert [button.text for button in buttons] == [
+        f"➕ {label}" for label, _q in EXAMPLES[language]
+    ]
+    for index, button in enumerate(buttons):
+        assert isinstance(button.callback_data, str)
+        assert read_example(button.callback_data, EXAMPLE_COUNTS) == ExampleTap(language, index)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_limits_fit_the_alert_under_a_tapped_example(language: str) -> None:
+    ngettext = plural_translator(language)
+    for error in (
+        LimitReached("terms", 10**6, MAX_TERMS),
+        LimitReached("subscriptions", MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS),
+    ):
+        assert len(limit_text(error, ngettext)) <= CALLBACK_ANSWER_LIMIT
+
+
+def test_limits_are_explained_with_each_languages_plural_forms() -> None:
+    full = LimitReached("subscriptions", MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS)
+    assert "100 подписок" in limit_text(full, plural_translator("ru"))
+    assert "100 Abos" in limit_text(full, plural_translator("de"))
+    broad = LimitReached("terms", 301, MAX_TERMS)
+    assert "301 термин," in limit_text(broad, plural_translator("ru"))
+    assert "302 терміни," in limit_text(
+        LimitReached("terms", 302, MAX_TERMS), plural_translator("uk")
     )
-    assert len(text) + len(examples_block) <= MESSAGE_LIMIT // 2
+    assert "301 terms" in limit_text(broad, plural_translator("en"))
 
 
 @pytest.mark.parametrize(
@@ -337,7 +408,7 @@ def test_every_example_parses_and_fits_a_button(language: str) -> None:
     for index, (label, query) in enumerate(shown):
         parse_query(query)
         assert len(f"➕ {label}") <= 40
-        assert len(f"try:{language}:{index}".encode()) <= 64  # callback data
+        assert len(example_data(language, index).encode()) <= 64  # callback data
 
 
 HEADLINES = [
