@@ -36,7 +36,7 @@ from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.settings import Settings
 from db import chats, outbox
 from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
-from handlers.i18n import Translate, time_formatter, translator
+from handlers.i18n import Translate, plural_translator, time_formatter, translator
 from services.core import Services
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,11 @@ class Deliverer:
     ) -> None:
         """The digest, part by part; a refused part goes out as its alerts, one by one."""
         for text, carried in render_digest(
-            [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
+            [_view(a) for a in alerts],
+            timezone=timezone,
+            _=_,
+            ngettext=plural_translator(alerts[0].chat_language),
+            time_format=when,
         ):
             try:
                 message = await self._send_message(

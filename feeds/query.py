@@ -30,7 +30,7 @@ Every message a reader may see goes through the `_` parameter as a literal `_("�
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -52,6 +52,8 @@ from feeds.normalize import (
     name_skeleton,
     script_of,
 )
+from feeds.translate import Translate, TranslatePlural, english_plural
+from feeds.translate import identity as _identity
 
 __all__ = [
     "MAX_LENGTH",
@@ -77,12 +79,6 @@ MAX_TERMS = 20
 MIN_PREFIX = 3
 MAX_NESTING = 8
 _ALIAS_NAMES_SHOWN = 12
-
-Translate = Callable[[str], str]
-
-
-def _identity(text: str) -> str:
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,10 +266,6 @@ def _messages(_: Translate) -> dict[str, str]:
             "The query is empty: type the words to look for. "
             'Example: /subscribe north korea  or  /subscribe "kim jong un"'
         ),
-        "long": _(
-            "The query is too long ({length} characters): use at most {limit}. "
-            "Split it into several subscriptions."
-        ),
         "quotes": _('Unbalanced quotes: close the phrase with a second ". Example: "kim jong un"'),
         "open_paren": _(
             "Unbalanced parentheses: a ( is never closed. Example: (china OR russia) sanctions"
@@ -284,17 +276,9 @@ def _messages(_: Translate) -> dict[str, str]:
         "empty_paren": _(
             "Empty parentheses: put words inside them. Example: (china OR russia) sanctions"
         ),
-        "nesting": _(
-            "Too many nested parentheses: use at most {limit} levels. "
-            "Example: (china OR russia) sanctions"
-        ),
         "leading_star": _(
             "A * can only end a word, after at least 3 letters. Example: raket* finds "
             "rakete, raketen and raketenfabrik"
-        ),
-        "short_prefix": _(
-            "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
-            "Example: raket*"
         ),
         "terms": _(
             "Too many words ({count}): a query may have at most {limit}. "
@@ -315,9 +299,41 @@ def _messages(_: Translate) -> dict[str, str]:
     }
 
 
+def _counted(kind: str, ngettext: TranslatePlural, n: int) -> str:
+    """The errors whose wording follows a number, each a literal pair for gettext extraction."""
+    if kind == "long":
+        return ngettext(
+            "The query is too long ({length} character): use at most {limit}. "
+            "Split it into several subscriptions.",
+            "The query is too long ({length} characters): use at most {limit}. "
+            "Split it into several subscriptions.",
+            n,
+        )
+    if kind == "nesting":
+        return ngettext(
+            "Too many nested parentheses: use at most {limit} level. "
+            "Example: (china OR russia) sanctions",
+            "Too many nested parentheses: use at most {limit} levels. "
+            "Example: (china OR russia) sanctions",
+            n,
+        )
+    return ngettext(
+        "The prefix {prefix}* is too short: write at least {minimum} letter before the *. "
+        "Example: raket*",
+        "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
+        "Example: raket*",
+        n,
+    )
+
+
 def _error(kind: str, _: Translate, **values: object) -> QueryError:
     """The error of that kind, translated, its placeholders filled after translation."""
     return QueryError(_messages(_)[kind].format(**values))
+
+
+def _counted_error(kind: str, ngettext: TranslatePlural, n: int, **values: object) -> QueryError:
+    """A counted error (`long`, `nesting`, `short_prefix`), its form chosen by `n`."""
+    return QueryError(_counted(kind, ngettext, n).format(**values))
 
 
 def _lex(text: str, _: Translate) -> list[_Token]:
@@ -382,11 +398,14 @@ def _word_token(word: str, _: Translate) -> _Token:
 class _Parser:
     """Recursive descent over the tokens: and := or+ ; or := unary (OR unary)* ."""
 
-    def __init__(self, tokens: list[_Token], _: Translate) -> None:
+    def __init__(
+        self, tokens: list[_Token], _: Translate, ngettext: TranslatePlural = english_plural
+    ) -> None:
         self.tokens = tokens
         self.pos = 0
         self.terms = 0
         self._ = _
+        self.ngettext = ngettext
 
     def peek(self) -> str | None:
         return self.tokens[self.pos].kind if self.pos < len(self.tokens) else None
@@ -451,7 +470,7 @@ class _Parser:
         token = self.take()
         if token.kind == "(":
             if depth >= MAX_NESTING:
-                raise _error("nesting", self._, limit=MAX_NESTING)
+                raise _counted_error("nesting", self.ngettext, MAX_NESTING, limit=MAX_NESTING)
             inner = self.and_group(depth + 1, title)
             if self.peek() != ")":
                 raise _error("open_paren", self._)
@@ -470,7 +489,9 @@ class _Parser:
         if term is None:
             return None
         if term.prefix and len(term.words[-1]) < MIN_PREFIX:
-            raise _error("short_prefix", self._, prefix=token.text, minimum=MIN_PREFIX)
+            raise _counted_error(
+                "short_prefix", self.ngettext, MIN_PREFIX, prefix=token.text, minimum=MIN_PREFIX
+            )
         self.terms += 1
         if self.terms > MAX_TERMS:
             count = self.terms + sum(1 for t in self.tokens[self.pos :] if t.kind in _TERM_KINDS)
@@ -610,14 +631,17 @@ def _expand_and(node: And, aliases: list[tuple[str, tuple[str, ...]]]) -> Node:
 # Public entry points
 
 
-def parse_query(text: str, *, _: Translate = _identity) -> Query:
+def parse_query(
+    text: str, *, _: Translate = _identity, ngettext: TranslatePlural = english_plural
+) -> Query:
     """Parse what a reader typed; raise `QueryError` with an explanation when it is unusable."""
     stripped = text.strip()
     if not stripped:
         raise _error("empty", _)
     if len(stripped) > MAX_LENGTH:
-        raise _error("long", _, length=len(stripped), limit=MAX_LENGTH)
-    parser = _Parser(_lex(stripped, _), _)
+        length = len(stripped)
+        raise _counted_error("long", ngettext, length, length=length, limit=MAX_LENGTH)
+    parser = _Parser(_lex(stripped, _), _, ngettext)
     root = parser.parse()
     if root is None:
         raise _error("empty", _)
@@ -628,11 +652,13 @@ def parse_query(text: str, *, _: Translate = _identity) -> Query:
     return Query(text=stripped, root=root, aliases=tuple(aliases))
 
 
-def describe(query: Query, *, _: Translate = _identity) -> str:
+def describe(
+    query: Query, *, _: Translate = _identity, ngettext: TranslatePlural = english_plural
+) -> str:
     """A plain-text restatement of what the query matches, one short line per expansion."""
     text = _("articles containing {what}").format(what=_describe(query.root, _))
     for typed, names in query.aliases:
-        text += "\n" + _describe_alias(typed, names, _)
+        text += "\n" + _describe_alias(typed, names, _, ngettext)
     return text
 
 
@@ -646,7 +672,9 @@ def _script_rank(script: str) -> int:
     return _SCRIPT_ORDER.index(script) if script in _SCRIPT_ORDER else len(_SCRIPT_ORDER)
 
 
-def _describe_alias(typed: str, names: tuple[str, ...], _: Translate) -> str:
+def _describe_alias(
+    typed: str, names: tuple[str, ...], _: Translate, ngettext: TranslatePlural
+) -> str:
     """One short line: `Putin also matches Vladimir Putin, Путин, 普京, プーチン, 푸틴 and 10 more
     forms (Latin, Cyrillic, Chinese, Japanese, Korean, …)`: a few Latin names, the first name
     in each of the main other scripts, then the scripts."""
@@ -668,7 +696,11 @@ def _describe_alias(typed: str, names: tuple[str, ...], _: Translate) -> str:
         "scripts": listed,
     }
     if len(names) > len(shown):
-        return _("{name} also matches {names} and {count} more forms ({scripts})").format(**values)
+        return ngettext(
+            "{name} also matches {names} and {count} more form ({scripts})",
+            "{name} also matches {names} and {count} more forms ({scripts})",
+            len(names) - len(shown),
+        ).format(**values)
     return _("{name} also matches {names} ({scripts})").format(**values)
 
 

@@ -23,6 +23,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from feeds.text import cut
+from feeds.translate import Translate, TranslatePlural, english_plural
+from feeds.translate import identity as _identity
 
 __all__ = [
     "CAPTION_LIMIT",
@@ -73,12 +75,7 @@ MUTE_BUTTONS_LIMIT = 5
 """At most this many 🔕 buttons under a digest part (the last may open the full list)."""
 MUTE_LABEL_LIMIT = 30
 
-Translate = Callable[[str], str]
 TimeFormat = Callable[[datetime, str], str]
-
-
-def _identity(text: str) -> str:
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +209,7 @@ def render_digest(
     *,
     timezone: str = "UTC",
     _: Translate = _identity,
+    ngettext: TranslatePlural = english_plural,
     time_format: TimeFormat = format_time,
     limit: int = MESSAGE_LIMIT,
 ) -> list[tuple[str, list[int]]]:
@@ -221,7 +219,9 @@ def render_digest(
     Sizes are counted on the markup, not only the visible text, so each part also stays well
     within what Telegram accepts as a request; every entry is far below `limit` by itself.
     """
-    header = "<b>" + escape(_("{count} new articles").format(count=len(alerts))) + "</b>"
+    count = len(alerts)
+    heading = ngettext("{count} new article", "{count} new articles", count).format(count=count)
+    header = "<b>" + escape(heading) + "</b>"
     messages: list[tuple[str, list[int]]] = []
     current: list[str] = [header]
     carried: list[int] = []
@@ -340,6 +340,7 @@ def render_digest_parts(
     *,
     timezone: str = "UTC",
     _: Translate = _identity,
+    ngettext: TranslatePlural = english_plural,
     time_format: TimeFormat = format_time,
     limit: int = MESSAGE_LIMIT,
 ) -> list[tuple[str, list[int]]]:
@@ -348,6 +349,7 @@ def render_digest_parts(
         alerts,
         timezone=timezone,
         _=_,
+        ngettext=ngettext,
         time_format=time_format,
         limit=limit - PART_LABEL_RESERVE,
     )

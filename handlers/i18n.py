@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from feeds.preferences import zone
+from feeds.translate import Translate as Translate
+from feeds.translate import TranslatePlural as TranslatePlural
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "newsbot"
@@ -44,9 +46,6 @@ by the speakers of each, whatever language the bot speaks at the moment."""
 LANGUAGE_NAMES = LANGUAGES
 DEFAULT_LANGUAGE = "en"
 
-Translate = Callable[[str], str]
-TranslatePlural = Callable[[str, str, int], str]
-"""`ngettext`: `(singular msgid, plural msgid, n) -> text` with the language's plural rule."""
 TimeFormat = Callable[[datetime, str], str]
 """`(moment, time zone name) -> text`, the shape `feeds.render.render_alert` takes."""
 
@@ -54,42 +53,6 @@ TimeFormat = Callable[[datetime, str], str]
 def N_(message: str) -> str:
     """Mark a string for extraction where it is defined; translate it where it is shown."""
     return message
-
-
-def N_plural(singular: str, plural: str) -> tuple[str, str]:
-    """Mark a singular/plural pair for extraction where it is defined; `ngettext` it where shown."""
-    return singular, plural
-
-
-PLURALS: dict[str, tuple[str, str]] = {
-    "{count} new articles": N_plural("{count} new article", "{count} new articles"),
-    "The query is too long ({length} characters): use at most {limit}. Split it into several "
-    "subscriptions.": N_plural(
-        "The query is too long ({length} character): use at most {limit}. Split it into "
-        "several subscriptions.",
-        "The query is too long ({length} characters): use at most {limit}. Split it into "
-        "several subscriptions.",
-    ),
-    "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
-    "Example: raket*": N_plural(
-        "The prefix {prefix}* is too short: write at least {minimum} letter before the *. "
-        "Example: raket*",
-        "The prefix {prefix}* is too short: write at least {minimum} letters before the *. "
-        "Example: raket*",
-    ),
-    "Too many nested parentheses: use at most {limit} levels. Example: (china OR russia) "
-    "sanctions": N_plural(
-        "Too many nested parentheses: use at most {limit} level. Example: (china OR russia) "
-        "sanctions",
-        "Too many nested parentheses: use at most {limit} levels. Example: (china OR russia) "
-        "sanctions",
-    ),
-}
-"""Where `feeds/` still writes a number next to a noun with `_()`: the msgid there → the
-`ngettext` pair that replaces it once `feeds/render.py` (digest header) and `feeds/query.py`
-(query errors) take a `TranslatePlural` (the number that picks the form is the first
-placeholder of the pair). Every catalog already holds the pairs with all of its language's
-plural forms; the table keeps them in the template until those calls switch, then goes."""
 
 
 def negotiate(language_code: str | None) -> str:

@@ -29,13 +29,13 @@ ERROR_LIMIT = 600
 
 
 def _understand(
-    typed: str, context: ContextTypes.DEFAULT_TYPE, _: Translate
+    typed: str, context: ContextTypes.DEFAULT_TYPE, me: Reader
 ) -> tuple[SearchRequest, Query | None]:
     """The request and its parsed query (None: filters only); raises QueryError."""
-    request = parse_search(typed, now=services(context).clock(), _=_)
+    request = parse_search(typed, now=services(context).clock(), _=me._)
     if not request.query_text and request.has_filters:
         return request, None
-    return request, parse_query(request.query_text, _=_)
+    return request, parse_query(request.query_text, _=me._, ngettext=me.ngettext)
 
 
 def _buttons(token: str | None, page: int, more: bool, _: Translate) -> InlineKeyboardMarkup | None:
@@ -93,7 +93,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _too_fast(me._))
         return
     try:
-        request, query = _understand(typed, context, me._)
+        request, query = _understand(typed, context, me)
     except QueryError as error:
         await reply(update, _query_problem(error))
         return
@@ -117,7 +117,7 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await answer(callback, _too_fast(me._))
         return
     try:
-        request, query = _understand(stored, context, me._)
+        request, query = _understand(stored, context, me)
     except QueryError as error:
         await answer(callback, error.message)
         return

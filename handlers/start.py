@@ -129,14 +129,16 @@ async def try_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     try:
         _label, query = examples(tap.language)[tap.index]
-        result = await topics.subscribe(services(context), me.chat_id, query, _)
+        result = await topics.subscribe(
+            services(context), me.chat_id, query, _, ngettext=me.ngettext
+        )
     except LimitReached as error:
         await answer(callback, limit_text(error, me.ngettext), show_alert=True)
         return
     await answer(callback, _("Subscribed.") if result.created else _("Already subscribed."))
     message = callback.message
     if message is not None:
-        await context.bot.send_message(message.chat.id, render_subscribed(result, _))
+        await context.bot.send_message(message.chat.id, render_subscribed(result, me))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -74,14 +74,16 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _("Only the group's administrators can add subscriptions here."))
         return
     try:
-        result = await topics.subscribe(services(context), me.chat_id, text, _)
+        result = await topics.subscribe(
+            services(context), me.chat_id, text, _, ngettext=me.ngettext
+        )
     except QueryError as error:
         await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return
     except LimitReached as error:
         await reply(update, "⚠️ " + limit_text(error, me.ngettext))
         return
-    await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
+    await reply(update, render_subscribed(result, me), disable_web_page_preview=True)
 
 
 def limit_text(error: LimitReached, ngettext: TranslatePlural) -> str:
@@ -103,20 +105,24 @@ def limit_text(error: LimitReached, ngettext: TranslatePlural) -> str:
     ).format(limit=error.limit)
 
 
-def render_subscribed(result: Subscribed, _: Translate) -> str:
+def render_subscribed(result: Subscribed, me: Reader) -> str:
     """The reply to a subscription: what will match, and what already did."""
-    return _confirmation(result.query, result.created, result.matches, _)
+    return _confirmation(result.query, result.created, result.matches, me._, me.ngettext)
 
 
 def _confirmation(
-    query: Query, created: bool, matches: Sequence[SearchResult], _: Translate
+    query: Query,
+    created: bool,
+    matches: Sequence[SearchResult],
+    _: Translate,
+    ngettext: TranslatePlural,
 ) -> str:
     head = (
         _("✅ Subscribed to <b>{query}</b>.")
         if created
         else _("You already follow <b>{query}</b>.")
     )
-    lines = [head.format(query=escape(query.text)), escape(describe(query, _=_))]
+    lines = [head.format(query=escape(query.text)), escape(describe(query, _=_, ngettext=ngettext))]
     if matches:
         lines += ["", _("Recent articles that match:")]
         lines += [f'• <a href="{escape(a.link)}">{escape(cut(a.title, 120))}</a>' for a in matches]

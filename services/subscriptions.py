@@ -10,13 +10,13 @@ from db import subscriptions
 from feeds.matcher import Matcher
 from feeds.query import (
     Query,
-    Translate,
     iter_terms,
     parse_query,
     query_from_json,
     query_to_json,
 )
 from feeds.search_request import SearchRequest, SearchResult
+from feeds.translate import Translate, TranslatePlural, english_plural
 from services.core import Services
 
 RECENT_CANDIDATES = 20
@@ -69,14 +69,21 @@ def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResul
     return tuple(found[:RECENT_SHOWN])
 
 
-async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
+async def subscribe(
+    svc: Services,
+    chat_id: int,
+    text: str,
+    _: Translate,
+    *,
+    ngettext: TranslatePlural = english_plural,
+) -> Subscribed:
     """Parse, store and index a chat's query (raises QueryError, explained in the reader's words,
     or LimitReached).
 
     `chat_id` is the chat that receives the alerts, which need not be the chat the command
     came from.
     """
-    query = parse_query(text, _=_)
+    query = parse_query(text, _=_, ngettext=ngettext)
     terms = expanded_terms(query)
     if terms > MAX_TERMS:
         raise LimitReached("terms", terms, MAX_TERMS)
