@@ -36,6 +36,7 @@ import heapq
 import math
 import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ _NUMBER = re.compile(r"\d{2,}")
 _MAX_COUNTRY_WORDS = 3
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=1 << 18)
 def _name_key(token: str, language: str | None) -> str | None:
     """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
     if len(token) < 2 or not token[0].isupper():
@@ -401,6 +402,8 @@ class StoryGrouper:
             self._headlines[headline] = (report.published, story_id)
         if self._newest is None or report.published > self._newest:
             self._newest = report.published
+        # Its length now, while its keys' weights are at hand: a later comparison finds it.
+        self._norm(slot, entry)
 
     def _evict(self, now: datetime) -> None:
         """Forget articles older than the window, measured from the newest time seen."""
@@ -664,8 +667,34 @@ def _comparable(language: str, other: str) -> bool:
 
 def _content_keys(text: str, language: str | None) -> set[str]:
     """The canonical lemmas of a text without function words and one-letter keys."""
-    return {
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    genitive_s = language != "en"
+    cache = _TOKEN_KEYS
+    keys: set[str] = set()
+    for token in _TOKEN.findall(text):
+        found = cache.get((token, genitive_s))
+        if found is None:
+            found = _token_keys(token, language)
+            if len(cache) >= _TOKEN_CACHE_LIMIT:
+                cache.clear()
+            cache[token, genitive_s] = found
+        keys.update(found)
+    return keys
+
+
+# A token's keys, remembered for as many words as a 48-hour window of 50,000 articles uses
+# (about 15 MB). The lemmatizer's own cache in `feeds.normalize` is smaller and shared with
+# the matcher: a word of the window it has forgotten would cost a dictionary lookup again.
+_TOKEN_CACHE_LIMIT = 1 << 18
+_TOKEN_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def _token_keys(token: str, language: str | None) -> tuple[str, ...]:
+    """What `analyze` makes of one token (one lemma, or the bigrams of an unspaced run),
+    without function words and one-letter keys."""
+    return tuple(
         key
-        for key in map(canonical, analyze(text, language))
+        for key in map(canonical, analyze(token, language))
         if len(key) > 1 and key not in _NOT_NAMES
-    }
+    )
