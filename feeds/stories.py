@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
 from feeds.countries import table as country_table
-from feeds.normalize import analyze, canonical, fold
+from feeds.normalize import analyze, canonical, fold, fold_word, is_unspaced
 
 __all__ = [
     "WINDOW",
@@ -124,11 +124,10 @@ def _name_key(token: str, language: str | None) -> str | None:
     """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
     if len(token) < 2 or not token[0].isupper():
         return None
-    positions = analyze(token, language)
-    if len(positions) != 1:
+    if is_unspaced(token):
         return None
-    key = canonical(positions[0])
-    return None if key in _NOT_NAMES or len(key) < 2 else key
+    word = fold_word(token)
+    return None if word in _NOT_NAMES or len(word) < 2 else _stem(word)
 
 
 def default_entity_keys(text: str, language: str | None) -> set[str]:
@@ -693,8 +692,26 @@ _TOKEN_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
 def _token_keys(token: str, language: str | None) -> tuple[str, ...]:
     """What `analyze` makes of one token (one lemma, or the bigrams of an unspaced run),
     without function words and one-letter keys."""
-    return tuple(
-        key
-        for key in map(canonical, analyze(token, language))
-        if len(key) > 1 and key not in _NOT_NAMES
-    )
+    if is_unspaced(token):
+        keys = map(canonical, analyze(token, language))
+        return tuple(key for key in keys if len(key) > 1)
+    word = fold_word(token)
+    if len(word) < 2 or word in _NOT_NAMES:
+        return ()
+    return (_stem(word),)
+
+
+# Light stemming is enough to group reports (`Raketen`/`Rakete`, `missiles`/`missile`,
+# `Putins`/`Putin`) and costs a few string tests per new word, where the matcher's dictionary
+# lemmatizer costs lookups in a compressed table, most of all for the names it does not know;
+# the stem is never shown or matched against a query, only compared with other stems.
+_SUFFIXES = ("ern", "ing", "ies", "en", "er", "es", "ed", "e", "s", "n")
+_MIN_STEM = 4
+
+
+def _stem(folded: str) -> str:
+    """A folded word without its most common German, English or Romance ending."""
+    for suffix in _SUFFIXES:
+        if folded.endswith(suffix) and len(folded) - len(suffix) >= _MIN_STEM:
+            return folded[: -len(suffix)]
+    return folded
