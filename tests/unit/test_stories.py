@@ -198,8 +198,19 @@ def test_grouping_beats_todays_rule_on_the_labelled_set() -> None:
     assert after.messages_per_event < before.messages_per_event / 2
 
 
+def test_each_half_of_the_labelled_set_keeps_its_precision() -> None:
+    # The real feed items and the coverage written from memory measured apart: a rule that
+    # helps one half by merging too much in the other shows here.
+    rows = load_labelled()
+    for part in ("corpus", "memory"):
+        half = [row for row in rows if row.part == part]
+        quality = evaluate(half, group_with_grouper([row.report for row in half]))
+        assert quality.precision >= 0.96, part
+        assert quality.recall >= 0.55, part
+
+
 @pytest.mark.xfail(
-    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.74)"
+    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.76)"
 )
 def test_issue_targets_on_the_labelled_set() -> None:
     rows = load_labelled()
