@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import re
 import sys
 import unicodedata
@@ -244,6 +245,8 @@ class _Features:
     title_keys: frozenset[str]
     names: tuple[str, ...]
     name_set: frozenset[str]
+    key_set: frozenset[str]
+    """`keys` as a set: a comparison walks only the keys two reports share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +274,9 @@ class Tuning:
     """The rarest keys of a new article whose postings give its candidates."""
     probe_names: int = 4
     """Names (beyond those among the rarest keys) whose postings also give candidates."""
+    probe_postings: int = 2000
+    """Postings read per new article at most (the rarest keys first): a key common enough to
+    exceed it finds hundreds of articles that the rarer keys would not confirm anyway."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
     common_share: float = 0.005
@@ -363,12 +369,14 @@ class StoryGrouper:
         body = _content_keys(report.description, report.language)
         names = set(self.entity_keys(report.title, report.language))
         names |= set(self.entity_keys(report.description, report.language))
+        keys = title | body | names
         return _Features(
             report.language or "",
-            tuple(sorted(title | body | names)),
+            tuple(sorted(keys)),
             frozenset(title),
             tuple(sorted(names)),
             frozenset(names),
+            frozenset(keys),
         )
 
     # --- the window ------------------------------------------------------------------------
@@ -487,8 +495,17 @@ class StoryGrouper:
         documents = len(self._entries) + self.tuning.smoothing
         return math.log(documents / (self._df.get(key, 0) + 1))
 
+    def _idfs(self, keys: Iterable[str]) -> list[float]:
+        """`_idf` of many keys at once: log(documents) - log(df + 1), the second from a table
+        (weighing the keys of a new article and of a stale entry is most of the scoring)."""
+        top = math.log(len(self._entries) + self.tuning.smoothing)
+        logs = _log_counts(len(self._entries))
+        df = self._df.get
+        return [top - logs[df(key, 0)] for key in keys]
+
     def _weights(self, features: _Features) -> dict[str, float]:
-        return {key: self._idf(key) for key in (*features.keys, *features.names)}
+        keys = (*features.keys, *features.names)
+        return dict(zip(keys, self._idfs(keys), strict=True))
 
     def _place(self, report: Report, features: _Features) -> Placement:
         shared = self._same_link_or_headline(report)
@@ -508,13 +525,21 @@ class StoryGrouper:
             : tuning.probe_names
         ]
         counts: Counter[int] = Counter()
+        budget = tuning.probe_postings
         for key in probes:
-            counts.update(self._postings[key])  # a C loop: the hottest few lines of grouping
+            postings = self._postings[key]
+            if len(postings) > budget and counts:
+                continue  # a commoner key: little evidence for its cost
+            budget -= len(postings)
+            counts.update(postings)  # a C loop: the hottest few lines of grouping
         # One shared rare word is chance; a report of the same event shares several.
         least = min(2, len(probes))
         entries = self._entries
         candidates = [slot for slot, count in counts.items() if count >= least and slot in entries]
         if len(candidates) > tuning.max_candidates:
+            # Those sharing the most probe keys, then those sharing the rarest.
+            candidates.sort(key=lambda slot: (-counts[slot], slot))
+            del candidates[4 * tuning.max_candidates :]
             rarest = {key: weights[key] for key in probes}
             score = {
                 slot: sum(rarest.get(key, 0.0) for key in entries[slot].keys) for slot in candidates
@@ -608,9 +633,9 @@ class StoryGrouper:
         if cached is not None and abs(self._changes - cached[0]) * 20 <= len(self._entries):
             return cached[1]
         boost = self.tuning.title_weight
-        title = entry.title_keys
-        idf = self._idf
-        norm = sum((idf(key) * (boost if key in title else 1.0)) ** 2 for key in entry.keys)
+        weights = self._idfs(entry.keys)
+        title = self._idfs(entry.title_keys)
+        norm = _squares(weights) + (boost * boost - 1) * _squares(title)
         self._norms[slot] = (self._changes, norm)
         return norm
 
@@ -628,16 +653,16 @@ class StoryGrouper:
         mine = features.title_keys
         theirs_title = entry.title_keys
         dot = evidence = 0.0
-        for key in entry.keys:
-            base = weights.get(key)
-            if base is not None:
-                evidence += base
-                dot += (
-                    base
-                    * base
-                    * (boost if key in theirs_title else 1.0)
-                    * (boost if key in mine else 1.0)
-                )
+        # Sorted, as `entry.keys` is: the sums do not depend on string hashing.
+        for key in sorted(features.key_set.intersection(entry.keys)):
+            base = weights[key]
+            evidence += base
+            dot += (
+                base
+                * base
+                * (boost if key in theirs_title else 1.0)
+                * (boost if key in mine else 1.0)
+            )
         if evidence < tuning.min_evidence:
             return 0.0
         theirs = self._norm(slot, entry)
@@ -657,6 +682,20 @@ class StoryGrouper:
         mine = sum(weights[name] ** 2 for name in features.names)
         theirs = sum(self._idf(name) ** 2 for name in entry.names)
         return dot / math.sqrt(mine * theirs)
+
+
+_LOG_COUNTS: list[float] = [0.0]
+
+
+def _log_counts(most: int) -> list[float]:
+    """`log(count + 1)` for every count up to `most` (a document frequency), by index."""
+    if len(_LOG_COUNTS) <= most + 1:
+        _LOG_COUNTS.extend(math.log(n + 1) for n in range(len(_LOG_COUNTS), 2 * most + 2))
+    return _LOG_COUNTS
+
+
+def _squares(values: list[float]) -> float:
+    return sum(map(operator.mul, values, values))
 
 
 def _comparable(language: str, other: str) -> bool:
