@@ -695,7 +695,7 @@ def _log_counts(most: int) -> list[float]:
 
 
 def _squares(values: list[float]) -> float:
-    return sum(map(operator.mul, values, values))
+    return float(sum(map(operator.mul, values, values)))
 
 
 def _comparable(language: str, other: str) -> bool:
