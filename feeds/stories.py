@@ -389,10 +389,11 @@ class StoryGrouper:
     # --- features --------------------------------------------------------------------------
 
     def _features(self, report: Report) -> _Features:
+        description = _lead(report.description)
         title = _content_keys(report.title, report.language)
-        body = _content_keys(report.description, report.language)
+        body = _content_keys(description, report.language)
         names = set(self.entity_keys(report.title, report.language))
-        names |= set(self.entity_keys(report.description, report.language))
+        names |= set(self.entity_keys(description, report.language))
         keys = title | body | names
         return _Features(
             report.language or "",
@@ -725,6 +726,19 @@ def _squares(values: list[float]) -> float:
 def _comparable(language: str, other: str) -> bool:
     """Whether two reports are compared word by word (same or unknown language)."""
     return language == other or not language or not other
+
+
+_LEAD_CHARACTERS = 1500
+"""How much of a description counts: a news text says what happened first (the inverted
+pyramid); the rest of a 20 kB description adds background shared with other events, and cost."""
+
+
+def _lead(description: str) -> str:
+    """The description's first `_LEAD_CHARACTERS`, cut at a space."""
+    if len(description) <= _LEAD_CHARACTERS:
+        return description
+    cut = description.rfind(" ", 0, _LEAD_CHARACTERS)
+    return description[: cut if cut > 0 else _LEAD_CHARACTERS]
 
 
 def _content_keys(text: str, language: str | None) -> set[str]:

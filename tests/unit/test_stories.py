@@ -261,3 +261,18 @@ def test_todays_rule_knows_only_links_and_headlines() -> None:
     reworded = _report("Strong quake hits the coast", hours=3)
     stories = group_by_link_or_headline([first, copy, reworded])
     assert stories[0] == stories[1] != stories[2]
+
+
+def test_a_long_description_is_read_by_its_lead() -> None:
+    # Descriptions are whole texts now (up to 20 kB): what happened is in the first lines,
+    # and a long background section does not pull the report away from its story.
+    background = " ".join(f"Background paragraph {n} about unrelated history." for n in range(400))
+    short = _report("Xi and Putin reaffirm ties as Russia and China sign gas deal", XI_PUTIN)
+    long = _report(
+        "Xi, Putin reaffirm ties as Russia and China sign gas deal",
+        f"{XI_PUTIN} {background}",
+        hours=1,
+        source="y",
+    )
+    stories = _story_ids([short, long])
+    assert stories[0] == stories[1]
