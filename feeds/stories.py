@@ -151,31 +151,32 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
     tokens = _TOKEN.findall(text)
     folded = list(map(_fold_token, tokens))
     keys: set[str] = set()
-    skip = 0
-    for start, token in enumerate(tokens):
-        if skip:  # inside a name already keyed
-            skip -= 1
+    count = len(tokens)
+    end = 0  # tokens before it belong to a name already keyed (`North Korea` counts once)
+    # Most words are neither capitalized nor the start of a name: skipped in one pass.
+    starts = [n for n, word in enumerate(folded) if word in longest or tokens[n][0].isupper()]
+    starts += [n for n, token in enumerate(tokens) if token[0].isdigit()]
+    for start in sorted(starts):
+        if start < end:
             continue
+        token = tokens[start]
         word = folded[start]
-        width = min(longest.get(word, 0), len(tokens) - start)
-        for size in range(width, 0, -1):
+        for size in range(min(longest.get(word, 0), count - start), 0, -1):
             name = " ".join(folded[start : start + size]) if size > 1 else word
             found = table.get(name)
             # Lower case counts only for adjectives (`russischen`); names that are also
             # ordinary words (`trump`, `polish`) count only capitalized.
             if found is not None and (token[0].isupper() or found[1]):
                 keys.add(found[0])
-                skip = size - 1
+                end = start + size
                 break
         else:
-            if token[0].islower():  # names start with a capital (or a script without case)
-                continue
             if _NUMBER.fullmatch(token):
                 keys.add("#" + token)
-                continue
-            key = _name_key(token, language=None)
-            if key is not None:
-                keys.add(key)
+            elif token[0].isupper():  # a name (German nouns too: see above)
+                key = _name_key(token, language=None)
+                if key is not None:
+                    keys.add(key)
     return keys
 
 
@@ -298,9 +299,10 @@ class Tuning:
     """The rarest keys of a new article whose postings give its candidates."""
     probe_names: int = 4
     """Names (beyond those among the rarest keys) whose postings also give candidates."""
-    probe_postings: int = 2000
-    """Postings read per new article at most (the rarest keys first): a key common enough to
-    exceed it finds hundreds of articles that the rarer keys would not confirm anyway."""
+    probe_postings: int = 1000
+    """Postings read per new article at most (the rarest keys first; 2% of a full window):
+    a key common enough to exceed it finds hundreds of articles that the rarer keys would not
+    confirm anyway."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
     common_share: float = 0.005
