@@ -762,15 +762,14 @@ def _content_keys(text: str, language: str | None) -> set[str]:
 
 
 # A token's keys, remembered for as many words as a 48-hour window of 50,000 articles uses
-# (about 15 MB). The lemmatizer's own cache in `feeds.normalize` is smaller and shared with
-# the matcher: a word of the window it has forgotten would cost a dictionary lookup again.
+# (about 15 MB): folding and stemming a word is cheap, but not free.
 _TOKEN_CACHE_LIMIT = 1 << 18
 _TOKEN_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
 
 
 def _token_keys(token: str, language: str | None) -> tuple[str, ...]:
-    """What `analyze` makes of one token (one lemma, or the bigrams of an unspaced run),
-    without function words and one-letter keys."""
+    """The keys of one token: its folded stem, or the bigrams of an unspaced run (`analyze`);
+    none for function words and one-letter words."""
     if is_unspaced(token):
         keys = map(canonical, analyze(token, language))
         return tuple(key for key in keys if len(key) > 1)
