@@ -9,9 +9,9 @@ reader of broad queries gets per multi-outlet event (the distinct stories among 
 Speed: a 48-hour window of 50,000 generated articles (German and English, word frequencies
 of real headlines and teasers, from `bench.match`), then new articles grouped against it:
 articles per CPU second, cold (the first time: unseen names folded and stemmed, stale
-lengths recomputed) and warm (the same articles again), the window's own memory (`StoryGrouper.memory_bytes`) and the
-process's RSS growth while loading it (which includes the word caches of `feeds.normalize`
-that the matcher shares), next to a baseline measured in the same run on a sample: the same
+lengths recomputed) and warm (the same articles again), the window's own memory
+(`StoryGrouper.memory_bytes`) and the process's RSS growth while loading it (which includes
+the word caches), next to a baseline measured in the same run on a sample: the same
 similarity computed against every article in the window, without the inverted index.
 """
 
