@@ -198,8 +198,19 @@ def test_grouping_beats_todays_rule_on_the_labelled_set() -> None:
     assert after.messages_per_event < before.messages_per_event / 2
 
 
+def test_each_half_of_the_labelled_set_keeps_its_precision() -> None:
+    # The real feed items and the coverage written from memory measured apart: a rule that
+    # helps one half by merging too much in the other shows here.
+    rows = load_labelled()
+    for part in ("corpus", "memory"):
+        half = [row for row in rows if row.part == part]
+        quality = evaluate(half, group_with_grouper([row.report for row in half]))
+        assert quality.precision >= 0.96, part
+        assert quality.recall >= 0.55, part
+
+
 @pytest.mark.xfail(
-    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.74)"
+    strict=True, reason="issue 13 recall and messages targets not reached yet (recall 0.77)"
 )
 def test_issue_targets_on_the_labelled_set() -> None:
     rows = load_labelled()
@@ -223,11 +234,20 @@ def test_an_alias_table_ties_names_spelled_differently_across_languages() -> Non
         hours=1,
         source="y",
     )
-    plain = _story_ids([german, english], _busy_window("assad-"))
-    with_table = StoryGrouper(entity_keys=entity_keys_with(aliases.get))
+    table = entity_keys_with(aliases.get)
+    assert not default_entity_keys("Damaskus", "de") & default_entity_keys("Damascus", "en")
+    assert "!damascus" in set(table("Damaskus", "de")) & set(table("Damascus", "en"))
+    with_table = StoryGrouper(entity_keys=table)
     tied = _story_ids([german, english], _busy_window("assad-", grouper=with_table))
-    assert plain[0] != plain[1]
     assert tied[0] == tied[1]
+
+
+def test_country_adjectives_are_keyed_as_the_country_in_every_language() -> None:
+    german = default_entity_keys("Die syrische Hauptstadt und die russischen Truppen", "de")
+    english = default_entity_keys("Syrian rebels and Russia's troops", "en")
+    assert {"@SY", "@RU"} <= german & english
+    # Names that are also ordinary words count only as written: polish is no country.
+    assert "@PL" not in default_entity_keys("they polish the shoes", "en")
 
 
 def test_the_benchmark_runs_on_a_small_window() -> None:
@@ -241,3 +261,18 @@ def test_todays_rule_knows_only_links_and_headlines() -> None:
     reworded = _report("Strong quake hits the coast", hours=3)
     stories = group_by_link_or_headline([first, copy, reworded])
     assert stories[0] == stories[1] != stories[2]
+
+
+def test_a_long_description_is_read_by_its_lead() -> None:
+    # Descriptions are whole texts now (up to 20 kB): what happened is in the first lines,
+    # and a long background section does not pull the report away from its story.
+    background = " ".join(f"Background paragraph {n} about unrelated history." for n in range(400))
+    short = _report("Xi and Putin reaffirm ties as Russia and China sign gas deal", XI_PUTIN)
+    long = _report(
+        "Xi, Putin reaffirm ties as Russia and China sign gas deal",
+        f"{XI_PUTIN} {background}",
+        hours=1,
+        source="y",
+    )
+    stories = _story_ids([short, long])
+    assert stories[0] == stories[1]
