@@ -28,6 +28,7 @@ def _start(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "FEEDS_FILE": str(settings.FEEDS_FILE),
         "POLL_INTERVAL": "1",
         "LOG_LEVEL": "INFO",
+        "HTTP_LISTEN": "127.0.0.1:0",  # any free port: the default 8080 may be taken here
     }
     with log.open("ab") as out:
         return subprocess.Popen(
