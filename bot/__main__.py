@@ -213,7 +213,18 @@ def _parser() -> argparse.ArgumentParser:
     feeds.add_argument("file", nargs="?", help="import: an OPML file or one URL per line")
     bench = commands.add_parser("bench", help="benchmarks (see README: Performance)")
     bench.add_argument(
-        "name", choices=["match", "poll", "deliver", "search", "memory", "latency", "all"]
+        "name",
+        choices=[
+            "match",
+            "poll",
+            "deliver",
+            "search",
+            "memory",
+            "latency",
+            "stories",
+            "topics",
+            "all",
+        ],
     )
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
