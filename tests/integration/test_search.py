@@ -1,6 +1,6 @@
-"""/search on a real SQLite file: the FTS5 index in sync, the query language, filters, order,
-paging, marked snippets, retention, the migration's backfill, and the command over the fake
-Bot API."""
+"""/search on a real database (FTS5 on SQLite, tsvector on PostgreSQL): the index in sync,
+the query language, filters, order, paging, marked snippets, retention, the migration's
+backfill, and the command over the fake Bot API."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from db import articles as article_store
 from db import feeds as feed_store
 from db import search
 from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
+from db.search_backend import Fts5Search, PostgresSearch
 from db.unit import Database
 from feeds.models import Article
 from feeds.query import parse_query
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
+from tests import databases
 from tests.integration.harness import make_settings, running
 from tests.integration.seed import store_articles
 
@@ -114,7 +116,8 @@ async def _search(db: Database, typed: str, page: int = 0, per_page: int = 20) -
     request = parse_search(typed, now=NOW)
     query = parse_query(request.query_text) if request.query_text else None
     async with db.read() as session:
-        return await search.search(session, request, query, page=page, per_page=per_page)
+        backend = PostgresSearch() if session.bind.dialect.name == "postgresql" else Fts5Search()
+        return await backend.search(session, request, query, page=page, per_page=per_page)
 
 
 async def _titles(db: Database, typed: str) -> list[str]:
@@ -122,6 +125,8 @@ async def _titles(db: Database, typed: str) -> list[str]:
 
 
 def _integrity_check(database_url: str) -> None:
+    if not database_url.startswith("sqlite:"):
+        return  # PostgreSQL derives the vector in the row itself: nothing can drift
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         # rank=1: compare the index with the content table too, not only its own structure.
         connection.execute(
@@ -130,6 +135,10 @@ def _integrity_check(database_url: str) -> None:
 
 
 def _fts_rows(database_url: str, match: str) -> list[int]:
+    if not database_url.startswith("sqlite:"):
+        words = match.strip('"')
+        sql = "SELECT id FROM search_docs WHERE doc @@ to_tsquery('simple', ?)"
+        return [row["id"] for row in databases.fetch(database_url, sql, words)]
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         rows = connection.execute(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (match,)
