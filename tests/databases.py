@@ -32,7 +32,8 @@ BACKEND = os.environ.get("NEWSBOT_TEST_DATABASE", "sqlite").strip().lower() or "
 if BACKEND not in ("sqlite", "postgresql"):
     raise RuntimeError(f"NEWSBOT_TEST_DATABASE={BACKEND!r}: use sqlite or postgresql")
 ON_POSTGRES = BACKEND == "postgresql"
-TEMPLATE = "newsbot_template"
+TEMPLATE = f"newsbot_template_{os.getpid()}"
+"""Per process: two suites may share one server."""
 
 _names = itertools.count(1)
 _server_url: str | None = None
@@ -116,6 +117,7 @@ def postgres_session() -> Iterator[None]:
         try:
             yield
         finally:
+            run_blocking(_admin(_server_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
             _server_url = None
 
 
