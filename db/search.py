@@ -386,7 +386,7 @@ async def search(
         if not feed_ids:
             return SearchPage((), False, page)
     if not _is_sqlite(session):
-        # search_backend() refuses other backends at start; reaching here is our bug.
+        # search_backend() gives PostgreSQL db.search_pg; reaching here is our bug.
         raise NotImplementedError("FTS5 search needs SQLite")
     match = to_fts(query, feed_ids=feed_ids, languages=request.languages)
     if match is None:
