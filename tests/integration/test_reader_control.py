@@ -154,7 +154,7 @@ async def test_other_bad_requests_are_recorded_not_retried(tmp_path: Path) -> No
         async with running(settings):
             failed = (
                 "SELECT count(*) FROM alerts "
-                "WHERE status='failed' AND last_error LIKE '%chat not found%'"
+                "WHERE status='failed' AND lower(last_error) LIKE '%chat not found%'"
             )
             assert await eventually(lambda: db_count(settings, failed) == 1)
             assert await eventually(lambda: len(api.sent_messages(9010)) == 1)
