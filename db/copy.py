@@ -5,7 +5,8 @@ transaction, resuming after the highest id the target already holds (and skippin
 has: `ON CONFLICT DO NOTHING`), so a run cut short is finished by running it again and a second
 run copies nothing. The search index is not copied but rebuilt on the target from its articles
 (the normalization is ours, the index structures are the database's). PostgreSQL's id sequences
-are moved past the copied ids, so the bot's next insert does not collide. Counts are compared
+are moved past the copied ids, so the bot's next insert does not collide, and its planner
+statistics are refreshed. Counts are compared
 at the end: every source row must be in the target.
 
 The target is meant to be a new database, or one a previous copy filled: rows the bot wrote
@@ -136,8 +137,14 @@ async def _rebuild_search(target: Database, *, batch: int, progress: Progress) -
         after = rows[-1][0]
 
 
-async def _reset_sequences(target: Database) -> None:
+async def _after_bulk_load(target: Database) -> None:
+    """PostgreSQL: sequences past the copied ids, and fresh planner statistics.
+
+    Without statistics the planner guesses that a rare word matches often and walks the
+    newest-first index through every row instead of asking the GIN index (100 ms, not 1 ms).
+    """
     async with target.write() as session:
+        await session.execute(text("ANALYZE"))
         for name in SERIAL_TABLES:
             # Table names come from the constant above, never from input.
             await session.execute(
@@ -176,7 +183,7 @@ async def copy_database(
         }
         await _rebuild_search(target, batch=batch, progress=progress)
         if backend_of(target_url) == "postgresql":
-            await _reset_sequences(target)
+            await _after_bulk_load(target)
         in_source, in_target = await _counts(source), await _counts(target)
     finally:
         await source_engine.dispose()
