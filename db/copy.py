@@ -1,6 +1,6 @@
 """`newsbot db copy SRC DST`: move a database (SQLite → PostgreSQL) table by table.
 
-Both schemas are migrated first, then each table is copied in id order, a batch per
+Both schemas are migrated first, then each table is copied in key order, a batch per
 transaction, resuming after the highest id the target already holds (and skipping any id it
 has: `ON CONFLICT DO NOTHING`), so a run cut short is finished by running it again and a second
 run copies nothing. The search index is not copied but rebuilt on the target from its articles
@@ -19,37 +19,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, func, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import search
 from db.engine import backend_of, make_engine, make_sessionmaker, migrate
 from db.models import Alert, Article, Base, Chat, Feed, Subscription
-from db.sql import count, dialect_insert
+from db.sql import count, dialect_insert, rowcount
 from db.unit import Database
 
 __all__ = ["BATCH", "TableCount", "copy_database"]
 
 BATCH = 1000
 
-_SEARCH_QUERIES = Table(
-    "search_queries",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("text", Text),
-    Column("created_at", BigInteger),
-    Column("used_at", BigInteger),
-)
-# Parents before children, so every foreign key finds its row.
-TABLES: tuple[Table, ...] = (
+# Parents before children, so every foreign key finds its row; then the tables only the
+# migrations know (the stored search texts), read from the source's schema.
+MODEL_TABLES: tuple[Table, ...] = (
     Base.metadata.tables[Chat.__tablename__],
     Base.metadata.tables[Feed.__tablename__],
     Base.metadata.tables[Subscription.__tablename__],
     Base.metadata.tables[Article.__tablename__],
     Base.metadata.tables[Alert.__tablename__],
-    _SEARCH_QUERIES,
 )
-SERIAL_TABLES = ("feeds", "subscriptions", "articles", "alerts", "search_queries")
-"""Tables whose ids PostgreSQL hands out from a sequence (chat ids are Telegram's)."""
+MIGRATION_TABLES = ("search_queries",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,30 +66,47 @@ def _ignore(_table: str, _rows: int) -> None:
     pass
 
 
-async def _highest_id(db: Database, table: Table) -> Any:
+def _key(table: Table) -> Column[Any]:
+    (key,) = table.primary_key.columns
+    return key
+
+
+def _numbered(table: Table) -> bool:
+    """Whether the table's key is an integer: ordered alike on both databases."""
+    return isinstance(_key(table).type, Integer)
+
+
+async def _highest_key(db: Database, table: Table) -> Any:
     async with db.read() as session:
-        return await session.scalar(select(func.max(table.c.id)))
+        return await session.scalar(select(func.max(_key(table))))
 
 
 async def _copy_table(
     source: Database, target: Database, table: Table, *, batch: int, progress: Progress
 ) -> int:
-    after = await _highest_id(target, table)
+    """Rows of one table in key order; an integer key resumes after the target's highest.
+
+    A text key (a token) is read whole every run: the two databases may sort text differently,
+    so "after the highest" could skip rows; ON CONFLICT DO NOTHING keeps the rerun harmless.
+    """
+    key = _key(table)
+    after = await _highest_key(target, table) if _numbered(table) else None
     copied = 0
     while True:
-        query = select(table).order_by(table.c.id).limit(batch)
+        query = select(table).order_by(key).limit(batch)
         if after is not None:
-            query = query.where(table.c.id > after)
+            query = query.where(key > after)
         async with source.read() as session:
             rows = [dict(row._mapping) for row in await session.execute(query)]
         if not rows:
             return copied
         async with target.write() as session:
             statement = dialect_insert(session, table).on_conflict_do_nothing()
-            await session.execute(statement, rows)
-        after = rows[-1]["id"]
-        copied += len(rows)
-        progress(table.name, len(rows))
+            inserted = await session.execute(statement, rows)
+        after = rows[-1][key.name]
+        added = len(rows) if _numbered(table) else rowcount(inserted)
+        copied += added
+        progress(table.name, added)
 
 
 async def _rebuild_search(target: Database, *, batch: int, progress: Progress) -> int:
@@ -137,30 +146,48 @@ async def _rebuild_search(target: Database, *, batch: int, progress: Progress) -
         after = rows[-1][0]
 
 
-async def _after_bulk_load(target: Database) -> None:
+async def _after_bulk_load(target: Database, tables: Sequence[Table]) -> None:
     """PostgreSQL: sequences past the copied ids, and fresh planner statistics.
 
     Without statistics the planner guesses that a rare word matches often and walks the
     newest-first index through every row instead of asking the GIN index (100 ms, not 1 ms).
     """
     async with target.write() as session:
-        await session.execute(text("ANALYZE"))
-        for name in SERIAL_TABLES:
-            # Table names come from the constant above, never from input.
-            await session.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
-                    f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {name}"
-                )
+        for table in tables:
+            if not _numbered(table):
+                continue
+            # Names come from the schema, never from input; a key without a sequence (chat
+            # ids are Telegram's) is skipped.
+            name, column = table.name, _key(table).name
+            sequence = await session.scalar(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": name, "column": column},
             )
+            if sequence is not None:
+                await session.execute(
+                    text(
+                        f"SELECT setval(:sequence, coalesce(max({column}), 1), "  # noqa: S608
+                        f"max({column}) IS NOT NULL) FROM {name}"
+                    ),
+                    {"sequence": sequence},
+                )
+        await session.execute(text("ANALYZE"))
 
 
-async def _counts(db: Database) -> dict[str, int]:
+async def _counts(db: Database, tables: Sequence[Table]) -> dict[str, int]:
     async with db.read() as session:
         return {
             table.name: await count(session, select(func.count()).select_from(table))
-            for table in TABLES
+            for table in tables
         }
+
+
+async def _tables(engine: AsyncEngine) -> tuple[Table, ...]:
+    """The models' tables, then the migration-only ones as the (migrated) source has them."""
+    reflected = MetaData()
+    async with engine.connect() as connection:
+        await connection.run_sync(reflected.reflect, only=list(MIGRATION_TABLES))
+    return (*MODEL_TABLES, *(reflected.tables[name] for name in MIGRATION_TABLES))
 
 
 async def copy_database(
@@ -175,20 +202,21 @@ async def copy_database(
         migrate(url)
     source_engine, target_engine = make_engine(source_url), make_engine(target_url)
     try:
+        tables = await _tables(source_engine)
         source = Database(make_sessionmaker(source_engine))
         target = Database(make_sessionmaker(target_engine))
         copied = {
             table.name: await _copy_table(source, target, table, batch=batch, progress=progress)
-            for table in TABLES
+            for table in tables
         }
         await _rebuild_search(target, batch=batch, progress=progress)
         if backend_of(target_url) == "postgresql":
-            await _after_bulk_load(target)
-        in_source, in_target = await _counts(source), await _counts(target)
+            await _after_bulk_load(target, tables)
+        in_source, in_target = await _counts(source, tables), await _counts(target, tables)
     finally:
         await source_engine.dispose()
         await target_engine.dispose()
     return [
         TableCount(table.name, copied[table.name], in_source[table.name], in_target[table.name])
-        for table in TABLES
+        for table in tables
     ]
