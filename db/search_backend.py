@@ -75,12 +75,10 @@ class Fts5Search:
         return await search.load_query(session, query_id)
 
 
-class PostgresSearch:
-    """PostgreSQL's `tsvector` index (migration 0002): the same rows and stored texts as FTS5
-    (`db.search` writes them portably), its own query translation (`db.search_pg`)."""
-
-    async def index_articles(self, session: AsyncSession, documents: Iterable[Document]) -> None:
-        await search.index_articles(session, documents)
+class PostgresSearch(Fts5Search):
+    """PostgreSQL's `tsvector` index (migration 0002). The index rows and the stored search
+    texts are the same tables, written by the same portable SQL (`db.search`), so only the
+    query differs: `db.search_pg` translates it to a tsquery."""
 
     async def search(
         self,
@@ -92,12 +90,6 @@ class PostgresSearch:
         per_page: int = search.PER_PAGE,
     ) -> SearchPage:
         return await search_pg.search(session, request, query, page=page, per_page=per_page)
-
-    async def save_query(self, session: AsyncSession, query_text: str, *, now: datetime) -> int:
-        return await search.save_query(session, query_text, now=now)
-
-    async def load_query(self, session: AsyncSession, query_id: int) -> str | None:
-        return await search.load_query(session, query_id)
 
 
 def search_backend(database_url: str) -> SearchBackend:

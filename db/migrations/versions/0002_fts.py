@@ -97,6 +97,26 @@ POSTGRES_SCHEMA = [
 ]
 
 
+def _postgres_text_columns(bind: sa.engine.Connection) -> None:
+    """PostgreSQL: the length-limited text columns of 0001 become TEXT.
+
+    SQLite never enforces a VARCHAR length; PostgreSQL does, so one feed's over-long link or
+    title would fail the transaction that stores fifty feeds' articles. Both databases now keep
+    whatever the code hands them (the code bounds what needs bounding: guids, headline keys).
+    Done here, in the first revision with a PostgreSQL branch: no PostgreSQL database predates
+    it.
+    """
+    columns = bind.execute(
+        sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'character varying' "
+            "AND table_name <> 'alembic_version' ORDER BY table_name, column_name"
+        )
+    ).all()
+    for table, column in columns:
+        op.alter_column(table, column, type_=sa.Text())
+
+
 def upgrade() -> None:
     op.create_table(
         "search_queries",
@@ -109,6 +129,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_search_queries_used_at", "search_queries", ["used_at"])
     bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        _postgres_text_columns(bind)
     schema = FTS_SCHEMA if bind.dialect.name == "sqlite" else POSTGRES_SCHEMA
     for statement in schema:
         op.execute(statement)
