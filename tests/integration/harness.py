@@ -55,6 +55,11 @@ async def running(settings: Settings, **build: Any) -> AsyncIterator[Application
             await app.post_shutdown(app)
 
 
+def db_path(settings: Settings) -> str:
+    """The bot's SQLite file (for tests of SQLite's own machinery: mark them `sqlite_only`)."""
+    return settings.DATABASE_URL.removeprefix("sqlite:///")
+
+
 def db_rows(settings: Settings, sql: str, *params: object) -> list[dict[str, Any]]:
     """Rows read straight from the bot's database (SQL both backends accept, `?` placeholders)."""
     return databases.fetch(settings.DATABASE_URL, sql, *params)
