@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench lock clean i18n
+.PHONY: run test test-postgres lint fmt bench lock clean i18n
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The same suite on PostgreSQL: on the server NEWSBOT_TEST_POSTGRES_URL names (.ci/run starts
+# one), or on a throw-away server the suite starts itself (needs /usr/lib/postgresql/*/bin).
+test-postgres: $(STAMP)
+	NEWSBOT_TEST_DATABASE=postgresql NEWSBOT_TEST_POSTGRES_URL="$(NEWSBOT_TEST_POSTGRES_URL)" \
+		$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -483,15 +483,18 @@ def _timing(samples: Sequence[float]) -> Timing:
     return Timing(statistics.median(ordered), p95, ordered[-1], len(ordered))
 
 
-async def _serve(path: Path, queries: Sequence[str], baseline_every: int) -> dict[str, object]:
+async def _serve(
+    database_url: str, queries: Sequence[str], baseline_every: int
+) -> dict[str, object]:
 
-    from db import search as index
     from db.engine import make_engine, make_sessionmaker
+    from db.search_backend import search_backend
     from feeds.query import parse_query
     from feeds.search_request import parse_search
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
+    index = search_backend(database_url)
 
     async def one(text: str, *, relevance: bool = False) -> tuple[float, int]:
         started = time.perf_counter()
@@ -571,6 +574,14 @@ def _build_in_child(path: Path, total: int, workers: int) -> float:
     return float(rates.get())
 
 
+async def _copy_to(path: Path, postgres_url: str) -> None:
+    from db.copy import copy_database
+
+    counts = await copy_database(f"sqlite:///{path}", postgres_url, batch=5000)
+    if not all(each.complete for each in counts):
+        raise SystemExit(f"copying to {postgres_url} fell short: {counts}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbot bench search")
     parser.add_argument("--articles", type=int, default=1_000_000)
@@ -580,6 +591,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline-every", type=int, default=10, help="LIKE runs every n-th query (it scans)"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="serve from this PostgreSQL database, filled from the SQLite one by `db copy`",
+    )
     args = parser.parse_args(argv)
     path: Path = args.db or Path("bench-data") / f"search-{args.articles}.db"
     build_rate: str = "reused"
@@ -587,7 +604,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"building {args.articles:,} articles in {path} ({args.workers} workers)…")
         build_rate = f"{_build_in_child(path, args.articles, args.workers):,.0f} articles/s"
     queries = query_mix(args.articles)
-    result = asyncio.run(_serve(path, queries, args.baseline_every))
+    database_url = f"sqlite:///{path}"
+    if args.postgres:
+        database_url = args.postgres
+        started = time.perf_counter()
+        asyncio.run(_copy_to(path, args.postgres))
+        print(f"copied to PostgreSQL in {time.perf_counter() - started:,.0f} s")
+    result = asyncio.run(_serve(database_url, queries, args.baseline_every))
     newest, relevance, deep, like = (
         result["newest"],
         result["relevance"],
@@ -622,7 +645,7 @@ def main(argv: list[str] | None = None) -> None:
             _ms(like.maximum),
         ),
     ]
-    print(f"\nsearch over {args.articles:,} articles (German and English), {path}")
+    print(f"\nsearch over {args.articles:,} articles (German and English), {database_url}")
     print(table(("measure", "p50", "p95", "max"), rows))
     print()
     print(

@@ -1,4 +1,4 @@
-"""The `newsbot` command line: run, poll --once, search, feeds, bench."""
+"""The `newsbot` command line: run, poll --once, search, feeds, db copy, bench."""
 
 from __future__ import annotations
 
@@ -211,6 +211,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     feeds.add_argument("action", nargs="?", choices=["list", "import", "export"], default="list")
     feeds.add_argument("file", nargs="?", help="import: an OPML file or one URL per line")
+    database = commands.add_parser("db", help="database tools: copy SRC_URL DST_URL")
+    database.add_argument("action", choices=["copy"])
+    database.add_argument("source", metavar="SRC_URL", help="e.g. sqlite:///data/newsbot.db")
+    database.add_argument("target", metavar="DST_URL", help="e.g. postgresql://bot@localhost/news")
     bench = commands.add_parser("bench", help="benchmarks (see README: Performance)")
     bench.add_argument(
         "name",
@@ -240,10 +244,37 @@ def _bench(name: str, rest: list[str]) -> int:
     return 0
 
 
+def _copy_database(source: str, target: str) -> int:
+    """`newsbot db copy`: resumable, prints the counts per table; 1 when any falls short."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.copy import copy_database
+    from db.engine import DatabaseURLError
+
+    try:
+        counts = asyncio.run(copy_database(source, target))
+    except DatabaseURLError as error:
+        print(f"newsbot db copy: {error}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as error:
+        print(f"newsbot db copy: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        print("newsbot db copy: nothing is lost; run it again to resume", file=sys.stderr)
+        return 1
+    for each in counts:
+        state = "ok" if each.complete else "MISSING ROWS"
+        print(
+            f"{each.table:<15}{each.copied:>10,} copied {each.source:>10,} in source "
+            f"{each.target:>10,} in target  {state}"
+        )
+    return 0 if all(each.complete for each in counts) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "bench":
         return _bench(args.name, args.rest)
+    if args.command == "db":
+        return _copy_database(args.source, args.target)
     from db.engine import DatabaseURLError
     from db.search_backend import search_backend
 

@@ -1,6 +1,7 @@
 """Full-text search over stored articles: the FTS5 index, query translation, result pages.
 
-The index (created by migration 0002, SQLite only):
+The index (created by migration 0002; `db.search_pg` answers the same queries on PostgreSQL
+from the same `search_docs` rows):
 
 - `search_docs(id, sort_at, title_norm, teaser_norm, meta)`: one row per article, same id.
   `title_norm`/`teaser_norm` are `feeds.normalize.index_words` of the headline and teaser,
@@ -50,9 +51,11 @@ __all__ = [
     "load_query",
     "meta_tokens",
     "newest_first",
+    "results_in_order",
     "save_query",
     "search",
     "to_fts",
+    "token",
 ]
 
 PER_PAGE = 5
@@ -83,7 +86,7 @@ _INSERT_DOC = text(
 # --- indexing --------------------------------------------------------------------------------
 
 
-def _token(value: str) -> str:
+def token(value: str) -> str:
     """A value made into one FTS5 token (unicode61 splits at anything but letters and digits)."""
     return "".join(char for char in value.casefold() if char.isascii() and char.isalnum())
 
@@ -92,7 +95,7 @@ def meta_tokens(feed_id: int, language: str | None) -> str:
     """The filter tokens of an article: every row, its feed, its language."""
     tokens = ["xa", f"xf{feed_id}"]
     if language:
-        tokens.append("xl" + _token(language.split("-")[0]))
+        tokens.append("xl" + token(language.split("-")[0]))
     return " ".join(tokens)
 
 
@@ -120,12 +123,16 @@ def _is_sqlite(session: AsyncSession) -> bool:
 
 
 async def index_articles(session: AsyncSession, documents: Iterable[Document]) -> None:
-    """Add articles to the full-text index, in the caller's transaction (triggers fill FTS5)."""
+    """Add articles to the full-text index, in the caller's transaction.
+
+    The same rows on both backends: SQLite's triggers fill FTS5 from them, PostgreSQL derives
+    its generated `tsvector` column.
+    """
     rows = [
         {"id": d[0], "sort_at": d[1], "title_norm": d[2], "teaser_norm": d[3], "meta": d[4]}
         for d in documents
     ]
-    if rows and _is_sqlite(session):
+    if rows:
         await session.execute(_INSERT_DOC, rows)
 
 
@@ -223,7 +230,7 @@ def to_fts(
         parts.append("{meta} : " + _any_of([_quote(f"xf{int(i)}") for i in sorted(set(feed_ids))]))
     if languages:
         parts.append(
-            "{meta} : " + _any_of([_quote("xl" + _token(code)) for code in sorted(set(languages))])
+            "{meta} : " + _any_of([_quote("xl" + token(code)) for code in sorted(set(languages))])
         )
     if not parts:
         return ALL
@@ -363,7 +370,7 @@ def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None
     ).join(Feed, Feed.id == Article.feed_id)
 
 
-async def _results(session: AsyncSession, ids: Sequence[int]) -> list[SearchResult]:
+async def results_in_order(session: AsyncSession, ids: Sequence[int]) -> list[SearchResult]:
     """The articles with these ids, in the given order."""
     if not ids:
         return []
@@ -388,7 +395,7 @@ async def search(
         if not feed_ids:
             return SearchPage((), False, page)
     if not _is_sqlite(session):
-        # search_backend() refuses other backends at start; reaching here is our bug.
+        # search_backend() gives PostgreSQL db.search_pg; reaching here is our bug.
         raise NotImplementedError("FTS5 search needs SQLite")
     match = to_fts(query, feed_ids=feed_ids, languages=request.languages)
     if match is None:
@@ -400,7 +407,7 @@ async def search(
     else:
         newest = await newest_first(session, match, since=since, count=offset + per_page + 1)
         ids = newest[offset:]
-    results = await _results(session, ids[:per_page])
+    results = await results_in_order(session, ids[:per_page])
     return SearchPage(tuple(results), len(ids) > per_page, page)
 
 

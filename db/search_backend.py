@@ -2,7 +2,8 @@
 
 `search_backend(DATABASE_URL)` picks the implementation for the database's backend, and refuses
 a backend that has none, so a bot on such a database stops at start with one clear line instead
-of answering every /search with nothing. Today: FTS5 on SQLite (`db.search`).
+of answering every /search with nothing: FTS5 on SQLite (`db.search`), `tsvector` on
+PostgreSQL (`db.search_pg`).
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import search
-from db.engine import DatabaseURLError
+from db import search, search_pg
+from db.engine import backend_of
 from db.search import Document, SearchPage
 from feeds.query import Query
 from feeds.search_request import SearchRequest
 
-__all__ = ["Fts5Search", "SearchBackend", "search_backend"]
+__all__ = ["Fts5Search", "PostgresSearch", "SearchBackend", "search_backend"]
 
 
 class SearchBackend(Protocol):
@@ -79,12 +79,25 @@ class Fts5Search:
         return await search.load_query(session, chat_id, token)
 
 
+class PostgresSearch(Fts5Search):
+    """PostgreSQL's `tsvector` index (migration 0002). The index rows and the stored search
+    texts are the same tables, written by the same portable SQL (`db.search`), so only the
+    query differs: `db.search_pg` translates it to a tsquery."""
+
+    async def search(
+        self,
+        session: AsyncSession,
+        request: SearchRequest,
+        query: Query | None,
+        *,
+        page: int = 0,
+        per_page: int = search.PER_PAGE,
+    ) -> SearchPage:
+        return await search_pg.search(session, request, query, page=page, per_page=per_page)
+
+
 def search_backend(database_url: str) -> SearchBackend:
     """The search implementation for DATABASE_URL's backend; DatabaseURLError when none."""
-    backend = make_url(database_url).get_backend_name()
-    if backend == "sqlite":
-        return Fts5Search()
-    raise DatabaseURLError(
-        f"DATABASE_URL: {backend} is not supported yet (no full-text search for it); "
-        "use sqlite:///path"
-    )
+    if backend_of(database_url) == "postgresql":
+        return PostgresSearch()
+    return Fts5Search()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.settings import Settings
+from tests import databases
 
 TOKEN = "123456:TEST-token_for-the-fake-api"
 
@@ -25,7 +25,7 @@ def make_settings(api_url: str, tmp_path: Path, feeds: list[str], **overrides: A
     values: dict[str, Any] = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/data/newsbot.db",
+        "DATABASE_URL": databases.new_database_url(tmp_path),
         "FEEDS_FILE": feeds_file,
         "POLL_INTERVAL": 1,
     }
@@ -56,14 +56,19 @@ async def running(settings: Settings, **build: Any) -> AsyncIterator[Application
 
 
 def db_path(settings: Settings) -> str:
+    """The bot's SQLite file (for tests of SQLite's own machinery: mark them `sqlite_only`)."""
     return settings.DATABASE_URL.removeprefix("sqlite:///")
 
 
+def db_rows(settings: Settings, sql: str, *params: object) -> list[dict[str, Any]]:
+    """Rows read straight from the bot's database (SQL both backends accept, `?` placeholders)."""
+    return databases.fetch(settings.DATABASE_URL, sql, *params)
+
+
 def db_count(settings: Settings, sql: str, *params: object) -> int:
-    """A number read straight from the bot's SQLite file (read-only, WAL allows it)."""
-    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
-        row = connection.execute(sql, params).fetchone()
-    return int(row[0]) if row else 0
+    """A number read straight from the bot's database."""
+    rows = db_rows(settings, sql, *params)
+    return int(next(iter(rows[0].values()))) if rows else 0
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:

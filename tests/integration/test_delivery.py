@@ -51,7 +51,7 @@ async def test_a_blocked_chat_is_deactivated_and_others_still_get_theirs(tmp_pat
         async with running(settings):
             assert await eventually(lambda: _sent(settings) == 4)
             assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM chats WHERE active = 0") == 1
+                lambda: db_count(settings, "SELECT count(*) FROM chats WHERE active = false") == 1
             )
         assert db_count(settings, "SELECT active FROM chats WHERE id = 502") == 0
         assert db_count(settings, "SELECT count(*) FROM alerts WHERE status = 'dropped'") == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -74,8 +73,8 @@ async def _deliver_everything(database_url: str, expected: int) -> tuple[Recordi
     return bot, int(sent)
 
 
-async def test_500_alerts_to_100_chats_keep_every_limit_on_fake_time(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/newsbot.db"
+async def test_500_alerts_to_100_chats_keep_every_limit_on_fake_time(database_url: str) -> None:
+    url = database_url
     chats = {10_000 + i: 5 for i in range(100)}
     assert await seed_outbox(url, chats) == 500
     bot, sent = await _deliver_everything(url, 500)

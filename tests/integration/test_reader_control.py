@@ -71,9 +71,8 @@ async def test_mute_button_stops_that_subscription(tmp_path: Path) -> None:
             query_id = api.push_callback_query(READER, alert["message_id"], button["callback_data"])
             assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
             assert "China" in api.callback_answers(query_id)[0].get("text", "")
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM subscriptions WHERE muted=1") == 1
-            )
+            muted = "SELECT count(*) FROM subscriptions WHERE muted = true"
+            assert await eventually(lambda: db_count(settings, muted) == 1)
             _serve(feeds, "Backlog", "Kim fährt nach China", "China wächst")
             assert await eventually(lambda: _articles(settings) == 3)
             polls = feeds.count("/f.xml")
@@ -155,7 +154,7 @@ async def test_other_bad_requests_are_recorded_not_retried(tmp_path: Path) -> No
         async with running(settings):
             failed = (
                 "SELECT count(*) FROM alerts "
-                "WHERE status='failed' AND last_error LIKE '%chat not found%'"
+                "WHERE status='failed' AND lower(last_error) LIKE '%chat not found%'"
             )
             assert await eventually(lambda: db_count(settings, failed) == 1)
             assert await eventually(lambda: len(api.sent_messages(9010)) == 1)

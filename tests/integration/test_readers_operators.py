@@ -5,9 +5,7 @@ Also the OPML round trip of `newsbot feeds import` / `newsbot feeds export`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +18,8 @@ from bot.settings import Settings
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.opml import read_feed_list
 from handlers.i18n import LANGUAGES, command_menu
-from tests.integration.harness import db_path, eventually, make_settings, running
+from tests import databases
+from tests.integration.harness import db_rows, eventually, make_settings, running
 
 READER = 5001  # a German-speaking reader
 OPERATOR = 4242  # in ADMIN_IDS
@@ -50,15 +49,12 @@ class PublicNameFetcher(Fetcher):
 
 
 def _chat_row(settings: Settings, chat_id: int) -> dict[str, Any]:
-    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
-        connection.row_factory = sqlite3.Row
-        row = connection.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
-    return dict(row) if row else {}
+    rows = db_rows(settings, "SELECT * FROM chats WHERE id = ?", chat_id)
+    return rows[0] if rows else {}
 
 
 def _rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
-        return list(connection.execute(sql, params).fetchall())
+    return [tuple(row.values()) for row in db_rows(settings, sql, *params)]
 
 
 def _buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -285,7 +281,7 @@ def test_feeds_import_then_export_round_trips_opml(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db/newsbot.db")
+    monkeypatch.setenv("DATABASE_URL", databases.new_database_url(tmp_path))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     source = tmp_path / "mine.opml"
     source.write_text(

@@ -1,6 +1,6 @@
-"""/search on a real SQLite file: the FTS5 index in sync, the query language, filters, order,
-paging, marked snippets, retention, the migration's backfill, and the command over the fake
-Bot API."""
+"""/search on a real database (FTS5 on SQLite, tsvector on PostgreSQL): the index in sync,
+the query language, filters, order, paging, marked snippets, retention, the migration's
+backfill, and the command over the fake Bot API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -21,13 +23,17 @@ from db import articles as article_store
 from db import feeds as feed_store
 from db import search
 from db.engine import MIGRATIONS, make_engine, make_sessionmaker, migrate
+from db.search_backend import Fts5Search, PostgresSearch
+from db.search_pg import to_tsquery
 from db.unit import Database
 from feeds.models import Article
-from feeds.query import parse_query
+from feeds.query import QueryError, parse_query
 from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
+from tests import databases
 from tests.integration.harness import make_settings, running
 from tests.integration.seed import store_articles
+from tests.unit.test_fts_translate import QUERY_ALPHABET
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
 KRONE = ("https://www.krone.at/nachrichten/rss.xml", "Krone")
@@ -114,7 +120,8 @@ async def _search(db: Database, typed: str, page: int = 0, per_page: int = 20) -
     request = parse_search(typed, now=NOW)
     query = parse_query(request.query_text) if request.query_text else None
     async with db.read() as session:
-        return await search.search(session, request, query, page=page, per_page=per_page)
+        backend = PostgresSearch() if session.bind.dialect.name == "postgresql" else Fts5Search()
+        return await backend.search(session, request, query, page=page, per_page=per_page)
 
 
 async def _titles(db: Database, typed: str) -> list[str]:
@@ -122,6 +129,8 @@ async def _titles(db: Database, typed: str) -> list[str]:
 
 
 def _integrity_check(database_url: str) -> None:
+    if not database_url.startswith("sqlite:"):
+        return  # PostgreSQL derives the vector in the row itself: nothing can drift
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         # rank=1: compare the index with the content table too, not only its own structure.
         connection.execute(
@@ -130,6 +139,10 @@ def _integrity_check(database_url: str) -> None:
 
 
 def _fts_rows(database_url: str, match: str) -> list[int]:
+    if not database_url.startswith("sqlite:"):
+        words = match.strip('"')
+        sql = "SELECT id FROM search_docs WHERE doc @@ to_tsquery('simple', ?)"
+        return [row["id"] for row in databases.fetch(database_url, sql, words)]
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         rows = connection.execute(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (match,)
@@ -345,3 +358,26 @@ async def test_search_and_paging_through_the_bot_api(tmp_path: Path) -> None:
             api.push_callback_query(chat, first["message_id"], newer["callback_data"])
             assert await api.wait_for_async(lambda: len(api.edits(chat)) >= 2)
             assert "Kim <Nr. 6> besucht Fabrik" in api.sent_messages(chat)[-1]["text"]
+
+
+@pytest.mark.postgres_only("tsquery syntax is PostgreSQL's; the FTS5 twin is a unit test")
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(QUERY_ALPHABET, max_size=30).map("".join) | st.text(max_size=60))
+@example("Kim Jong-un")
+@example("O'Brien \\' AT&T <-> a:* !x | y")
+@example('"a" * "b"')
+@example("abc*\u0301")
+def test_no_input_gives_a_tsquery_syntax_error(database_url: str, typed: str) -> None:
+    try:
+        query = parse_query(typed)
+    except QueryError as error:
+        assert error.message
+        return
+    for filters in ({}, {"feed_ids": [1, 2], "languages": ["de"]}):
+        match = to_tsquery(query, **filters)  # type: ignore[arg-type]
+        if match is not None:
+            databases.fetch(database_url, "SELECT to_tsquery('simple', ?)::text", match)

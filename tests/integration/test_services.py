@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from db.engine import make_engine, make_sessionmaker, migrate
+from db.search_backend import search_backend
 from db.unit import Database
 from feeds.models import Article
 from feeds.query import QueryError
@@ -33,11 +33,11 @@ def _english(text: str) -> str:
 
 
 @pytest.fixture
-async def svc(tmp_path: Path) -> AsyncIterator[Services]:
-    url = f"sqlite:///{tmp_path}/newsbot.db"
-    migrate(url)
-    engine = make_engine(url)
-    yield Services(Database(make_sessionmaker(engine)), clock=lambda: NOW)
+async def svc(database_url: str) -> AsyncIterator[Services]:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    yield Services(Database(sessions), search=search_backend(database_url), clock=lambda: NOW)
     await engine.dispose()
 
 

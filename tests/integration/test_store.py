@@ -17,6 +17,7 @@ from db.models import Alert
 from db.models import Article as ArticleRow
 from db.unit import Database
 from feeds.models import Article, Hit
+from tests import databases
 from tests.integration.seed import store_articles
 
 NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
@@ -61,6 +62,7 @@ def _everyone(article: Article) -> list[Hit]:
     return [Hit(1, 111, "Kim"), Hit(2, 222, "China"), Hit(3, 111, "Nordkorea")]
 
 
+@pytest.mark.sqlite_only("WAL and sqlite_master are SQLite's")
 def test_migration_creates_a_wal_database_and_is_idempotent(database_url: str) -> None:
     migrate(database_url)
     migrate(database_url)
@@ -71,6 +73,29 @@ def test_migration_creates_a_wal_database_and_is_idempotent(database_url: str) -
     assert {"chats", "subscriptions", "feeds", "articles", "alerts"} <= tables
 
 
+@pytest.mark.postgres_only("information_schema and tsvector are PostgreSQL's")
+def test_migration_creates_the_tables_and_search_index_and_is_idempotent(
+    database_url: str,
+) -> None:
+    migrate(database_url)
+    migrate(database_url)
+    tables = {
+        row["table_name"]
+        for row in databases.fetch(
+            database_url,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+    }
+    assert {"chats", "subscriptions", "feeds", "articles", "alerts", "search_docs"} <= tables
+    doc = databases.fetch(
+        database_url,
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'search_docs' AND column_name = 'doc'",
+    )
+    assert doc == [{"data_type": "tsvector"}]
+
+
+@pytest.mark.sqlite_only("PRAGMA foreign_keys is SQLite's; PostgreSQL always enforces them")
 async def test_foreign_keys_are_enforced(db: Database) -> None:
     async with db.read() as session:
         assert (await session.execute(select(func.count()).select_from(Alert))).scalar() == 0

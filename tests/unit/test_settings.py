@@ -107,18 +107,17 @@ def test_cli_prints_one_line_without_traceback(capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.parametrize("command", [["run"], ["poll", "--once"], ["search", "Kim"], ["feeds"]])
-def test_a_database_without_search_is_refused_at_start_in_one_line(
+def test_a_database_the_bot_cannot_drive_is_refused_at_start_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     from bot.__main__ import main
 
-    monkeypatch.setenv("DATABASE_URL", "postgresql://bot@localhost/news")
+    monkeypatch.setenv("DATABASE_URL", "mysql://bot@localhost/news")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + "A" * 35)
     assert main(command) == 2
     err = capsys.readouterr().err
     assert err.strip() == (
-        "newsbot: DATABASE_URL: postgresql is not supported yet (no full-text search for it); "
-        "use sqlite:///path"
+        "newsbot: DATABASE_URL: unsupported backend 'mysql'; use sqlite:///path or postgresql://…"
     )
 
 

@@ -4,8 +4,9 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 12:00:00
 
-SQLite only for the index (FTS5); `search_queries` (the texts behind /search paging buttons)
-exists on every backend. The index is filled for the articles already stored.
+The index is FTS5 on SQLite and a generated `tsvector` column with a GIN index on PostgreSQL
+(see db.search and db.search_pg); `search_queries` (the texts behind /search paging buttons)
+is the same on both. The index is filled for the articles already stored.
 """
 
 from collections.abc import Sequence
@@ -71,6 +72,50 @@ FTS_SCHEMA = [
     """,
 ]
 
+# PostgreSQL keeps the same search_docs rows (written by the same Python code) and derives the
+# searchable vector from them: the text is normalized already, so the `simple` configuration
+# only splits it at the spaces, never stems it again. Weights mark the columns as FTS5's column
+# filters do: A headline, B teaser, D filter tokens. The foreign key (always enforced there)
+# takes an article's index row along when retention or feed removal deletes the article.
+POSTGRES_SCHEMA = [
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        sort_at BIGINT NOT NULL,
+        title_norm TEXT NOT NULL,
+        teaser_norm TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        doc TSVECTOR GENERATED ALWAYS AS (
+            setweight(to_tsvector('simple', title_norm), 'A')
+            || setweight(to_tsvector('simple', teaser_norm), 'B')
+            || setweight(to_tsvector('simple', meta), 'D')
+        ) STORED
+    )
+    """,
+    "CREATE INDEX ix_search_docs_sort_at ON search_docs (sort_at, id)",
+    "CREATE INDEX ix_search_docs_doc ON search_docs USING GIN (doc)",
+]
+
+
+def _postgres_text_columns(bind: sa.engine.Connection) -> None:
+    """PostgreSQL: the length-limited text columns of 0001 become TEXT.
+
+    SQLite never enforces a VARCHAR length; PostgreSQL does, so one feed's over-long link or
+    title would fail the transaction that stores fifty feeds' articles. Both databases now keep
+    whatever the code hands them (the code bounds what needs bounding: guids, headline keys).
+    Done here, in the first revision with a PostgreSQL branch: no PostgreSQL database predates
+    it.
+    """
+    columns = bind.execute(
+        sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'character varying' "
+            "AND table_name <> 'alembic_version' ORDER BY table_name, column_name"
+        )
+    ).all()
+    for table, column in columns:
+        op.alter_column(table, column, type_=sa.Text())
+
 
 def upgrade() -> None:
     op.create_table(
@@ -85,8 +130,9 @@ def upgrade() -> None:
     op.create_index("ix_search_queries_used_at", "search_queries", ["used_at"])
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        return
-    for statement in FTS_SCHEMA:
+        _postgres_text_columns(bind)
+    schema = FTS_SCHEMA if bind.dialect.name == "sqlite" else POSTGRES_SCHEMA
+    for statement in schema:
         op.execute(statement)
     _backfill(bind)
 
@@ -143,6 +189,6 @@ def downgrade() -> None:
     if bind.dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS articles_search_ad")
         op.execute("DROP TABLE IF EXISTS search_fts")
-        op.execute("DROP TABLE IF EXISTS search_docs")
+    op.execute("DROP TABLE IF EXISTS search_docs")
     op.drop_index("ix_search_queries_used_at", table_name="search_queries")
     op.drop_table("search_queries")
