@@ -166,3 +166,21 @@ def fetch(database_url: str, sql: str, *params: object) -> list[dict[str, Any]]:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute(sql, params).fetchall()]
     return run_blocking(_fetch(database_url, sql, params))
+
+
+async def _execute(url: str, sql: str, params: tuple[Any, ...]) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await connection.execute(_numbered(sql), *params)
+    finally:
+        await connection.close()
+
+
+def execute(database_url: str, sql: str, *params: object) -> None:
+    """A change written straight into the database, outside the bot (test setup only)."""
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(path, timeout=10)) as connection, connection:
+            connection.execute(sql, params)
+        return
+    run_blocking(_execute(database_url, sql, params))

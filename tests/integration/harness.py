@@ -65,6 +65,11 @@ def db_rows(settings: Settings, sql: str, *params: object) -> list[dict[str, Any
     return databases.fetch(settings.DATABASE_URL, sql, *params)
 
 
+def db_execute(settings: Settings, sql: str, *params: object) -> None:
+    """A change written straight into the bot's database (SQL both backends accept)."""
+    databases.execute(settings.DATABASE_URL, sql, *params)
+
+
 def db_count(settings: Settings, sql: str, *params: object) -> int:
     """A number read straight from the bot's database."""
     rows = db_rows(settings, sql, *params)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from bench.fakes import FakeBotAPI
-from tests.integration.harness import db_count, db_path, eventually, make_settings, running
+from tests.integration.harness import db_count, db_execute, eventually, make_settings, running
 from tests.integration.seed import seed_outbox
 
 
@@ -75,12 +74,14 @@ async def test_oversized_title_link_and_source_still_reach_the_reader(tmp_path: 
     with FakeBotAPI() as api:
         settings = make_settings(api.base_url, tmp_path, [])
         await seed_outbox(settings.DATABASE_URL, {7007: 1, 7008: 7})
-        with sqlite3.connect(db_path(settings)) as connection:
-            connection.execute(
-                "UPDATE articles SET link = ? || id, title = 'Kim ' || ? || id",
-                ("https://news.example.org/" + "a" * 4500 + "/", "Ü" * 4200),
-            )
-            connection.execute("UPDATE feeds SET title = ?", ("S" * 4200,))
+        db_execute(
+            settings,
+            "UPDATE articles SET link = CAST(? AS TEXT) || id,"
+            " title = 'Kim ' || CAST(? AS TEXT) || id",
+            "https://news.example.org/" + "a" * 4500 + "/",
+            "Ü" * 4200,
+        )
+        db_execute(settings, "UPDATE feeds SET title = ?", "S" * 4200)
         async with running(settings):
             assert await eventually(lambda: _sent(settings) == 8)
         assert db_count(settings, "SELECT count(*) FROM alerts WHERE status = 'failed'") == 0

@@ -91,6 +91,7 @@ async def test_healthz_and_metrics_describe_a_running_bot(tmp_path: Path) -> Non
             assert f"newsbot_articles_stored_total {float(stored)}" in metrics
 
 
+@pytest.mark.sqlite_only("a file lock guards one SQLite file; PostgreSQL elects a leader")
 async def test_a_second_instance_on_the_same_sqlite_file_refuses_to_start(tmp_path: Path) -> None:
     with FakeBotAPI() as api:
         settings = _settings(api, tmp_path, [])
