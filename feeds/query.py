@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import simplemma
-
 from feeds import countries
 from feeds.aliases import Entity, country_forms, demonyms, entities, entity_for
 from feeds.normalize import (
@@ -48,7 +46,9 @@ from feeds.normalize import (
     canonical,
     capitalized_names,
     fold,
+    is_known,
     is_unspaced,
+    lemmatize,
     name_skeleton,
     script_of,
 )
@@ -206,7 +206,7 @@ def _skeleton(text: str, word: str) -> str:
 
 def is_known_word(text: str) -> bool:
     """Whether a German or English dictionary knows the word (then it is no rare name)."""
-    return bool(simplemma.is_known(text, lang=("de", "en"), low_memory=True))
+    return is_known(text, ("de", "en"))
 
 
 def is_common_word(name: str) -> bool:
@@ -219,8 +219,8 @@ def is_common_word(name: str) -> bool:
     lower = name.lower()
     common = False
     for language in ("de", "en"):
-        if simplemma.is_known(lower, lang=language, low_memory=True):
-            lemma = simplemma.lemmatize(lower, lang=language, low_memory=True)
+        if is_known(lower, (language,)):
+            lemma = lemmatize(lower, language)
             if lemma[:1].isupper():
                 return False
             common = True
