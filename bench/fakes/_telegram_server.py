@@ -356,6 +356,10 @@ class FakeBotAPIProcess:
     def rejections(self) -> list[Rejection]:
         return cast(list[Rejection], self._ask("rejections"))
 
+    def cpu_seconds(self) -> float:
+        """CPU time the child has used (user and system): what answering cost the fake."""
+        return float(self._ask("cpu_seconds"))
+
 
 def _serve_in_child(pipe: Connection, options: dict[str, Any]) -> None:
     """The child's life: serve until the parent says stop (None) or goes away."""
@@ -369,7 +373,7 @@ def _serve_in_child(pipe: Connection, options: dict[str, Any]) -> None:
                 return
             name, args, kwargs = request
             try:
-                value = getattr(api, name)
+                value = time.process_time() if name == "cpu_seconds" else getattr(api, name)
                 if callable(value):
                     value = value(*args, **kwargs)
             except Exception as error:  # the parent re-raises it
