@@ -198,7 +198,7 @@ async def _newsbot(
         else:
             before, cpu = 0, time.process_time()
         while _count_sent(database, query) - before < wanted:
-            await asyncio.sleep(0.05 if paid else 0.2)
+            await asyncio.sleep(0.2)
             if time.perf_counter() - started > wanted + 60:  # far beyond 1/s: stuck
                 break
         seconds = time.perf_counter() - started

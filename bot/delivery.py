@@ -134,6 +134,7 @@ class Deliverer:
         self._chat_done: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
+        self._pace_line = asyncio.Lock()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -224,22 +225,30 @@ class Deliverer:
         """
         limits = self._limits
         rate = max(limits.paid_per_second, limits.per_second)
-        while True:
-            now = self._monotonic()
-            for recent in (self._recent, self._recent_free):
-                while recent and now - recent[0] >= 1.0:
-                    recent.popleft()
-            free = len(self._recent_free) < limits.per_second
-            ready = max(
-                self._next_slot,
-                self._paused_until,
-                self._chat_ready.get(chat_id, 0.0),
-                self._recent[0] + 1.0 if len(self._recent) >= rate else 0.0,
-                self._recent_free[0] + 1.0 if not free and rate <= limits.per_second else 0.0,
-            )
-            if ready <= now:
-                break
-            await self._sleep(ready - now)
+        # The chat's own gap first, alone: it must not hold up the line for other chats.
+        gap_opens = self._chat_ready.get(chat_id, 0.0) - self._monotonic()
+        if gap_opens > 0:
+            await self._sleep(gap_opens)
+        # Then the overall rate, one message at a time in arrival order: only the first in
+        # line sleeps. (With up to 200 in flight all sleeping until the same slot, each slot
+        # woke them all to re-check, and all but one slept again.)
+        async with self._pace_line:
+            while True:
+                now = self._monotonic()
+                for recent in (self._recent, self._recent_free):
+                    while recent and now - recent[0] >= 1.0:
+                        recent.popleft()
+                free = len(self._recent_free) < limits.per_second
+                ready = max(
+                    self._next_slot,
+                    self._paused_until,
+                    self._chat_ready.get(chat_id, 0.0),
+                    self._recent[0] + 1.0 if len(self._recent) >= rate else 0.0,
+                    self._recent_free[0] + 1.0 if not free and rate <= limits.per_second else 0.0,
+                )
+                if ready <= now:
+                    break
+                await self._sleep(ready - now)
         self._recent.append(now)
         if free:
             self._recent_free.append(now)
