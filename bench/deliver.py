@@ -294,6 +294,96 @@ def _paid(api: FakeBotAPIProcess, tmp: Path, alerts: int) -> None:
     )
 
 
+async def _raw_client(port: int, requests: int, connections: int) -> None:
+    """sendMessage over bare keep-alive sockets: what the fake answers with a client costing
+    next to nothing."""
+
+    async def one_connection(chats: range) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for chat in chats:
+            body = f"chat_id={chat}&text=hello".encode()
+            writer.write(
+                f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+        writer.close()
+        await writer.wait_closed()
+
+    first = 50_000
+    await asyncio.gather(
+        *(
+            one_connection(range(first + k, first + requests, connections))
+            for k in range(connections)
+        )
+    )
+
+
+async def _ptb_client(api_url: str, requests: int, connections: int, request: Any) -> None:
+    """sendMessage through python-telegram-bot alone: no outbox, no pacing, no rendering."""
+    bot = Bot(TOKEN, base_url=api_url, request=request)
+    line = asyncio.Semaphore(connections)
+    async with bot:
+
+        async def send(chat_id: int) -> None:
+            async with line:
+                await bot.send_message(chat_id, "hello")
+
+        await asyncio.gather(*(send(60_000 + i) for i in range(requests)))
+
+
+def _ceiling(api: FakeBotAPIProcess, requests: int, connections: int) -> None:
+    """Where messages/s run out on this machine: the fake alone, PTB alone (both transports)."""
+    from telegram.request import HTTPXRequest
+
+    from bot.telegram_request import AiohttpRequest
+
+    api.set_limits(global_per_second=None, per_chat_per_second=None, per_group_per_minute=None)
+    clients: list[tuple[str, Any]] = [
+        ("bare sockets (the fake's ceiling)", lambda: _raw_client(api.port, requests, connections)),
+        (
+            "PTB over aiohttp (newsbot's sends)",
+            lambda: _ptb_client(
+                api.base_url, requests, connections, AiohttpRequest(pool_size=connections)
+            ),
+        ),
+        (
+            "PTB over httpx (PTB's default)",
+            lambda: _ptb_client(
+                api.base_url, requests, connections, HTTPXRequest(connection_pool_size=connections)
+            ),
+        ),
+    ]
+    rows = []
+    for name, client in clients:
+        fake_cpu, cpu, wall = api.cpu_seconds(), time.process_time(), time.perf_counter()
+        asyncio.run(client())
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        fake_cpu = api.cpu_seconds() - fake_cpu
+        rows.append(
+            [
+                name,
+                requests,
+                f"{requests / wall:.0f}",
+                f"{cpu * 1000 / requests:.2f}",
+                f"{fake_cpu * 1000 / requests:.2f}",
+            ]
+        )
+    print(
+        f"deliver --ceiling: {requests} sendMessage over {connections} connections, no limits; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(table(["client", "requests", "per second", "client CPU ms", "fake CPU ms"], rows))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbot bench deliver")
     parser.add_argument("--alerts", type=int, default=10_000)
@@ -310,11 +400,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="paid broadcasts: 20,000 alerts (or --alerts) at up to 1,000 messages/s",
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="only where messages/s run out here: the fake alone, PTB alone (--alerts requests)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     # The fake answers from its own process: in ours it would compete with the bot for the GIL.
     with FakeBotAPIProcess(record_calls=False) as api, tempfile.TemporaryDirectory() as tmp:
+        if args.ceiling:
+            requests = args.alerts if "--alerts" in (argv or sys.argv) else 3000
+            _ceiling(api, requests, connections=32)
+            return
         if args.paid:
             alerts = args.alerts if "--alerts" in (argv or sys.argv) else 20_000
             _paid(api, Path(tmp), alerts)
