@@ -9,6 +9,8 @@ answer handling (errors, RetryAfter, the JSON) stays PTB's: only the HTTP exchan
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -76,20 +78,25 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
+        headers = {"User-Agent": self.USER_AGENT}
+        data: aiohttp.FormData | bytes | None = None
         if request_data is not None:
-            data = request_data.json_parameters
             files = request_data.multipart_data
             if files:
                 form = aiohttp.FormData()
-                for name, value in data.items():
+                for name, value in request_data.json_parameters.items():
                     form.add_field(name, value)
                 for name, (filename, content, mimetype) in files.items():
                     form.add_field(name, content, filename=filename, content_type=mimetype)
                 data = form
+            else:
+                # Encoded here: given a dict, aiohttp builds a multipart writer (and a uuid4
+                # boundary) for every request before it settles on a plain form.
+                data = urlencode(request_data.json_parameters).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             async with session.request(
-                method, url, data=data, headers={"User-Agent": self.USER_AGENT}, timeout=timeout
+                method, url, data=data, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
