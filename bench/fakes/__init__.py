@@ -7,7 +7,7 @@ the package rather than with the tests.
 from bench.fakes._feed_server import FeedRequest, FeedServer, rss
 from bench.fakes._telegram_flood import FloodLimits, Rejection
 from bench.fakes._telegram_html import EntityParseError, ParsedText, parse_html
-from bench.fakes._telegram_server import FakeBotAPI
+from bench.fakes._telegram_server import FakeBotAPI, FakeBotAPIProcess
 from bench.fakes._telegram_state import Call, Failure
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "EntityParseError",
     "Failure",
     "FakeBotAPI",
+    "FakeBotAPIProcess",
     "FeedRequest",
     "FeedServer",
     "FloodLimits",
