@@ -17,6 +17,7 @@ from db.models import Alert
 from db.models import Article as ArticleRow
 from db.unit import Database
 from feeds.models import Article, Hit
+from feeds.stories import StoryGrouper
 from tests.integration.seed import store_articles
 
 NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
@@ -115,8 +116,11 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
     db: Database,
 ) -> None:
     feed_a, feed_b = await _setup(db)
+    stories = StoryGrouper()
     async with db.write() as session:
-        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        await store_articles(
+            session, feed_a, [_article("1")], now=NOW, match=_everyone, stories=stories
+        )
         # Same canonical link, different guid and feed.
         await store_articles(
             session,
@@ -130,6 +134,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             ],
             now=NOW,
             match=_everyone,
+            stories=stories,
         )
         # Different link, same headline within a day.
         await store_articles(
@@ -145,6 +150,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             ],
             now=NOW,
             match=_everyone,
+            stories=stories,
         )
     async with db.read() as session:
         stored = (await session.execute(select(func.count()).select_from(ArticleRow))).scalar()

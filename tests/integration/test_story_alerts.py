@@ -1,0 +1,97 @@
+"""One story, one alert: outlets that report an event in other words or languages join it.
+
+Two feeds on the loopback feed server, an English and a German outlet, carry real events of
+September 2025 (`tests/data/stories/memory.jsonl`): Kim Jong Un's train to Beijing, the
+Xi–Putin gas talks the same day, and the Beijing parade the day after, which both Kim and
+Putin attended.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.fakes import FakeBotAPI, FeedServer, rss
+from tests.integration.harness import db_count, eventually, make_settings, running
+
+STORIES = Path(__file__).parents[1] / "data" / "stories" / "memory.jsonl"
+READER, OTHER = 3001, 3002
+OLD = {
+    "title": "Ein älterer Bericht über das Wetter",
+    "link": "https://example.org/old",
+    "guid": "old",
+    "description": "Regen.",
+    "pubDate": datetime.fromisoformat("2025-09-01T06:00:00+00:00"),
+}
+
+
+def _item(event: str, outlet: str) -> dict[str, object]:
+    for line in STORIES.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["event"] == event and row["outlet"] == outlet:
+            slug = f"{event}-{outlet.lower().replace(' ', '-').replace('.', '-')}"
+            return {
+                "title": row["title"],
+                # A tracking parameter the alert must not show.
+                "link": f"https://news.example.org/{slug}?utm_source=rss&utm_medium=feed",
+                "guid": slug,
+                "description": row["description"],
+                "pubDate": datetime.fromisoformat(row["published"]),
+            }
+    raise LookupError(f"{event} by {outlet} is not in {STORIES.name}")
+
+
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
+
+
+async def test_one_event_in_two_languages_alerts_once_and_two_events_twice(
+    tmp_path: Path,
+) -> None:
+    english = [
+        _item("kim-train-arrives-beijing-2025", "Reuters"),
+        _item("xi-putin-talks-gas-2025", "Reuters"),
+        _item("beijing-victory-day-parade-2025", "BBC News"),
+    ]
+    german = [
+        _item("kim-train-arrives-beijing-2025", "tagesschau.de"),
+        _item("xi-putin-talks-gas-2025", "tagesschau.de"),
+        _item("beijing-victory-day-parade-2025", "tagesschau.de"),
+    ]
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        en_url = feeds.set_feed("/en.xml", rss([OLD], language="en"))
+        de_url = feeds.set_feed("/de.xml", rss([{**OLD, "guid": "old-de"}], language="de"))
+        settings = make_settings(api.base_url, tmp_path, [en_url, de_url])
+        async with running(settings):
+            # The first poll stores each feed's backlog without alerting it.
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM articles") == 2
+            )
+            api.push_message(READER, "/subscribe Kim Jong Un")
+            api.push_message(OTHER, "/subscribe Gaspipeline OR gas pipeline")
+            assert await api.wait_for_messages_async(READER, 1)
+            assert await api.wait_for_messages_async(OTHER, 1)
+
+            feeds.set_feed("/en.xml", rss([OLD, *english], language="en"))
+            feeds.set_feed("/de.xml", rss([{**OLD, "guid": "old-de"}, *german], language="de"))
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM articles") == 8
+            )
+            # Six reports of three events are three stories (and the two backlog items, with
+            # one headline, a fourth).
+            assert db_count(settings, "SELECT count(DISTINCT story_id) FROM articles") == 4
+            assert await eventually(lambda: len(_alerts(api, READER)) >= 2)
+            assert await eventually(lambda: len(_alerts(api, OTHER)) >= 1)
+            polls = feeds.count("/en.xml")
+            assert await eventually(lambda: feeds.count("/en.xml") >= polls + 2)
+
+            # The train (English and German) alerts once; the parade, with Kim in it too,
+            # is another event and alerts on its own.
+            headlines = [alert["text"].split("\n")[0] for alert in _alerts(api, READER)]
+            assert len(headlines) == 2, headlines
+            train = [h for h in headlines if "train" in h or "Zug" in h]
+            assert len(train) == 1, headlines
+            # The gas deal, reported by both outlets, is one alert.
+            assert len(_alerts(api, OTHER)) == 1
