@@ -77,10 +77,12 @@ def _view(alert: outbox.DueAlert) -> AlertView:
     return AlertView(
         title=alert.title,
         teaser=alert.teaser,
-        link=alert.link,
+        # Shown and linked without tracking parameters.
+        link=alert.canonical_link or alert.link,
         source=alert.source,
         published=alert.published_at,
         query_text=alert.query_text,
+        queries=alert.queries,
     )
 
 

@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from feeds.models import Article as ArticleValue
 from feeds.models import Hit
 from feeds.preferences import release_at, wants_language
 from feeds.stories import Placement, Report
-from feeds.story_keys import first_hit_per_chat, new_entries, title_key
+from feeds.story_keys import hits_per_chat, new_entries, title_key
 
 MatchFn = Callable[[ArticleValue], Sequence[Hit]]
 _FTS5 = Fts5Search()
@@ -271,7 +272,8 @@ async def _queue_alerts(
         chats.update((chat.id, chat) for chat in found)
     rows = []
     for row, hits in hits_per_row:
-        for hit in first_hit_per_chat(hits):
+        for chat_hits in hits_per_chat(hits):
+            hit = chat_hits[0]
             chat = chats.get(hit.chat_id)
             if (
                 chat is None
@@ -286,6 +288,7 @@ async def _queue_alerts(
                     "story_id": row.story_id,
                     "subscription_id": hit.subscription_id,
                     "query_text": hit.query_text,
+                    "matched_queries": json.dumps([h.query_text for h in chat_hits]),
                     "status": "held" if chat.paused else "queued",
                     "attempts": 0,
                     # Digest modes and quiet hours hold the alert until its release time.

@@ -172,6 +172,9 @@ class Alert(Base):
     )
     query_text: Mapped[str] = mapped_column(String(256))
     """The subscription as typed when it matched (kept if the subscription is removed)."""
+    matched_queries: Mapped[str | None] = mapped_column(Text)
+    """Every subscription of the chat that matched, as a JSON list of query texts (oldest
+    first); None: `query_text` alone."""
     status: Mapped[str] = mapped_column(String(12), default="queued")
     """queued → sent; or held (paused/quiet), parked (kept failing), dropped (chat gone)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -93,6 +93,13 @@ class AlertView:
     query_text: str
     image: str | None = None
     """The article's picture (`Article.image`), shown when the chat wants pictures."""
+    queries: tuple[str, ...] = ()
+    """Every subscription of the chat that matched, oldest first; empty: `query_text` alone."""
+
+    @property
+    def matched(self) -> str:
+        """The subscriptions that matched, as the alert names them."""
+        return " · ".join(self.queries) if self.queries else self.query_text
 
 
 def escape(text: str) -> str:
@@ -171,7 +178,7 @@ def _alert_lines(
     lines.append(_text(""))
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
     lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
-    matched = _("Matched: {query}").format(query=fit(alert.query_text, QUERY_LIMIT))
+    matched = _("Matched: {query}").format(query=fit(alert.matched, QUERY_LIMIT))
     lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
     lines.append(_link(alert.link, plain=plain, shown_limit=link_shown))
     return title, lines
@@ -185,13 +192,22 @@ def render_alert(
     time_format: TimeFormat = format_time,
     compact: bool = False,
 ) -> str:
-    """One alert: bold headline, teaser, source and time, the matching query, the link.
+    """One alert: bold headline (a link to the article), teaser, source and time, the
+    subscriptions that matched, the link.
 
     `compact` is the shorter fallback: the headline and the link only. Either fits
     `MESSAGE_LIMIT` whatever the fields hold.
     """
     title, lines = _alert_lines(alert, timezone, _, time_format, compact=compact, plain=False)
-    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
+    return "\n".join([_headline(title, alert.link), *(line.html for line in lines)])
+
+
+def _headline(title: str, link: str) -> str:
+    """The bold headline, itself a link to the article when the address is usable."""
+    bold = f"<b>{escape(title)}</b>"
+    if link and len(link) <= HREF_LIMIT:
+        return f'<a href="{escape(link)}">{bold}</a>'
+    return bold
 
 
 def render_alert_plain(
@@ -248,7 +264,7 @@ def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: Ti
     return (
         f"• {title}\n"
         f"  {escape(fit(alert.source, SOURCE_LIMIT))} · {escape(when)}"
-        f" · {escape(fit(alert.query_text, DIGEST_QUERY_LIMIT))}"
+        f" · {escape(fit(alert.matched, DIGEST_QUERY_LIMIT))}"
     )
 
 
@@ -274,7 +290,7 @@ def render_caption(
     visible = "\n".join([title, *(line.visible for line in lines)]).strip()
     if utf16_length(visible) > CAPTION_LIMIT:
         return None
-    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
+    return "\n".join([_headline(title, alert.link), *(line.html for line in lines)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,10 @@ def new_entries(
     return fresh
 
 
-def first_hit_per_chat(hits: Sequence[Hit]) -> list[Hit]:
-    """One alert per chat and article: the chat's oldest matching subscription names it."""
-    best: dict[int, Hit] = {}
+def hits_per_chat(hits: Sequence[Hit]) -> list[list[Hit]]:
+    """One alert per chat and article, naming every subscription of the chat that matched,
+    oldest first: the oldest is the alert's own (its 🔕 button mutes it)."""
+    per_chat: dict[int, list[Hit]] = {}
     for hit in sorted(hits, key=lambda h: h.subscription_id):
-        best.setdefault(hit.chat_id, hit)
-    return list(best.values())
+        per_chat.setdefault(hit.chat_id, []).append(hit)
+    return list(per_chat.values())

@@ -110,6 +110,11 @@ async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
     async with db.read() as session:
         due = await outbox.due_alerts(session, NOW)
     assert sorted((a.chat_id, a.query_text) for a in due) == [(111, "Kim"), (222, "China")]
+    # Chat 111's one alert names both of its subscriptions that matched.
+    assert sorted((a.chat_id, a.queries) for a in due) == [
+        (111, ("Kim", "Nordkorea")),
+        (222, ("China",)),
+    ]
 
 
 async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(

@@ -72,6 +72,8 @@ async def test_one_event_in_two_languages_alerts_once_and_two_events_twice(
             api.push_message(READER, "/subscribe Kim Jong Un")
             api.push_message(OTHER, "/subscribe Gaspipeline OR gas pipeline")
             assert await api.wait_for_messages_async(READER, 1)
+            api.push_message(READER, "/subscribe Nordkorea")
+            assert await api.wait_for_messages_async(READER, 2)
             assert await api.wait_for_messages_async(OTHER, 1)
 
             feeds.set_feed("/en.xml", rss([OLD, *english], language="en"))
@@ -93,5 +95,13 @@ async def test_one_event_in_two_languages_alerts_once_and_two_events_twice(
             assert len(headlines) == 2, headlines
             train = [h for h in headlines if "train" in h or "Zug" in h]
             assert len(train) == 1, headlines
+            # The alert names both subscriptions the report matched; the headline links to
+            # the article, without the feed's tracking parameters, which the link line
+            # leaves out too.
+            first = next(a for a in _alerts(api, READER) if a["text"].startswith(train[0]))
+            assert "Matched: Kim Jong Un · Nordkorea" in first["text"]
+            link = next(e for e in first["entities"] if e["type"] == "text_link")
+            assert link["offset"] == 0 and link["url"].startswith("https://news.example.org/")
+            assert all("utm_" not in a["html"] for a in _alerts(api, READER))
             # The gas deal, reported by both outlets, is one alert.
             assert len(_alerts(api, OTHER)) == 1

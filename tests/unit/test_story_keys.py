@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from feeds.models import Article, Hit
 from feeds.preferences import wants_language
-from feeds.story_keys import first_hit_per_chat, new_entries, title_key
+from feeds.story_keys import hits_per_chat, new_entries, title_key
 
 NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
 
@@ -35,11 +35,11 @@ def test_a_known_link_or_guid_is_not_new_and_a_repeat_in_one_batch_counts_once()
     assert [a.guid for a in fresh] == ["2"]
 
 
-def test_a_chat_gets_one_alert_per_article_named_by_its_oldest_subscription() -> None:
+def test_a_chat_gets_one_alert_per_article_naming_every_subscription_oldest_first() -> None:
     hits = [Hit(5, 100, "Putin"), Hit(2, 100, "Kim"), Hit(3, 200, "China")]
-    assert sorted(first_hit_per_chat(hits), key=lambda h: h.chat_id) == [
-        Hit(2, 100, "Kim"),
-        Hit(3, 200, "China"),
+    assert sorted(hits_per_chat(hits), key=lambda chat: chat[0].chat_id) == [
+        [Hit(2, 100, "Kim"), Hit(5, 100, "Putin")],
+        [Hit(3, 200, "China")],
     ]
 
 
