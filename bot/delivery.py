@@ -83,6 +83,7 @@ def _view(alert: outbox.DueAlert) -> AlertView:
         published=alert.published_at,
         query_text=alert.query_text,
         queries=alert.queries,
+        outlets=alert.outlets,
     )
 
 
@@ -136,6 +137,8 @@ class Deliverer:
         self._chat_done: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
+        self.edits: Callable[[Callable[[int, str], Awaitable[bool]]], Awaitable[int]] | None = None
+        """Sends due edits of sent alerts with this loop's pacing (`bot.edits.Editor`)."""
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -146,6 +149,8 @@ class Deliverer:
             self._wakeup.clear()
             try:
                 dispatched = await self.deliver_once()
+                if self.edits is not None:
+                    dispatched += await self.edits(self._paced)
             except asyncio.CancelledError:
                 raise
             except Exception:

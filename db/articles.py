@@ -12,14 +12,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import search
+from db import edits, search
 from db.chats import chat_preferences
-from db.models import Alert, Article, Chat
+from db.models import Alert, Article, Chat, Feed
 from db.search_backend import Fts5Search, SearchBackend
 from db.sql import chunks, dialect_insert, rowcount
 from feeds.models import Article as ArticleValue
@@ -62,6 +62,7 @@ class _Stored:
     id: int
     story_id: int
     value: ArticleValue
+    feed_id: int
 
 
 async def store_batch(
@@ -121,7 +122,7 @@ async def store_batch(
         update(Article), [{"id": i, "story_id": s} for i, s in zip(ids, resolved, strict=True)]
     )
     stored = [
-        (index, _Stored(article_id, story, value))
+        (index, _Stored(article_id, story, value, items[index].feed_id))
         for (index, value), article_id, story in zip(flat, ids, resolved, strict=True)
     ]
     # The full-text index rows, in the same transaction (normalized in Python: see db.search).
@@ -304,6 +305,8 @@ async def _queue_alerts(
         ),
         rows,
     )
+    # An article that joined an earlier story adds its outlet to the chat's alert of it.
+    await edits.add_later_reports(session, await _later_reports(session, stored, rows), now=now)
     # The unique (chat, story) index dropped the repeats; count what this batch queued.
     counted = await session.execute(
         select(Alert.article_id, func.count())
@@ -311,6 +314,37 @@ async def _queue_alerts(
         .group_by(Alert.article_id)
     )
     return {article_id: int(count) for article_id, count in counted}
+
+
+async def _later_reports(
+    session: AsyncSession, stored: Sequence[_Stored], rows: Sequence[dict[str, Any]]
+) -> list[edits.LaterReport]:
+    """The alerts this batch wanted for articles that joined an earlier story (the first
+    article of a story is its alert's own)."""
+    joined = {row.id: row for row in stored if row.story_id != row.id}
+    wanted = [alert for alert in rows if alert["article_id"] in joined]
+    if not wanted:
+        return []
+    feed_ids = sorted({joined[alert["article_id"]].feed_id for alert in wanted})
+    found = await session.execute(
+        select(Feed.id, func.coalesce(Feed.title, Feed.url)).where(Feed.id.in_(feed_ids))
+    )
+    source = dict(found.tuples().all())
+    reports = []
+    for alert in wanted:
+        row = joined[alert["article_id"]]
+        reports.append(
+            edits.LaterReport(
+                chat_id=alert["chat_id"],
+                story_id=row.story_id,
+                article_id=row.id,
+                feed_id=row.feed_id,
+                source=source.get(row.feed_id, ""),
+                link=row.value.canonical_link or row.value.link,
+                queries=tuple(json.loads(alert["matched_queries"])),
+            )
+        )
+    return reports
 
 
 async def prune_articles(session: AsyncSession, *, before: datetime) -> int:

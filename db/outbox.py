@@ -41,6 +41,8 @@ class DueAlert:
     """The link without tracking parameters: what the alert shows."""
     queries: tuple[str, ...] = ()
     """Every subscription of the chat that matched (`Alert.matched_queries`), oldest first."""
+    outlets: tuple[tuple[str, str], ...] = ()
+    """Outlets that joined the story before the alert went out (`Alert.outlets`)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -104,6 +106,7 @@ async def due_alerts(
             func.coalesce(Chat.timezone, "UTC"),
             Article.canonical_link,
             Alert.matched_queries,
+            Alert.outlets,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
@@ -118,9 +121,18 @@ async def due_alerts(
             due_in_chat=counts[r[1]],
             canonical_link=r[16] or "",
             queries=_queries(r[17]),
+            outlets=_outlets(r[18]),
         )
         for r in rows
     ]
+
+
+def _outlets(stored: str | None) -> tuple[tuple[str, str], ...]:
+    """`Alert.outlets` read back: (source, link) pairs."""
+    found = json.loads(stored) if stored else []
+    if not isinstance(found, list):
+        return ()
+    return tuple((str(pair[0]), str(pair[1])) for pair in found if isinstance(pair, list) and pair)
 
 
 def _queries(stored: str | None) -> tuple[str, ...]:

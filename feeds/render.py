@@ -95,6 +95,8 @@ class AlertView:
     """The article's picture (`Article.image`), shown when the chat wants pictures."""
     queries: tuple[str, ...] = ()
     """Every subscription of the chat that matched, oldest first; empty: `query_text` alone."""
+    outlets: tuple[tuple[str, str], ...] = ()
+    """Other outlets that reported the story after this article: (source, link) pairs."""
 
     @property
     def matched(self) -> str:
@@ -178,10 +180,35 @@ def _alert_lines(
     lines.append(_text(""))
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
     lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
+    if alert.outlets:
+        lines.append(_outlets(alert.outlets, plain=plain))
     matched = _("Matched: {query}").format(query=fit(alert.matched, QUERY_LIMIT))
     lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
     lines.append(_link(alert.link, plain=plain, shown_limit=link_shown))
     return title, lines
+
+
+OUTLET_LIMIT = 40
+"""An outlet's name as the "+" line shows it."""
+OUTLETS_SHOWN = 12
+OUTLET_HREF_LIMIT = 500
+"""A longer link is left out of the "+" line (twelve of them must fit one message)."""
+
+
+def _outlets(outlets: Sequence[tuple[str, str]], *, plain: bool) -> _Line:
+    """ "+ SPIEGEL · ORF · BBC": the outlets that reported the story later, each a link to its
+    report. A sign, not a word, so that it reads the same in every language."""
+    shown = [(fit(source, OUTLET_LIMIT), link) for source, link in outlets[:OUTLETS_SHOWN]]
+    visible = "+ " + " · ".join(source for source, _link in shown)
+    if plain:
+        return _text(visible)
+    parts = [
+        f'<a href="{escape(link)}">{escape(source)}</a>'
+        if link and len(link) <= OUTLET_HREF_LIMIT
+        else escape(source)
+        for source, link in shown
+    ]
+    return _Line("+ " + " · ".join(parts), visible)
 
 
 def render_alert(

@@ -105,3 +105,51 @@ async def test_one_event_in_two_languages_alerts_once_and_two_events_twice(
             assert all("utm_" not in a["html"] for a in _alerts(api, READER))
             # The gas deal, reported by both outlets, is one alert.
             assert len(_alerts(api, OTHER)) == 1
+
+
+async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscription(
+    tmp_path: Path,
+) -> None:
+    reuters = _item("kim-train-arrives-beijing-2025", "Reuters")
+    tagesschau = _item("kim-train-arrives-beijing-2025", "tagesschau.de")
+    backlog_de = {**OLD, "guid": "old-de"}
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        en_url = feeds.set_feed("/en.xml", rss([OLD], title="Reuters", language="en"))
+        de_url = feeds.set_feed("/de.xml", rss([backlog_de], title="tagesschau", language="de"))
+        settings = make_settings(api.base_url, tmp_path, [en_url, de_url])
+        async with running(settings):
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM articles") == 2
+            )
+            api.push_message(READER, "/subscribe Kim Jong Un")
+            assert await api.wait_for_messages_async(READER, 1)
+            # Only the German report says "Sonderzug".
+            api.push_message(READER, "/subscribe Sonderzug")
+            assert await api.wait_for_messages_async(READER, 2)
+
+            feeds.set_feed("/en.xml", rss([OLD, reuters], title="Reuters", language="en"))
+            assert await eventually(lambda: len(_alerts(api, READER)) == 1)
+            alert = _alerts(api, READER)[0]
+            assert "Matched: Kim Jong Un\n" in alert["text"]
+
+            feeds.set_feed(
+                "/de.xml", rss([backlog_de, tagesschau], title="tagesschau", language="de")
+            )
+            assert await eventually(lambda: len(api.edits(READER)) == 1)
+            edited = api.edits(READER)[0]
+            assert edited["message_id"] == alert["message_id"]
+            assert "+ tagesschau" in edited["text"]
+            assert "Matched: Kim Jong Un · Sonderzug" in edited["text"]
+            assert (
+                'href="https://news.example.org/kim-train-arrives-beijing-2025-tagesschau'
+                in (edited["html"])
+            )
+            # The mute button stays; no new message.
+            assert edited["reply_markup"] == alert["reply_markup"]
+            polls = feeds.count("/de.xml")
+            assert await eventually(lambda: feeds.count("/de.xml") >= polls + 2)
+            assert len(_alerts(api, READER)) == 1
+            assert len(api.edits(READER)) == 1
+            assert (
+                db_count(settings, "SELECT count(*) FROM alerts WHERE edit_due_at IS NOT NULL") == 0
+            )
