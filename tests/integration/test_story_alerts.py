@@ -8,13 +8,16 @@ Putin attended.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.fakes import FakeBotAPI, FeedServer, rss
-from tests.integration.harness import db_count, eventually, make_settings, running
+from bot.settings import Settings
+from tests.integration.harness import db_count, db_path, eventually, make_settings, running
 
 STORIES = Path(__file__).parents[1] / "data" / "stories" / "memory.jsonl"
 READER, OTHER = 3001, 3002
@@ -153,3 +156,74 @@ async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscrip
             assert (
                 db_count(settings, "SELECT count(*) FROM alerts WHERE edit_due_at IS NOT NULL") == 0
             )
+
+
+def _execute(settings: Settings, sql: str, *params: object) -> None:
+    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
+        connection.execute(sql, params)
+        connection.commit()
+
+
+async def test_edits_resume_after_a_restart_and_never_become_new_messages(
+    tmp_path: Path,
+) -> None:
+    reuters = _item("kim-train-arrives-beijing-2025", "Reuters")
+    tagesschau = _item("kim-train-arrives-beijing-2025", "tagesschau.de")
+    backlog_de = {**OLD, "guid": "old-de"}
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        en_url = feeds.set_feed("/en.xml", rss([OLD], title="Reuters", language="en"))
+        de_url = feeds.set_feed("/de.xml", rss([backlog_de], title="tagesschau", language="de"))
+        settings = make_settings(api.base_url, tmp_path, [en_url, de_url])
+        async with running(settings):
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM articles") == 2
+            )
+            api.push_message(READER, "/subscribe Kim Jong Un")
+            assert await api.wait_for_messages_async(READER, 1)
+            feeds.set_feed("/en.xml", rss([OLD, reuters], title="Reuters", language="en"))
+            assert await eventually(lambda: len(_alerts(api, READER)) == 1)
+            # Telegram asks us to wait with the edit; the bot stops meanwhile.
+            api.fail_next("editMessageText", 429, "Too Many Requests: retry after 2", retry_after=2)
+            feeds.set_feed(
+                "/de.xml", rss([backlog_de, tagesschau], title="tagesschau", language="de")
+            )
+            assert await eventually(lambda: _refused_edits(api) == ["Too Many Requests"])
+        assert api.edits(READER) == []
+
+        async with running(settings):
+            assert await eventually(lambda: len(api.edits(READER)) == 1)
+            assert "+ tagesschau" in api.edits(READER)[0]["text"]
+            assert await eventually(lambda: _edit_pending(settings) == 0)
+            # An edit that changes nothing ("message is not modified") is done.
+            _execute(settings, "UPDATE alerts SET edit_due_at = '2000-01-01 00:00:00'")
+            assert await eventually(lambda: _refused_edits(api)[-1:] == [_NOT_MODIFIED])
+            assert await eventually(lambda: _edit_pending(settings) == 0)
+            # A message the reader deleted drops the edit; nothing is sent instead.
+            _execute(
+                settings,
+                "UPDATE alerts SET telegram_message_id = 999999, "
+                "edit_due_at = '2000-01-01 00:00:00'",
+            )
+            assert await eventually(lambda: _refused_edits(api)[-1:] == [_NOT_FOUND])
+            assert await eventually(lambda: _edit_pending(settings) == 0)
+        assert len(_alerts(api, READER)) == 1
+        assert len(api.edits(READER)) == 1
+
+
+_NOT_MODIFIED = "message is not modified"
+_NOT_FOUND = "message to edit not found"
+
+
+def _refused_edits(api: FakeBotAPI) -> list[str]:
+    """What the fake refused edits for, in the words that matter."""
+    found = []
+    for failure in api.failures:
+        if failure.method.lower() == "editmessagetext":
+            for words in (_NOT_MODIFIED, _NOT_FOUND, "Too Many Requests"):
+                if words in failure.description:
+                    found.append(words)
+    return found
+
+
+def _edit_pending(settings: Settings) -> int:
+    return db_count(settings, "SELECT count(*) FROM alerts WHERE edit_due_at IS NOT NULL")
