@@ -205,3 +205,24 @@ def test_an_alert_names_every_subscription_that_matched() -> None:
     assert "Matched: Kim Jong Un · Nordkorea · Putin" in _visible(render_alert(alert))
     assert "Matched: Kim Jong Un · Nordkorea · Putin" in render_alert_plain(alert)
     assert "Kim Jong Un · Nordkorea · Putin" in _visible(render_digest([alert])[0][0])
+
+
+def test_outlets_that_joined_later_are_named_as_links_under_the_source() -> None:
+    alert = replace(
+        _alert(),
+        outlets=(("SPIEGEL", "https://spiegel.test/a"), ("ORF <news>", "https://orf.test/b")),
+    )
+    html = render_alert(alert)
+    lines = _visible(html).split("\n")
+    assert lines[lines.index("krone.at · 2025-09-02 07:30 UTC") + 1] == "+ SPIEGEL · ORF <news>"
+    assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in html
+    assert '<a href="https://orf.test/b">ORF &lt;news&gt;</a>' in html
+    assert "+ SPIEGEL · ORF <news>" in render_alert_plain(alert)
+    assert parse_html(html).text  # Telegram accepts it
+
+
+def test_many_long_outlets_still_fit_one_message() -> None:
+    outlets = tuple((EMOJI * 300, "https://example.org/" + "a" * 400) for _ in range(40))
+    alert = replace(_alert(**HOSTILE), outlets=outlets)
+    assert _telegram_length(render_alert(alert)) <= MESSAGE_LIMIT
+    assert _telegram_length(plain=render_alert_plain(alert)) <= MESSAGE_LIMIT
