@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,7 +118,10 @@ async def store_batch(
     )
     id_of = {(feed_id, guid): article_id for feed_id, guid, article_id in inserted}
     ids = [id_of[(items[index].feed_id, value.guid)] for index, value in flat]
-    resolved = _join_stories(flat, ids, items, by_link, stories, now=now)
+    # Off the event loop: grouping a first poll's thousands of articles takes seconds, and
+    # the fetches still in flight must go on meanwhile (only the poller's writer, which
+    # awaits this, touches the grouper).
+    resolved = await asyncio.to_thread(_join_stories, flat, ids, items, by_link, stories, now)
     await session.execute(
         update(Article), [{"id": i, "story_id": s} for i, s in zip(ids, resolved, strict=True)]
     )
@@ -195,7 +199,6 @@ def _join_stories(
     items: Sequence[FeedArticles],
     by_link: dict[str, int],
     stories: StoryPlacer | None,
-    *,
     now: datetime,
 ) -> list[int]:
     """Each new article's story, in arrival order: a stored story with the same canonical

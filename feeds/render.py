@@ -188,6 +188,8 @@ def _alert_lines(
     return title, lines
 
 
+DIGEST_OUTLETS = 3
+"""Outlets named under a story in a digest (each entry stays far below a message)."""
 OUTLET_LIMIT = 40
 """An outlet's name as the "+" line shows it."""
 OUTLETS_SHOWN = 12
@@ -288,11 +290,14 @@ def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: Ti
     if alert.link and len(alert.link) <= HREF_LIMIT:
         title = f'<a href="{escape(alert.link)}">{title}</a>'
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
-    return (
+    entry = (
         f"• {title}\n"
         f"  {escape(fit(alert.source, SOURCE_LIMIT))} · {escape(when)}"
         f" · {escape(fit(alert.matched, DIGEST_QUERY_LIMIT))}"
     )
+    if alert.outlets:  # a story is listed once, with every outlet that carried it
+        entry += "\n  " + _outlets(alert.outlets[:DIGEST_OUTLETS], plain=False).html
+    return entry
 
 
 # --- pictures ------------------------------------------------------------------------------

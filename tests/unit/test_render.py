@@ -226,3 +226,14 @@ def test_many_long_outlets_still_fit_one_message() -> None:
     alert = replace(_alert(**HOSTILE), outlets=outlets)
     assert _telegram_length(render_alert(alert)) <= MESSAGE_LIMIT
     assert _telegram_length(plain=render_alert_plain(alert)) <= MESSAGE_LIMIT
+
+
+def test_a_digest_lists_a_story_once_with_its_outlets() -> None:
+    story = replace(_alert(), outlets=(("SPIEGEL", "https://spiegel.test/a"),))
+    other = _alert(title="Ein anderes Ereignis")
+    ((text, carried),) = render_digest([story, other])
+    assert carried == [0, 1]
+    visible = _visible(text)
+    assert visible.count("Seltene Auslandsreise") == 1
+    assert "+ SPIEGEL" in visible
+    assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in text
