@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.fakes import FakeBotAPI, FeedServer, rss
+from bot.runtime import open_runtime
 from bot.settings import Settings
+from feeds.index import SubscriptionIndex
+from feeds.models import Article as FeedArticle
+from feeds.models import Hit
 from tests.integration.harness import db_count, db_path, eventually, make_settings, running
 
 STORIES = Path(__file__).parents[1] / "data" / "stories" / "memory.jsonl"
@@ -227,3 +231,34 @@ def _refused_edits(api: FakeBotAPI) -> list[str]:
 
 def _edit_pending(settings: Settings) -> int:
     return db_count(settings, "SELECT count(*) FROM alerts WHERE edit_due_at IS NOT NULL")
+
+
+class _BrokenIndex(SubscriptionIndex):
+    """A matcher that fails: the poll's write rolls back."""
+
+    def match(self, article: FeedArticle) -> list[Hit]:
+        raise RuntimeError("matcher broke")
+
+
+async def test_a_rolled_back_write_leaves_no_story_behind(tmp_path: Path) -> None:
+    reuters = _item("kim-train-arrives-beijing-2025", "Reuters")
+    other = _item("merz-elected-chancellor-2025", "tagesschau.de")
+    with FeedServer() as feeds:
+        url = feeds.set_feed("/f.xml", rss([OLD]))
+        settings = make_settings("http://127.0.0.1:9/bot", tmp_path, [url])
+        async with open_runtime(settings) as runtime:
+            await runtime.poller.poll(everything=True)  # the backlog
+            working = runtime.services.index
+            runtime.services.index = _BrokenIndex()
+            feeds.set_feed("/f.xml", rss([OLD, reuters]))
+            failed = await runtime.poller.poll(everything=True)
+            assert failed is not None and failed.count("error") == 1
+            assert db_count(settings, "SELECT count(*) FROM articles") == 1
+
+            # The report that was never stored must not stay a story it joins when it comes
+            # again: the article before it now takes the id the lost one had (its story's).
+            runtime.services.index = working
+            feeds.set_feed("/f.xml", rss([OLD, other, reuters]))
+            await runtime.poller.poll(everything=True)
+        assert db_count(settings, "SELECT count(*) FROM articles") == 3
+        assert db_count(settings, "SELECT count(DISTINCT story_id) FROM articles") == 3
