@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.delivery import Deliverer, DeliveryLimits
+from bot.edits import Editor
 from bot.health import Health
 from bot.metrics import Metrics
 from bot.poll import AdminNotice, PollSummary
@@ -276,6 +277,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     svc = runtime.services
     application.bot_data[SERVICES_KEY] = svc
     deliverer = Deliverer(svc, application.bot, life.limits)
+    deliverer.edits = Editor(svc, application.bot).edit_due
     life.deliverer = deliverer
     try:
         await _set_command_menus(application)

@@ -77,10 +77,13 @@ def _view(alert: outbox.DueAlert) -> AlertView:
     return AlertView(
         title=alert.title,
         teaser=alert.teaser,
-        link=alert.link,
+        # Shown and linked without tracking parameters.
+        link=alert.canonical_link or alert.link,
         source=alert.source,
         published=alert.published_at,
         query_text=alert.query_text,
+        queries=alert.queries,
+        outlets=alert.outlets,
     )
 
 
@@ -135,6 +138,8 @@ class Deliverer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
         self._pace_line = asyncio.Lock()
+        self.edits: Callable[[Callable[[int, str], Awaitable[bool]]], Awaitable[int]] | None = None
+        """Sends due edits of sent alerts with this loop's pacing (`bot.edits.Editor`)."""
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -145,6 +150,8 @@ class Deliverer:
             self._wakeup.clear()
             try:
                 dispatched = await self.deliver_once()
+                if self.edits is not None:
+                    dispatched += await self.edits(self._paced)
             except asyncio.CancelledError:
                 raise
             except Exception:

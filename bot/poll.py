@@ -17,12 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.parsing import ParserPool
 from db import articles
 from db import feeds as feed_store
 from feeds.feed_update import FeedState, decide, decide_failure, failure_of
 from feeds.fetch import Fetcher, FetchRequest, FetchResult
 from feeds.models import ParsedFeed
+from feeds.stories import StoryGrouper
 from services.core import Services
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ WRITE_BATCH = 50
 """Feeds written per transaction: amortizes commits without holding the lock for long."""
 
 AdminNotice = Callable[[str], Awaitable[None]]
+NewGrouper = Callable[[], StoryGrouper]
 
 
 async def _no_notice(_text: str) -> None:
@@ -102,8 +106,14 @@ class Poller:
         base_interval: float,
         notify_admins: AdminNotice | None = None,
         parser: ParserPool | None = None,
+        new_grouper: NewGrouper | None = None,
     ) -> None:
         self._svc = services
+        self._new_grouper = new_grouper
+        self._stories: StoryGrouper | None = None
+        """The open stories; None until loaded (and after a write rolled back)."""
+        self._grouping = False
+        """Whether the current write has reached the grouper."""
         self._fetcher = fetcher
         self._base = base_interval
         self._parser = parser or ParserPool(workers=0)
@@ -135,6 +145,20 @@ class Poller:
             if feeds:
                 log.info("poll: %s", summary.describe())
             return summary
+
+    async def load_stories(self) -> None:
+        """(Re)build the story window from the articles stored in the last 48 hours, off the
+        event loop: the lemmatizer reads every one of them."""
+        if self._new_grouper is None:
+            return
+        grouper = self._new_grouper()
+        async with self._svc.read() as session:
+            stored = await articles.recent_reports(
+                session, since=self._svc.clock() - grouper.window
+            )
+        await asyncio.to_thread(grouper.load, stored)
+        self._stories = grouper
+        log.info("stories: %d articles of the last %s in the window", len(stored), grouper.window)
 
     async def cancel(self) -> None:
         """Stop the batched writer (shutdown); an unfinished batch rolls back."""
@@ -223,51 +247,68 @@ class Poller:
     async def _write(self, batch: list[_Write], notices: list[str]) -> None:
         """One transaction: every feed row of the batch, and all their new articles at once."""
         svc = self._svc
-        async with svc.write() as session:
-            rows = await feed_store.feeds_by_id(session, [write.feed_id for write in batch])
-            now = svc.clock()
-            to_store: list[tuple[_Write, int, bool]] = []
-            for write in batch:
-                row = rows.get(write.feed_id)
-                if row is None:  # removed while we fetched
-                    continue
-                update = decide(
-                    feed_store.state_of(row),
-                    write.result,
-                    write.parsed,
-                    now,
-                    base_interval=self._base,
-                    started=write.started,
+        if self._stories is None:
+            await self.load_stories()
+        self._grouping = False
+        try:
+            async with svc.write() as session:
+                await self._write_in(session, batch, notices)
+        except BaseException:
+            if self._grouping:  # the grouper may hold articles that were never stored
+                self._stories = None
+            raise
+
+    async def _write_in(
+        self, session: AsyncSession, batch: list[_Write], notices: list[str]
+    ) -> None:
+        """The batch's writes in the caller's transaction."""
+        svc = self._svc
+        rows = await feed_store.feeds_by_id(session, [write.feed_id for write in batch])
+        now = svc.clock()
+        to_store: list[tuple[_Write, int, bool]] = []
+        for write in batch:
+            row = rows.get(write.feed_id)
+            if row is None:  # removed while we fetched
+                continue
+            update = decide(
+                feed_store.state_of(row),
+                write.result,
+                write.parsed,
+                now,
+                base_interval=self._base,
+                started=write.started,
+            )
+            feed_store.apply_update(row, update)
+            if update.status == "error":
+                log.warning(
+                    "feed %s failed: %s: %s",
+                    row.url,
+                    update.state.last_error_kind,
+                    update.state.last_error,
                 )
-                feed_store.apply_update(row, update)
-                if update.status == "error":
-                    log.warning(
-                        "feed %s failed: %s: %s",
-                        row.url,
-                        update.state.last_error_kind,
-                        update.state.last_error,
-                    )
-                    if update.notice:
-                        notices.append(update.notice)
-                    continue
-                if write.parsed is not None:
-                    to_store.append((write, row.id, row.backlog_done))
-            if to_store:
-                results = await articles.store_batch(
-                    session,
-                    [
-                        articles.FeedArticles(feed_id, write.parsed.articles, backlog_done)
-                        for write, feed_id, backlog_done in to_store
-                        if write.parsed is not None
-                    ],
-                    now=now,
-                    match=svc.index.match,
-                    search_index=svc.search,
-                )
-                for (write, feed_id, _done), stored in zip(to_store, results, strict=True):
-                    write.outcome.new_articles = stored.new_articles
-                    write.outcome.alerts_queued = stored.alerts_queued
-                    rows[feed_id].backlog_done = True
+                if update.notice:
+                    notices.append(update.notice)
+                continue
+            if write.parsed is not None:
+                to_store.append((write, row.id, row.backlog_done))
+        if to_store:
+            self._grouping = True
+            results = await articles.store_batch(
+                session,
+                [
+                    articles.FeedArticles(feed_id, write.parsed.articles, backlog_done)
+                    for write, feed_id, backlog_done in to_store
+                    if write.parsed is not None
+                ],
+                now=now,
+                match=svc.index.match,
+                search_index=svc.search,
+                stories=self._stories,
+            )
+            for (write, feed_id, _done), stored in zip(to_store, results, strict=True):
+                write.outcome.new_articles = stored.new_articles
+                write.outcome.alerts_queued = stored.alerts_queued
+                rows[feed_id].backlog_done = True
 
     async def _record_crash(self, feed: FeedState, error: Exception) -> FeedOutcome:
         svc = self._svc

@@ -22,12 +22,14 @@ from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.search_backend import search_backend
 from db.unit import Database
+from feeds.aliases import entity_for
 from feeds.clock import Clock, utc_now
 from feeds.fetch import DEFAULT_ALLOWED_PORTS, Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
 from feeds.query import Query, QueryError, query_from_json
+from feeds.stories import StoryGrouper, entity_keys_with
 from services.core import Services
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,17 @@ async def load_index(db: Database) -> SubscriptionIndex:
     async with db.read() as session:
         rows = await subscriptions.live_subscriptions(session)
     return await asyncio.to_thread(_build_index, rows)
+
+
+def new_grouper() -> StoryGrouper:
+    """The story grouper of a running bot: names across languages and scripts tie a German
+    and an English report of one event together."""
+    return StoryGrouper(entity_keys=entity_keys_with(_entity_key))
+
+
+def _entity_key(name: str) -> str | None:
+    entity = entity_for(name)
+    return entity.key if entity is not None else None
 
 
 def _build_index(rows: list[tuple[int, int, str, str]]) -> SubscriptionIndex:
@@ -122,7 +135,9 @@ async def open_runtime(
                 base_interval=settings.POLL_INTERVAL,
                 parser=parser,
                 notify_admins=notify_admins,
+                new_grouper=new_grouper,
             )
+            await poller.load_stories()
             yield Runtime(settings, engine, services, fetcher, poller)
     finally:
         await engine.dispose()

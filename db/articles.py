@@ -1,36 +1,44 @@
 """Storage of articles and stories: a poll's new articles, their index rows and alerts.
 
-Which entries are new and which story an article joins are pure rules in `feeds.story_keys`;
-this module reads what they need and writes what they decide, in the caller's transaction.
+Which entries are new is a pure rule in `feeds.story_keys`; which story an article joins is
+the caller's story grouper (`feeds.stories.StoryGrouper`), asked article by article in
+arrival order. This module reads what they need and writes what they decide, in the caller's
+transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import search
+from db import edits, search
 from db.chats import chat_preferences
-from db.models import Alert, Article, Chat
+from db.models import Alert, Article, Chat, Feed
 from db.search_backend import Fts5Search, SearchBackend
 from db.sql import chunks, dialect_insert, rowcount
 from feeds.models import Article as ArticleValue
 from feeds.models import Hit
 from feeds.preferences import release_at, wants_language
-from feeds.story_keys import (
-    MIN_STORY_KEY,
-    assign_stories,
-    first_hit_per_chat,
-    new_entries,
-    title_key,
-)
+from feeds.stories import Placement, Report
+from feeds.story_keys import hits_per_chat, new_entries, title_key
 
 MatchFn = Callable[[ArticleValue], Sequence[Hit]]
 _FTS5 = Fts5Search()
+
+
+class StoryPlacer(Protocol):
+    """Which story a new article joins (`feeds.stories.StoryGrouper` is one)."""
+
+    def place(self, report: Report) -> Placement: ...
+
+    def remember(self, report: Report, story_id: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class _Stored:
     id: int
     story_id: int
     value: ArticleValue
+    feed_id: int
 
 
 async def store_batch(
@@ -64,8 +73,14 @@ async def store_batch(
     now: datetime,
     match: MatchFn,
     search_index: SearchBackend = _FTS5,
+    stories: StoryPlacer | None = None,
 ) -> list[StoreResult]:
     """Store several feeds' new articles, index them and queue alerts, in this transaction.
+
+    Each article joins the story `stories` places it in, or starts one named by its own id;
+    it is remembered there at once, so the next article of this batch can join it too (the
+    caller forgets a rolled-back batch: see `bot.poll`). Without `stories`, only the same
+    canonical link makes the same story.
 
     Statements are batched over all feeds (one insert, one index write, one alert write), so
     a poll of a thousand feeds costs a few round trips per feed, not dozens: every statement
@@ -79,9 +94,7 @@ async def store_batch(
     if not flat:
         return [StoreResult(0, 0) for _ in items]
     values = [value for _, value in flat]
-    keys = [title_key(v.title) for v in values]
-    by_link, by_key = await _known_stories(session, values, keys)
-    stories, leader = assign_stories(values, keys, by_link, by_key, now)
+    by_link = await _known_links(session, values)
     inserted = await session.execute(
         # Unordered RETURNING lets SQLite take the batch in one statement; (feed, guid) is
         # unique within it, so it maps the ids back.
@@ -89,38 +102,31 @@ async def store_batch(
         [
             {
                 "feed_id": items[index].feed_id,
-                "story_id": story,
+                "story_id": None,
                 "guid": value.guid,
                 "link": value.link,
                 "canonical_link": value.canonical_link,
                 "title": value.title,
-                "title_key": key,
+                "title_key": title_key(value.title),
                 "teaser": value.teaser,
                 "language": value.language,
                 "published_at": value.published or now,
                 "fetched_at": now,
             }
-            for (index, value), key, story in zip(flat, keys, stories, strict=True)
+            for index, value in flat
         ],
     )
     id_of = {(feed_id, guid): article_id for feed_id, guid, article_id in inserted}
     ids = [id_of[(items[index].feed_id, value.guid)] for index, value in flat]
-    resolved: list[int] = []
-    for position, story in enumerate(stories):
-        first = leader[position]
-        if story is not None:
-            resolved.append(story)
-        else:
-            resolved.append(resolved[first] if first is not None else ids[position])
-    new_stories = [
-        {"id": article_id, "story_id": story}
-        for article_id, story, original in zip(ids, resolved, stories, strict=True)
-        if original is None
-    ]
-    if new_stories:
-        await session.execute(update(Article), new_stories)
+    # Off the event loop: grouping a first poll's thousands of articles takes seconds, and
+    # the fetches still in flight must go on meanwhile (only the poller's writer, which
+    # awaits this, touches the grouper).
+    resolved = await asyncio.to_thread(_join_stories, flat, ids, items, by_link, stories, now)
+    await session.execute(
+        update(Article), [{"id": i, "story_id": s} for i, s in zip(ids, resolved, strict=True)]
+    )
     stored = [
-        (index, _Stored(article_id, story, value))
+        (index, _Stored(article_id, story, value, items[index].feed_id))
         for (index, value), article_id, story in zip(flat, ids, resolved, strict=True)
     ]
     # The full-text index rows, in the same transaction (normalized in Python: see db.search).
@@ -174,10 +180,48 @@ async def _known_entries(
     return known_guids, known_links
 
 
-async def _known_stories(
-    session: AsyncSession, fresh: Sequence[ArticleValue], keys: Sequence[str]
-) -> tuple[dict[str, int], dict[str, list[tuple[datetime, int]]]]:
-    """Stories other feeds already carry, by canonical link and by headline key."""
+def report_of(value: ArticleValue, feed_id: int, published: datetime) -> Report:
+    """What the story grouper reads of an article: the teaser, as stored (a restart rebuilds
+    the window from the stored rows, and must see what the live poll saw)."""
+    return Report(
+        title=value.title,
+        description=value.teaser,
+        language=value.language,
+        published=published,
+        source=str(feed_id),
+        link=value.canonical_link,
+    )
+
+
+def _join_stories(
+    flat: Sequence[tuple[int, ArticleValue]],
+    ids: Sequence[int],
+    items: Sequence[FeedArticles],
+    by_link: dict[str, int],
+    stories: StoryPlacer | None,
+    now: datetime,
+) -> list[int]:
+    """Each new article's story, in arrival order: a stored story with the same canonical
+    link (however old), else the grouper's open story, else a new one (the article's id)."""
+    resolved: list[int] = []
+    for (index, value), article_id in zip(flat, ids, strict=True):
+        link = value.canonical_link
+        story = by_link.get(link) if link else None
+        report = report_of(value, items[index].feed_id, value.published or now)
+        if story is None and stories is not None:
+            story = stories.place(report).story_id
+        if story is None:
+            story = article_id
+        if link:
+            by_link.setdefault(link, story)
+        if stories is not None:
+            stories.remember(report, story)
+        resolved.append(story)
+    return resolved
+
+
+async def _known_links(session: AsyncSession, fresh: Sequence[ArticleValue]) -> dict[str, int]:
+    """Stories other feeds already carry, by canonical link."""
     by_link: dict[str, int] = {}
     links = sorted({v.canonical_link for v in fresh if v.canonical_link})
     for chunk in chunks(links, 400):
@@ -189,17 +233,29 @@ async def _known_stories(
         for link, story in rows:
             if story is not None:
                 by_link.setdefault(link, story)
-    by_key: dict[str, list[tuple[datetime, int]]] = {}
-    for chunk in chunks(sorted({k for k in keys if len(k) >= MIN_STORY_KEY}), 400):
-        rows = await session.execute(
-            select(Article.title_key, Article.published_at, Article.story_id).where(
-                Article.title_key.in_(chunk)
-            )
+    return by_link
+
+
+async def recent_reports(session: AsyncSession, *, since: datetime) -> list[tuple[Report, int]]:
+    """Stored articles published since `since`, as the story grouper reads them, with their
+    stories, oldest first: the window a grouper is rebuilt from at start."""
+    rows = await session.execute(
+        select(
+            Article.title,
+            Article.teaser,
+            Article.language,
+            Article.published_at,
+            Article.feed_id,
+            Article.canonical_link,
+            Article.story_id,
         )
-        for key, published, story in rows:
-            if story is not None:
-                by_key.setdefault(key, []).append((published, story))
-    return by_link, by_key
+        .where(Article.published_at >= since, Article.story_id.is_not(None))
+        .order_by(Article.published_at, Article.id)
+    )
+    return [
+        (Report(title, teaser, language, published, str(feed_id), link or ""), story_id)
+        for title, teaser, language, published, feed_id, link, story_id in rows
+    ]
 
 
 async def _queue_alerts(
@@ -220,7 +276,8 @@ async def _queue_alerts(
         chats.update((chat.id, chat) for chat in found)
     rows = []
     for row, hits in hits_per_row:
-        for hit in first_hit_per_chat(hits):
+        for chat_hits in hits_per_chat(hits):
+            hit = chat_hits[0]
             chat = chats.get(hit.chat_id)
             if (
                 chat is None
@@ -235,6 +292,7 @@ async def _queue_alerts(
                     "story_id": row.story_id,
                     "subscription_id": hit.subscription_id,
                     "query_text": hit.query_text,
+                    "matched_queries": json.dumps([h.query_text for h in chat_hits]),
                     "status": "held" if chat.paused else "queued",
                     "attempts": 0,
                     # Digest modes and quiet hours hold the alert until its release time.
@@ -250,6 +308,8 @@ async def _queue_alerts(
         ),
         rows,
     )
+    # An article that joined an earlier story adds its outlet to the chat's alert of it.
+    await edits.add_later_reports(session, await _later_reports(session, stored, rows), now=now)
     # The unique (chat, story) index dropped the repeats; count what this batch queued.
     counted = await session.execute(
         select(Alert.article_id, func.count())
@@ -257,6 +317,37 @@ async def _queue_alerts(
         .group_by(Alert.article_id)
     )
     return {article_id: int(count) for article_id, count in counted}
+
+
+async def _later_reports(
+    session: AsyncSession, stored: Sequence[_Stored], rows: Sequence[dict[str, Any]]
+) -> list[edits.LaterReport]:
+    """The alerts this batch wanted for articles that joined an earlier story (the first
+    article of a story is its alert's own)."""
+    joined = {row.id: row for row in stored if row.story_id != row.id}
+    wanted = [alert for alert in rows if alert["article_id"] in joined]
+    if not wanted:
+        return []
+    feed_ids = sorted({joined[alert["article_id"]].feed_id for alert in wanted})
+    found = await session.execute(
+        select(Feed.id, func.coalesce(Feed.title, Feed.url)).where(Feed.id.in_(feed_ids))
+    )
+    source = dict(found.tuples().all())
+    reports = []
+    for alert in wanted:
+        row = joined[alert["article_id"]]
+        reports.append(
+            edits.LaterReport(
+                chat_id=alert["chat_id"],
+                story_id=row.story_id,
+                article_id=row.id,
+                feed_id=row.feed_id,
+                source=source.get(row.feed_id, ""),
+                link=row.value.canonical_link or row.value.link,
+                queries=tuple(json.loads(alert["matched_queries"])),
+            )
+        )
+    return reports
 
 
 async def prune_articles(session: AsyncSession, *, before: datetime) -> int:

@@ -172,6 +172,15 @@ class Alert(Base):
     )
     query_text: Mapped[str] = mapped_column(String(256))
     """The subscription as typed when it matched (kept if the subscription is removed)."""
+    matched_queries: Mapped[str | None] = mapped_column(Text)
+    """Every subscription of the chat that matched, as a JSON list of query texts (oldest
+    first); None: `query_text` alone."""
+    outlets: Mapped[str | None] = mapped_column(Text)
+    """Other outlets that reported the story later, a JSON list of [source, link]."""
+    edit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """When the sent message is to be edited (outlets or subscriptions were added); None:
+    no edit pending."""
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="queued")
     """queued → sent; or held (paused/quiet), parked (kept failing), dropped (chat gone)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

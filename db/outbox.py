@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,6 +37,12 @@ class DueAlert:
     chat_timezone: str = "UTC"
     due_in_chat: int = 1
     """How many alerts are due for this chat in all (more than were read, perhaps)."""
+    canonical_link: str = ""
+    """The link without tracking parameters: what the alert shows."""
+    queries: tuple[str, ...] = ()
+    """Every subscription of the chat that matched (`Alert.matched_queries`), oldest first."""
+    outlets: tuple[tuple[str, str], ...] = ()
+    """Outlets that joined the story before the alert went out (`Alert.outlets`)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -97,6 +104,9 @@ async def due_alerts(
             Alert.next_attempt_at > Alert.created_at,
             func.coalesce(Chat.language, "en"),
             func.coalesce(Chat.timezone, "UTC"),
+            Article.canonical_link,
+            Alert.matched_queries,
+            Alert.outlets,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
@@ -105,7 +115,32 @@ async def due_alerts(
         .where(ranked.c.rank <= per_chat)
         .order_by(Alert.id)
     )
-    return [replace(DueAlert(*r), due_in_chat=counts[r[1]]) for r in rows]
+    return [
+        replace(
+            DueAlert(*r[:16]),
+            due_in_chat=counts[r[1]],
+            canonical_link=r[16] or "",
+            queries=_queries(r[17]),
+            outlets=_outlets(r[18]),
+        )
+        for r in rows
+    ]
+
+
+def _outlets(stored: str | None) -> tuple[tuple[str, str], ...]:
+    """`Alert.outlets` read back: (source, link) pairs."""
+    found = json.loads(stored) if stored else []
+    if not isinstance(found, list):
+        return ()
+    return tuple((str(pair[0]), str(pair[1])) for pair in found if isinstance(pair, list) and pair)
+
+
+def _queries(stored: str | None) -> tuple[str, ...]:
+    """`Alert.matched_queries` read back (None on rows from before it existed)."""
+    if not stored:
+        return ()
+    found = json.loads(stored)
+    return tuple(str(query) for query in found) if isinstance(found, list) else ()
 
 
 async def mark_sent(

@@ -90,6 +90,15 @@ class AlertView:
     query_text: str
     image: str | None = None
     """The article's picture (`Article.image`), shown when the chat wants pictures."""
+    queries: tuple[str, ...] = ()
+    """Every subscription of the chat that matched, oldest first; empty: `query_text` alone."""
+    outlets: tuple[tuple[str, str], ...] = ()
+    """Other outlets that reported the story after this article: (source, link) pairs."""
+
+    @property
+    def matched(self) -> str:
+        """The subscriptions that matched, as the alert names them."""
+        return " · ".join(self.queries) if self.queries else self.query_text
 
 
 def escape(text: str) -> str:
@@ -168,10 +177,37 @@ def _alert_lines(
     lines.append(_text(""))
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
     lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
-    matched = _("Matched: {query}").format(query=fit(alert.query_text, QUERY_LIMIT))
+    if alert.outlets:
+        lines.append(_outlets(alert.outlets, plain=plain))
+    matched = _("Matched: {query}").format(query=fit(alert.matched, QUERY_LIMIT))
     lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
     lines.append(_link(alert.link, plain=plain, shown_limit=link_shown))
     return title, lines
+
+
+DIGEST_OUTLETS = 3
+"""Outlets named under a story in a digest (each entry stays far below a message)."""
+OUTLET_LIMIT = 40
+"""An outlet's name as the "+" line shows it."""
+OUTLETS_SHOWN = 12
+OUTLET_HREF_LIMIT = 500
+"""A longer link is left out of the "+" line (twelve of them must fit one message)."""
+
+
+def _outlets(outlets: Sequence[tuple[str, str]], *, plain: bool) -> _Line:
+    """ "+ SPIEGEL · ORF · BBC": the outlets that reported the story later, each a link to its
+    report. A sign, not a word, so that it reads the same in every language."""
+    shown = [(fit(source, OUTLET_LIMIT), link) for source, link in outlets[:OUTLETS_SHOWN]]
+    visible = "+ " + " · ".join(source for source, _link in shown)
+    if plain:
+        return _text(visible)
+    parts = [
+        f'<a href="{escape(link)}">{escape(source)}</a>'
+        if link and len(link) <= OUTLET_HREF_LIMIT
+        else escape(source)
+        for source, link in shown
+    ]
+    return _Line("+ " + " · ".join(parts), visible)
 
 
 def render_alert(
@@ -182,13 +218,22 @@ def render_alert(
     time_format: TimeFormat = format_time,
     compact: bool = False,
 ) -> str:
-    """One alert: bold headline, teaser, source and time, the matching query, the link.
+    """One alert: bold headline (a link to the article), teaser, source and time, the
+    subscriptions that matched, the link.
 
     `compact` is the shorter fallback: the headline and the link only. Either fits
     `MESSAGE_LIMIT` whatever the fields hold.
     """
     title, lines = _alert_lines(alert, timezone, _, time_format, compact=compact, plain=False)
-    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
+    return "\n".join([_headline(title, alert.link), *(line.html for line in lines)])
+
+
+def _headline(title: str, link: str) -> str:
+    """The bold headline, itself a link to the article when the address is usable."""
+    bold = f"<b>{escape(title)}</b>"
+    if link and len(link) <= HREF_LIMIT:
+        return f'<a href="{escape(link)}">{bold}</a>'
+    return bold
 
 
 def render_alert_plain(
@@ -245,11 +290,14 @@ def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: Ti
     if alert.link and len(alert.link) <= HREF_LIMIT:
         title = f'<a href="{escape(alert.link)}">{title}</a>'
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
-    return (
+    entry = (
         f"• {title}\n"
         f"  {escape(fit(alert.source, SOURCE_LIMIT))} · {escape(when)}"
-        f" · {escape(fit(alert.query_text, DIGEST_QUERY_LIMIT))}"
+        f" · {escape(fit(alert.matched, DIGEST_QUERY_LIMIT))}"
     )
+    if alert.outlets:  # a story is listed once, with every outlet that carried it
+        entry += "\n  " + _outlets(alert.outlets[:DIGEST_OUTLETS], plain=False).html
+    return entry
 
 
 # --- pictures ------------------------------------------------------------------------------
@@ -274,7 +322,7 @@ def render_caption(
     visible = "\n".join([title, *(line.visible for line in lines)]).strip()
     if utf16_length(visible) > CAPTION_LIMIT:
         return None
-    return "\n".join([f"<b>{escape(title)}</b>", *(line.html for line in lines)])
+    return "\n".join([_headline(title, alert.link), *(line.html for line in lines)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import articles, chats, subscriptions
 from db import feeds as feed_store
-from db.articles import MatchFn
+from db.articles import MatchFn, StoryPlacer
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.models import Feed
 from db.unit import Database
@@ -40,13 +40,16 @@ async def store_articles(
     *,
     now: datetime,
     match: MatchFn | None,
+    stories: StoryPlacer | None = None,
 ) -> articles.StoreResult:
-    """Store one feed's articles as a poll would; `match=None` stores a backlog (no alerts)."""
+    """Store one feed's articles as a poll would; `match=None` stores a backlog (no alerts).
+    Without `stories`, only the same canonical link makes two articles one story."""
     results = await articles.store_batch(
         session,
         [articles.FeedArticles(feed_id, values, alert=match is not None)],
         now=now,
         match=match or _nothing,
+        stories=stories,
     )
     return results[0]
 

@@ -22,7 +22,9 @@ def _item(number: int, title: str) -> dict[str, object]:
         "title": title,
         "link": f"https://news.example.org/{number}",
         "guid": f"item-{number}",
-        "description": "Kurzer Text.",
+        # Each its own words: one outlet's items that share a description would be taken
+        # for one story, and alert once.
+        "description": f"{title}.",
     }
 
 

@@ -17,6 +17,7 @@ from db.models import Alert
 from db.models import Article as ArticleRow
 from db.unit import Database
 from feeds.models import Article, Hit
+from feeds.stories import StoryGrouper
 from tests import databases
 from tests.integration.seed import store_articles
 
@@ -134,14 +135,22 @@ async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
     async with db.read() as session:
         due = await outbox.due_alerts(session, NOW)
     assert sorted((a.chat_id, a.query_text) for a in due) == [(111, "Kim"), (222, "China")]
+    # Chat 111's one alert names both of its subscriptions that matched.
+    assert sorted((a.chat_id, a.queries) for a in due) == [
+        (111, ("Kim", "Nordkorea")),
+        (222, ("China",)),
+    ]
 
 
 async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
     db: Database,
 ) -> None:
     feed_a, feed_b = await _setup(db)
+    stories = StoryGrouper()
     async with db.write() as session:
-        await store_articles(session, feed_a, [_article("1")], now=NOW, match=_everyone)
+        await store_articles(
+            session, feed_a, [_article("1")], now=NOW, match=_everyone, stories=stories
+        )
         # Same canonical link, different guid and feed.
         await store_articles(
             session,
@@ -155,6 +164,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             ],
             now=NOW,
             match=_everyone,
+            stories=stories,
         )
         # Different link, same headline within a day.
         await store_articles(
@@ -170,6 +180,7 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
             ],
             now=NOW,
             match=_everyone,
+            stories=stories,
         )
     async with db.read() as session:
         stored = (await session.execute(select(func.count()).select_from(ArticleRow))).scalar()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -33,7 +34,14 @@ def _alert(**changes: str) -> AlertView:
         "query_text": '"Kim Jong Un"',
     }
     values.update(changes)
-    return AlertView(published=WHEN, **values)
+    return AlertView(
+        title=values["title"],
+        teaser=values["teaser"],
+        link=values["link"],
+        source=values["source"],
+        published=WHEN,
+        query_text=values["query_text"],
+    )
 
 
 def _visible(html: str) -> str:
@@ -45,7 +53,10 @@ def _visible(html: str) -> str:
 
 def test_alert_has_bold_headline_teaser_source_time_query_and_link() -> None:
     html = render_alert(_alert())
-    assert html.startswith("<b>Seltene Auslandsreise: Kim fährt nach China</b>\n")
+    assert html.startswith(
+        '<a href="https://www.krone.at/3893021?a=1&amp;b=2">'
+        "<b>Seltene Auslandsreise: Kim fährt nach China</b></a>\n"
+    )
     visible = _visible(html)
     assert "Nordkoreas Machthaber Kim Jong-un" in visible
     assert "krone.at · 2025-09-02 07:30 UTC" in visible
@@ -126,7 +137,8 @@ def test_an_alert_with_every_field_oversized_fits_in_each_rendering() -> None:
 def test_the_compact_rendering_is_the_headline_and_the_link() -> None:
     html = render_alert(_alert(), compact=True)
     assert html == (
-        "<b>Seltene Auslandsreise: Kim fährt nach China</b>\n"
+        '<a href="https://www.krone.at/3893021?a=1&amp;b=2">'
+        "<b>Seltene Auslandsreise: Kim fährt nach China</b></a>\n"
         "https://www.krone.at/3893021?a=1&amp;b=2"
     )
 
@@ -178,3 +190,50 @@ def test_any_field_contents_render_within_the_limit(
     assert utf16_length(render_alert_plain(alert, compact=True)) <= MESSAGE_LIMIT
     # The HTML is measured on its markup, which is never shorter than what Telegram counts.
     assert utf16_length(_visible(render_alert(alert))) <= MESSAGE_LIMIT
+
+
+def test_the_headline_is_a_link_to_the_article() -> None:
+    parsed = parse_html(render_alert(_alert()))
+    links = [e for e in parsed.entities if e["type"] == "text_link"]
+    assert links and links[0]["offset"] == 0
+    assert links[0]["url"] == "https://www.krone.at/3893021?a=1&b=2"
+    assert links[0]["length"] == len("Seltene Auslandsreise: Kim fährt nach China")
+
+
+def test_an_alert_names_every_subscription_that_matched() -> None:
+    alert = replace(_alert(), queries=("Kim Jong Un", "Nordkorea", "Putin"))
+    assert "Matched: Kim Jong Un · Nordkorea · Putin" in _visible(render_alert(alert))
+    assert "Matched: Kim Jong Un · Nordkorea · Putin" in render_alert_plain(alert)
+    assert "Kim Jong Un · Nordkorea · Putin" in _visible(render_digest([alert])[0][0])
+
+
+def test_outlets_that_joined_later_are_named_as_links_under_the_source() -> None:
+    alert = replace(
+        _alert(),
+        outlets=(("SPIEGEL", "https://spiegel.test/a"), ("ORF <news>", "https://orf.test/b")),
+    )
+    html = render_alert(alert)
+    lines = _visible(html).split("\n")
+    assert lines[lines.index("krone.at · 2025-09-02 07:30 UTC") + 1] == "+ SPIEGEL · ORF <news>"
+    assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in html
+    assert '<a href="https://orf.test/b">ORF &lt;news&gt;</a>' in html
+    assert "+ SPIEGEL · ORF <news>" in render_alert_plain(alert)
+    assert parse_html(html).text  # Telegram accepts it
+
+
+def test_many_long_outlets_still_fit_one_message() -> None:
+    outlets = tuple((EMOJI * 300, "https://example.org/" + "a" * 400) for _ in range(40))
+    alert = replace(_alert(**HOSTILE), outlets=outlets)
+    assert _telegram_length(render_alert(alert)) <= MESSAGE_LIMIT
+    assert _telegram_length(plain=render_alert_plain(alert)) <= MESSAGE_LIMIT
+
+
+def test_a_digest_lists_a_story_once_with_its_outlets() -> None:
+    story = replace(_alert(), outlets=(("SPIEGEL", "https://spiegel.test/a"),))
+    other = _alert(title="Ein anderes Ereignis")
+    ((text, carried),) = render_digest([story, other])
+    assert carried == [0, 1]
+    visible = _visible(text)
+    assert visible.count("Seltene Auslandsreise") == 1
+    assert "+ SPIEGEL" in visible
+    assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in text

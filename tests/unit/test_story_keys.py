@@ -1,12 +1,12 @@
-"""Which articles are one story and which entries are new: the rules storage applies."""
+"""Which entries are new and who an article alerts: the rules storage applies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from feeds.models import Article, Hit
 from feeds.preferences import wants_language
-from feeds.story_keys import assign_stories, first_hit_per_chat, new_entries, title_key
+from feeds.story_keys import hits_per_chat, new_entries, title_key
 
 NOW = datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
 
@@ -35,39 +35,11 @@ def test_a_known_link_or_guid_is_not_new_and_a_repeat_in_one_batch_counts_once()
     assert [a.guid for a in fresh] == ["2"]
 
 
-def test_the_same_headline_joins_a_story_from_the_same_day_not_from_last_week() -> None:
-    key = title_key("Kim Jong-un fährt nach China")
-    today = [(NOW - timedelta(hours=5), 7)]
-    last_week = [(NOW - timedelta(days=6), 9)]
-    stories, _leader = assign_stories([_article("a")], [key], {}, {key: today}, NOW)
-    assert stories == [7]
-    stories, _leader = assign_stories([_article("a")], [key], {}, {key: last_week}, NOW)
-    assert stories == [None]
-
-
-def test_a_short_headline_never_makes_two_articles_one_story() -> None:
-    values = [_article("a", "News"), _article("b", "News")]
-    keys = [title_key(v.title) for v in values]
-    stories, leader = assign_stories(values, keys, {}, {}, NOW)
-    assert stories == [None, None]
-    assert leader == [None, None]
-
-
-def test_a_repeat_within_one_batch_follows_the_first_article() -> None:
-    values = [
-        _article("a", canonical_link="https://x/1"),
-        _article("b", canonical_link="https://x/1"),
-    ]
-    keys = [title_key(v.title) for v in values]
-    _stories, leader = assign_stories(values, keys, {}, {}, NOW)
-    assert leader == [None, 0]
-
-
-def test_a_chat_gets_one_alert_per_article_named_by_its_oldest_subscription() -> None:
+def test_a_chat_gets_one_alert_per_article_naming_every_subscription_oldest_first() -> None:
     hits = [Hit(5, 100, "Putin"), Hit(2, 100, "Kim"), Hit(3, 200, "China")]
-    assert sorted(first_hit_per_chat(hits), key=lambda h: h.chat_id) == [
-        Hit(2, 100, "Kim"),
-        Hit(3, 200, "China"),
+    assert sorted(hits_per_chat(hits), key=lambda chat: chat[0].chat_id) == [
+        [Hit(2, 100, "Kim"), Hit(5, 100, "Putin")],
+        [Hit(3, 200, "China")],
     ]
 
 
