@@ -178,7 +178,7 @@ def _alert_lines(
     when = fit(time_format(alert.published, timezone), TIME_LIMIT)
     lines.append(_text(f"{fit(alert.source, SOURCE_LIMIT)} · {when}"))
     if alert.outlets:
-        lines.append(_outlets(alert.outlets, plain=plain))
+        lines.append(_outlets(alert.outlets, _, plain=plain))
     matched = _("Matched: {query}").format(query=fit(alert.matched, QUERY_LIMIT))
     lines.append(_text(fit(matched, QUERY_LIMIT + 40)))
     lines.append(_link(alert.link, plain=plain, shown_limit=link_shown))
@@ -188,17 +188,18 @@ def _alert_lines(
 DIGEST_OUTLETS = 3
 """Outlets named under a story in a digest (each entry stays far below a message)."""
 OUTLET_LIMIT = 40
-"""An outlet's name as the "+" line shows it."""
+"""An outlet's name as the "also:" line shows it."""
 OUTLETS_SHOWN = 12
 OUTLET_HREF_LIMIT = 500
-"""A longer link is left out of the "+" line (twelve of them must fit one message)."""
+"""A longer link is left out of the "also:" line (twelve of them must fit one message)."""
 
 
-def _outlets(outlets: Sequence[tuple[str, str]], *, plain: bool) -> _Line:
-    """ "+ SPIEGEL · ORF · BBC": the outlets that reported the story later, each a link to its
-    report. A sign, not a word, so that it reads the same in every language."""
+def _outlets(outlets: Sequence[tuple[str, str]], _: Translate, *, plain: bool) -> _Line:
+    """ "also: SPIEGEL · ORF · BBC": the outlets that reported the story later, each a link to
+    its report."""
     shown = [(fit(source, OUTLET_LIMIT), link) for source, link in outlets[:OUTLETS_SHOWN]]
-    visible = "+ " + " · ".join(source for source, _link in shown)
+    template = _("also: {outlets}")
+    visible = template.format(outlets=" · ".join(source for source, _link in shown))
     if plain:
         return _text(visible)
     parts = [
@@ -207,7 +208,7 @@ def _outlets(outlets: Sequence[tuple[str, str]], *, plain: bool) -> _Line:
         else escape(source)
         for source, link in shown
     ]
-    return _Line("+ " + " · ".join(parts), visible)
+    return _Line(escape(template).format(outlets=" · ".join(parts)), visible)
 
 
 def render_alert(
@@ -296,7 +297,7 @@ def _digest_entry(alert: AlertView, timezone: str, _: Translate, time_format: Ti
         f" · {escape(fit(alert.matched, DIGEST_QUERY_LIMIT))}"
     )
     if alert.outlets:  # a story is listed once, with every outlet that carried it
-        entry += "\n  " + _outlets(alert.outlets[:DIGEST_OUTLETS], plain=False).html
+        entry += "\n  " + _outlets(alert.outlets[:DIGEST_OUTLETS], _, plain=False).html
     return entry
 
 

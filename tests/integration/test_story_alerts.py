@@ -145,7 +145,7 @@ async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscrip
             assert await eventually(lambda: len(api.edits(READER)) == 1)
             edited = api.edits(READER)[0]
             assert edited["message_id"] == alert["message_id"]
-            assert "+ tagesschau" in edited["text"]
+            assert "also: tagesschau" in edited["text"]
             assert "Matched: Kim Jong Un · Sonderzug" in edited["text"]
             assert (
                 'href="https://news.example.org/kim-train-arrives-beijing-2025-tagesschau'
@@ -196,7 +196,7 @@ async def test_edits_resume_after_a_restart_and_never_become_new_messages(
 
         async with running(settings):
             assert await eventually(lambda: len(api.edits(READER)) == 1)
-            assert "+ tagesschau" in api.edits(READER)[0]["text"]
+            assert "also: tagesschau" in api.edits(READER)[0]["text"]
             assert await eventually(lambda: _edit_pending(settings) == 0)
             # An edit that changes nothing ("message is not modified") is done.
             _execute(settings, "UPDATE alerts SET edit_due_at = '2000-01-01 00:00:00'")

@@ -214,10 +214,10 @@ def test_outlets_that_joined_later_are_named_as_links_under_the_source() -> None
     )
     html = render_alert(alert)
     lines = _visible(html).split("\n")
-    assert lines[lines.index("krone.at · 2025-09-02 07:30 UTC") + 1] == "+ SPIEGEL · ORF <news>"
+    assert lines[lines.index("krone.at · 2025-09-02 07:30 UTC") + 1] == "also: SPIEGEL · ORF <news>"
     assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in html
     assert '<a href="https://orf.test/b">ORF &lt;news&gt;</a>' in html
-    assert "+ SPIEGEL · ORF <news>" in render_alert_plain(alert)
+    assert "also: SPIEGEL · ORF <news>" in render_alert_plain(alert)
     assert parse_html(html).text  # Telegram accepts it
 
 
@@ -235,5 +235,5 @@ def test_a_digest_lists_a_story_once_with_its_outlets() -> None:
     assert carried == [0, 1]
     visible = _visible(text)
     assert visible.count("Seltene Auslandsreise") == 1
-    assert "+ SPIEGEL" in visible
+    assert "also: SPIEGEL" in visible
     assert '<a href="https://spiegel.test/a">SPIEGEL</a>' in text
