@@ -166,12 +166,17 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add = application.add_handler
     # Commands run from new messages only: an edited message must not run its command again.
     fresh = filters.UpdateType.MESSAGE
+    # Posted in a channel where the bot is an administrator, these act for the channel.
+    in_channels = fresh | filters.UpdateType.CHANNEL_POST
     for name, callback in (
-        ("start", start.start),
-        ("help", start.help_command),
         ("subscribe", subscriptions.subscribe),
         ("unsubscribe", subscriptions.unsubscribe),
         ("list", subscriptions.list_subscriptions),
+    ):
+        add(CommandHandler(name, callback, filters=in_channels))
+    for name, callback in (
+        ("start", start.start),
+        ("help", start.help_command),
         ("search", search.search),
         ("pause", control.pause),
         ("resume", control.resume),

@@ -31,6 +31,7 @@ from handlers.callbacks import (
     unsubscribe_data,
     unsubscribe_page_data,
 )
+from handlers.channels import Acting, acting_chat
 from handlers.common import (
     Reader,
     answer,
@@ -57,31 +58,44 @@ BUTTON_TEXT = 40
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Validate and store a query; restate it and show stored articles that already match."""
-    me = await reader(update, context)
+    """Validate and store a query; restate it and show stored articles that already match.
+
+    `/subscribe @channel QUERY` (in the private chat) subscribes that channel or group. A
+    subscription made in a chat the bot had been removed from turns its alerts back on.
+    """
+    me = await reader(update, context, reactivate=True)
     _ = me._
-    text = command_args(context, update)
-    if not text:
-        await reply(
-            update,
-            _(
-                "Tell me what to watch for, e.g. <code>/subscribe Nordkorea</code> or "
-                '<code>/subscribe "Kim Jong Un" OR Pyongyang -sport</code>. /help shows the syntax.'
-            ),
-        )
+    if not command_args(context, update):
+        await reply(update, _usage(_))
         return
     if not await is_group_admin(update, context):
         await reply(update, _("Only the group's administrators can add subscriptions here."))
         return
+    acting = await acting_chat(update, context, me, reactivate=True)
+    if acting is None:
+        return
+    if not acting.rest:
+        await reply(update, _usage(_))
+        return
     try:
-        result = await topics.subscribe(services(context), me.chat_id, text, _)
+        result = await topics.subscribe(services(context), acting.chat_id, acting.rest, _)
     except QueryError as error:
         await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return
     except LimitReached as error:
         await reply(update, "⚠️ " + limit_text(error, me.ngettext))
         return
-    await reply(update, render_subscribed(result, _), disable_web_page_preview=True)
+    text = render_subscribed(result, _)
+    if acting.label is not None:
+        text += "\n\n" + _("Alerts go to {chat}.").format(chat=escape(acting.label))
+    await reply(update, text, disable_web_page_preview=True)
+
+
+def _usage(_: Translate) -> str:
+    return _(
+        "Tell me what to watch for, e.g. <code>/subscribe Nordkorea</code> or "
+        '<code>/subscribe "Kim Jong Un" OR Pyongyang -sport</code>. /help shows the syntax.'
+    )
 
 
 def limit_text(error: LimitReached, ngettext: TranslatePlural) -> str:
@@ -154,14 +168,33 @@ def list_page(
 
 
 async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The reader's subscriptions, numbered, a page at a time."""
+    """The reader's subscriptions, numbered, a page at a time; `/list @channel` that chat's."""
     me = await reader(update, context)
-    rows = await topics.subscriptions_of(services(context), me.chat_id)
+    acting = await acting_chat(update, context, me)
+    if acting is None:
+        return
+    rows = await topics.subscriptions_of(services(context), acting.chat_id)
+    if acting.label is not None:
+        await _list_other(update, acting, rows, me._)
+        return
     if not rows:
         await reply(update, me._("You have no subscriptions yet. Try /subscribe Nordkorea"))
         return
     text, buttons = list_page(rows, 0, me.paused, me._)
     await reply(update, text, reply_markup=buttons)
+
+
+async def _list_other(
+    update: Update, acting: Acting, rows: Sequence[SubscriptionView], _: Translate
+) -> None:
+    """Another chat's list, every page at once: page buttons would act for this chat."""
+    label = escape(acting.label or "")
+    if not rows:
+        await reply(update, _("{chat} has no subscriptions yet.").format(chat=label))
+        return
+    for page in range(pages(len(rows), LIST_PAGE)):
+        text, _buttons = list_page(rows, page, acting.paused, _)
+        await reply(update, f"<b>{label}</b>\n{text}")
 
 
 async def list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,21 +260,40 @@ def _removed(query_text: str, _: Translate) -> str:
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
     """Remove a subscription by number or text, or offer buttons for each."""
     _ = me._
-    text = command_args(context, update)
-    rows = await topics.subscriptions_of(services(context), me.chat_id)
+    acting = await acting_chat(update, context, me)
+    if acting is None:
+        return
+    text = acting.rest
+    rows = await topics.subscriptions_of(services(context), acting.chat_id)
     if not rows:
         await reply(update, _("You have no subscriptions."))
         return
     if not text:
-        buttons = removal_buttons(rows, 0, _)
-        await reply(update, _("Which subscription should I remove?"), reply_markup=buttons)
+        await _ask_which(update, acting, rows, _)
         return
     target = find_subscription(rows, text)
     if target is None:
         await reply(update, _("I can't find that subscription. /list shows their numbers."))
         return
-    removed = await topics.unsubscribe(services(context), me.chat_id, target.id)
+    removed = await topics.unsubscribe(services(context), acting.chat_id, target.id)
     await reply(update, _removed(removed, _) if removed is not None else _("Already removed."))
+
+
+async def _ask_which(
+    update: Update, acting: Acting, rows: Sequence[SubscriptionView], _: Translate
+) -> None:
+    """Buttons for this chat's subscriptions; for another chat, how to name one (a button
+    tap would act for this chat)."""
+    if acting.label is None:
+        buttons = removal_buttons(rows, 0, _)
+        await reply(update, _("Which subscription should I remove?"), reply_markup=buttons)
+        return
+    await reply(
+        update,
+        _("Which one? Send /unsubscribe {chat} NUMBER; /list {chat} shows the numbers.").format(
+            chat=escape(acting.label)
+        ),
+    )
 
 
 @group_admin_only(lambda _: _("Only the group's administrators can do that."))

@@ -1,0 +1,134 @@
+"""Channels managed from the private chat, and commands posted in a channel (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.fakes import FakeBotAPI, FeedServer, rss
+from bot.settings import Settings
+from tests.integration.harness import db_count, eventually, make_settings, running
+
+READER = 7001
+CHANNEL = -1001234567890
+
+
+def _item(number: int, title: str) -> dict[str, object]:
+    return {
+        "title": title,
+        "link": f"https://news.example.org/{number}",
+        "guid": f"item-{number}",
+        "description": "Kurzer Text.",
+    }
+
+
+def _serve(feeds: FeedServer, *titles: str) -> str:
+    return feeds.set_feed("/f.xml", rss([_item(number, t) for number, t in enumerate(titles)]))
+
+
+def _articles(settings: Settings) -> int:
+    return db_count(settings, "SELECT count(*) FROM articles")
+
+
+def _subscriptions(settings: Settings, chat_id: int) -> int:
+    return db_count(settings, "SELECT count(*) FROM subscriptions WHERE chat_id = ?", chat_id)
+
+
+def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in api.sent_messages(chat_id) if "Matched:" in (m.get("text") or "")]
+
+
+async def _ask(api: FakeBotAPI, text: str, count: int = 1) -> list[str]:
+    """The reader writes `text` in the private chat; the bot's next `count` replies."""
+    before = len(api.sent_messages(READER))
+    api.push_message(READER, text)
+    sent = await api.wait_for_messages_async(READER, before + count)
+    return [m["text"] for m in sent[before:]]
+
+
+async def test_an_admin_subscribes_lists_and_unsubscribes_a_channel(tmp_path: Path) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.add_channel(CHANNEL, "newsroom", title="Newsroom")
+        api.set_member_status(CHANNEL, READER, "administrator")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            (answer,) = await _ask(api, "/subscribe @newsroom Nordkorea")
+            assert "Subscribed to Nordkorea" in answer
+            assert "Alerts go to @newsroom." in answer
+            assert _subscriptions(settings, CHANNEL) == 1
+            assert _subscriptions(settings, READER) == 0
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete")
+            assert await eventually(lambda: len(_alerts(api, CHANNEL)) == 1)
+            assert _alerts(api, READER) == []
+            (listed,) = await _ask(api, f"/list {CHANNEL}")
+            assert "@newsroom" in listed and "1. Nordkorea" in listed
+            (removed,) = await _ask(api, "/unsubscribe @newsroom 1")
+            assert "Removed Nordkorea." in removed
+            assert _subscriptions(settings, CHANNEL) == 0
+            (empty,) = await _ask(api, "/list @newsroom")
+            assert "@newsroom has no subscriptions yet." in empty
+
+
+async def test_refusals_say_which_right_is_missing_and_store_nothing(tmp_path: Path) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.add_channel(CHANNEL, "newsroom")
+        api.add_channel(-1009876543210, "quietroom", can_post_messages=False)
+        api.add_channel(-1005555555555, "memberroom", bot_status="member")
+        for channel in (-1009876543210, -1005555555555):
+            api.set_member_status(channel, READER, "creator")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        async with running(settings):
+            (stranger,) = await _ask(api, "/subscribe @newsroom Nordkorea")
+            assert "You are not an administrator of @newsroom" in stranger
+            (no_post,) = await _ask(api, "/subscribe @quietroom Nordkorea")
+            assert "I cannot post in @quietroom" in no_post
+            (member,) = await _ask(api, "/subscribe @memberroom Nordkorea")
+            assert "I cannot post in @memberroom" in member
+            (unknown,) = await _ask(api, "/list @nosuchchannel")
+            assert "I cannot post in @nosuchchannel" in unknown
+            (malformed,) = await _ask(api, "/unsubscribe @ab")
+            assert "@ab is not a channel or group name" in malformed
+            assert db_count(settings, "SELECT count(*) FROM subscriptions") == 0
+
+
+async def test_commands_posted_in_the_channel_act_for_it(tmp_path: Path) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.add_channel(CHANNEL, "newsroom")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            api.push_channel_post(CHANNEL, "/subscribe Nordkorea")
+            replies = await api.wait_for_messages_async(CHANNEL, 1)
+            assert "Subscribed to Nordkorea" in replies[0]["text"]
+            assert _subscriptions(settings, CHANNEL) == 1
+            api.push_channel_post(CHANNEL, "/list")
+            replies = await api.wait_for_messages_async(CHANNEL, 2)
+            assert "1. Nordkorea" in replies[1]["text"]
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete")
+            assert await eventually(lambda: len(_alerts(api, CHANNEL)) == 1)
+
+
+async def test_a_channel_that_removes_the_bot_stops_until_subscribed_again(
+    tmp_path: Path,
+) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.add_channel(CHANNEL, "newsroom")
+        api.set_member_status(CHANNEL, READER, "administrator")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        active = "SELECT count(*) FROM chats WHERE id = ? AND active = 1"
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            await _ask(api, "/subscribe @newsroom Nordkorea")
+            api.set_bot_status(CHANNEL, "left")
+            api.push_my_chat_member(CHANNEL, "left", old_status="administrator")
+            assert await eventually(lambda: db_count(settings, active, CHANNEL) == 0)
+            (refused,) = await _ask(api, "/subscribe @newsroom Pjöngjang")
+            assert "I cannot post in @newsroom" in refused
+            assert db_count(settings, active, CHANNEL) == 0
+            api.set_bot_status(CHANNEL, "administrator")
+            (again,) = await _ask(api, "/subscribe @newsroom Pjöngjang")
+            assert "Subscribed to Pjöngjang" in again
+            assert db_count(settings, active, CHANNEL) == 1
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete")
+            assert await eventually(lambda: len(_alerts(api, CHANNEL)) == 1)
