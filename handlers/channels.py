@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from feeds.render import escape
 from handlers.common import Reader, command_args, reply
 from handlers.context import services
+from handlers.i18n import Translate
 from handlers.targets import (
     MalformedTarget,
     Missing,
@@ -40,6 +41,7 @@ class Acting:
     label: str | None = None
     """How replies name another chat (`@channel` or its title); None for the chat itself."""
     paused: bool = False
+    chat_type: str = ChatType.PRIVATE
 
 
 async def acting_chat(
@@ -53,14 +55,14 @@ async def acting_chat(
     """
     text = command_args(context, update)
     if me.chat_type != ChatType.PRIVATE:
-        return Acting(me.chat_id, text, paused=me.paused)
+        return Acting(me.chat_id, text, paused=me.paused, chat_type=me.chat_type)
     try:
         target, rest = parse_target(text)
     except MalformedTarget as error:
         await reply(update, escape(malformed_target_text(error.typed, me._)))
         return None
     if target is None:
-        return Acting(me.chat_id, text, paused=me.paused)
+        return Acting(me.chat_id, text, paused=me.paused, chat_type=me.chat_type)
     return await _checked(update, context, me, target, rest, reactivate=reactivate)
 
 
@@ -73,16 +75,40 @@ async def _checked(
     *,
     reactivate: bool,
 ) -> Acting | None:
+    user = update.effective_user
+    found = await managed(context, user.id if user else 0, target, me._, rest=rest)
+    if isinstance(found, str):
+        await reply(update, escape(found))
+        return None
+    if reactivate:
+        await chats.record_chat(
+            services(context),
+            found.chat_id,
+            chat_type=found.chat_type,
+            title=None,
+            reactivate=True,
+        )
+    return found
+
+
+async def managed(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    target: Target,
+    _: Translate,
+    *,
+    rest: str = "",
+) -> Acting | str:
+    """The chat `target` names when the user may manage it there, else the refusal (plain
+    text: which of the two rights is missing). The chat is recorded on first contact."""
     bot = context.bot
     label = str(target)
     try:
         chat = await bot.get_chat(target)
     except (BadRequest, Forbidden):
-        await reply(update, escape(refusal_text("bot_cannot_post", label, me._)))
-        return None
+        return refusal_text("bot_cannot_post", label, _)
     label = f"@{chat.username}" if chat.username else (chat.title or label)
-    user = update.effective_user
-    user_status = await _status(context, chat.id, user.id if user else 0)
+    user_status = await _status(context, chat.id, user_id)
     bot_member = await _member(context, chat.id, bot.id)
     bot_status = str(bot_member.status) if bot_member is not None else "left"
     rights = {
@@ -97,16 +123,11 @@ async def _checked(
     else:
         missing = missing_right(chat.type, user_status, bot_status, **rights)
     if missing is not None:
-        await reply(update, escape(refusal_text(missing, label, me._)))
-        return None
+        return refusal_text(missing, label, _)
     found = await chats.record_chat(
-        services(context),
-        chat.id,
-        chat_type=chat.type,
-        title=chat.title or chat.username,
-        reactivate=reactivate,
+        services(context), chat.id, chat_type=chat.type, title=chat.title or chat.username
     )
-    return Acting(chat.id, rest, label, found.paused)
+    return Acting(chat.id, rest, label, found.paused, chat.type)
 
 
 async def _member(

@@ -132,3 +132,36 @@ async def test_a_channel_that_removes_the_bot_stops_until_subscribed_again(
             assert db_count(settings, active, CHANNEL) == 1
             _serve(feeds, "Backlog", "Nordkorea testet Rakete")
             assert await eventually(lambda: len(_alerts(api, CHANNEL)) == 1)
+
+
+async def test_a_channel_has_its_own_settings_from_the_private_chat(tmp_path: Path) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.add_channel(CHANNEL, "newsroom")
+        api.set_member_status(CHANNEL, READER, "administrator")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        mode = "SELECT count(*) FROM chats WHERE id = ? AND alert_mode = 'hourly'"
+        async with running(settings):
+            api.push_message(READER, "/settings @newsroom")
+            (shown,) = await api.wait_for_messages_async(READER, 1)
+            assert shown["text"].startswith("@newsroom\n")
+            buttons = [b for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+            hourly = next(b for b in buttons if "Hourly" in b["text"])
+            query_id = api.push_callback_query(READER, shown["message_id"], hourly["callback_data"])
+            assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
+            assert api.callback_answers(query_id)[0]["text"] == "Saved."
+            assert db_count(settings, mode, CHANNEL) == 1
+            assert db_count(settings, mode, READER) == 0
+            (zone,) = await _ask(api, "/timezone @newsroom Europe/Vienna")
+            assert "Time zone set to Europe/Vienna" in zone
+            vienna = "SELECT count(*) FROM chats WHERE timezone = 'Europe/Vienna' AND id = ?"
+            assert db_count(settings, vienna, CHANNEL) == 1
+            assert db_count(settings, vienna, READER) == 0
+            # Rights taken away after the message was sent: a tap changes nothing.
+            api.set_member_status(CHANNEL, READER, "member")
+            instant = next(b for b in buttons if "Instant" in b["text"])
+            query_id = api.push_callback_query(
+                READER, shown["message_id"], instant["callback_data"]
+            )
+            assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
+            assert "not an administrator of @newsroom" in api.callback_answers(query_id)[0]["text"]
+            assert db_count(settings, mode, CHANNEL) == 1
