@@ -29,13 +29,27 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.settings import Settings
-from db import chats, outbox
-from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
+from db import chats, outbox, subscriptions
+from feeds.render import (
+    AlertView,
+    TimeFormat,
+    escape,
+    render_alert,
+    render_alert_plain,
+    render_digest,
+)
 from handlers.i18n import Translate, time_formatter, translator
 from services.core import Services
 
@@ -94,6 +108,12 @@ _CHAT_PROBLEMS = (
     "chat_write_forbidden",
     "need administrator rights",
 )
+
+
+def _topic_of(alerts: Sequence[outbox.DueAlert]) -> int | None:
+    """The forum topic a digest goes to: its alerts' own, or General when they differ."""
+    topics = {alert.thread_id for alert in alerts}
+    return topics.pop() if len(topics) == 1 else None
 
 
 def _about_the_chat(message: str) -> bool:
@@ -267,6 +287,44 @@ class Deliverer:
             self._throttled(chat_id, retry_seconds(error))
             raise
 
+    async def _send_to_topic(
+        self,
+        chat_id: int,
+        chat_type: str,
+        thread_id: int | None,
+        text: str,
+        _: Translate,
+        **kwargs: Any,
+    ) -> Message:
+        """Send into a forum topic; a deleted topic ("message thread not found") moves its
+        subscriptions to the General topic, says so there once, and the alert goes there."""
+        if thread_id is not None:
+            try:
+                return await self._send_message(
+                    chat_id, chat_type, text, message_thread_id=thread_id, **kwargs
+                )
+            except BadRequest as error:
+                if "thread not found" not in error.message.lower():
+                    raise
+                await self._topic_gone(chat_id, chat_type, thread_id, _)
+        return await self._send_message(chat_id, chat_type, text, **kwargs)
+
+    async def _topic_gone(self, chat_id: int, chat_type: str, thread_id: int, _: Translate) -> None:
+        async with self._svc.write() as session:
+            moved = await subscriptions.leave_topic(session, chat_id, thread_id)
+        if not moved:
+            return  # an earlier alert of the same batch moved them and said so
+        log.info(
+            "chat %s: topic %s is gone; %d subscriptions moved", chat_id, thread_id, len(moved)
+        )
+        notice = _(
+            "The forum topic these subscriptions posted into was deleted, so their alerts now "
+            "come here, to the General topic: {queries}. Subscribe again inside another topic "
+            "to move them there."
+        ).format(queries=", ".join(f"“{query}”" for query in moved))
+        with contextlib.suppress(TelegramError):
+            await self._send_message(chat_id, chat_type, escape(notice), parse_mode=ParseMode.HTML)
+
     async def _deliver(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         try:
             await self._send(chat_id, alerts)
@@ -325,8 +383,13 @@ class Deliverer:
             [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
         ):
             try:
-                message = await self._send_message(
-                    chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
+                message = await self._send_to_topic(
+                    chat_id,
+                    alerts[0].chat_type,
+                    _topic_of(alerts),
+                    text,
+                    _,
+                    parse_mode=ParseMode.HTML,
                 )
             except BadRequest as error:
                 log.warning("Telegram refused a digest part for chat %s: %s", chat_id, error)
@@ -377,8 +440,14 @@ class Deliverer:
                 continue
             seen.add((text, parse_mode, buttons is None))
             try:
-                return await self._send_message(
-                    chat_id, alert.chat_type, text, parse_mode=parse_mode, reply_markup=buttons
+                return await self._send_to_topic(
+                    chat_id,
+                    alert.chat_type,
+                    alert.thread_id,
+                    text,
+                    _,
+                    parse_mode=parse_mode,
+                    reply_markup=buttons,
                 )
             except BadRequest as error:
                 if _about_the_chat(error.message):

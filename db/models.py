@@ -93,6 +93,8 @@ class Subscription(Base):
     query_json: Mapped[str] = mapped_column(Text)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The forum topic its alerts go to; None: the chat itself (a forum's General topic)."""
 
 
 class Feed(Base):

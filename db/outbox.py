@@ -10,7 +10,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Alert, Article, Chat, Feed
+from db.models import Alert, Article, Chat, Feed, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,8 @@ class DueAlert:
     chat_timezone: str = "UTC"
     due_in_chat: int = 1
     """How many alerts are due for this chat in all (more than were read, perhaps)."""
+    thread_id: int | None = None
+    """The forum topic its subscription delivers into; None: the chat itself."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -97,15 +99,17 @@ async def due_alerts(
             Alert.next_attempt_at > Alert.created_at,
             func.coalesce(Chat.language, "en"),
             func.coalesce(Chat.timezone, "UTC"),
+            Subscription.message_thread_id,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)
         .join(Feed, Feed.id == Article.feed_id)
+        .outerjoin(Subscription, Subscription.id == Alert.subscription_id)
         .where(ranked.c.rank <= per_chat)
         .order_by(Alert.id)
     )
-    return [replace(DueAlert(*r), due_in_chat=counts[r[1]]) for r in rows]
+    return [replace(DueAlert(*r[:-1]), due_in_chat=counts[r[1]], thread_id=r[-1]) for r in rows]
 
 
 async def mark_sent(

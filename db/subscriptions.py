@@ -22,11 +22,13 @@ async def add_subscription(
     *,
     now: datetime,
     limit: int | None = None,
+    thread_id: int | None = None,
 ) -> tuple[Subscription, bool]:
     """Store a subscription; returns it and whether it is new (the same text twice is one).
 
     With a `limit`, a new subscription for a chat that already has that many raises
     `TooManySubscriptions`; the caller's write transaction makes count and insert one step.
+    `thread_id` is the forum topic its alerts go to (None: the chat itself).
     """
     existing = await session.scalar(
         select(Subscription).where(
@@ -38,7 +40,12 @@ async def add_subscription(
     if limit is not None and await count_subscriptions(session, chat_id) >= limit:
         raise TooManySubscriptions(limit)
     subscription = Subscription(
-        chat_id=chat_id, query_text=query_text, query_json=query_json, created_at=now, muted=False
+        chat_id=chat_id,
+        query_text=query_text,
+        query_json=query_json,
+        created_at=now,
+        muted=False,
+        message_thread_id=thread_id,
     )
     session.add(subscription)
     await session.flush()
@@ -105,3 +112,22 @@ async def live_subscriptions(session: AsyncSession) -> list[tuple[int, int, str,
         .where(Subscription.muted.is_(False))
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def leave_topic(session: AsyncSession, chat_id: int, thread_id: int) -> list[str]:
+    """The forum topic `thread_id` is gone: its subscriptions deliver to the General topic from
+    now on. Returns their query texts (none when an earlier alert already moved them)."""
+    moved = list(
+        await session.scalars(
+            select(Subscription.query_text)
+            .where(Subscription.chat_id == chat_id, Subscription.message_thread_id == thread_id)
+            .order_by(Subscription.id)
+        )
+    )
+    if moved:
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.chat_id == chat_id, Subscription.message_thread_id == thread_id)
+            .values(message_thread_id=None)
+        )
+    return moved

@@ -42,6 +42,8 @@ class Acting:
     """How replies name another chat (`@channel` or its title); None for the chat itself."""
     paused: bool = False
     chat_type: str = ChatType.PRIVATE
+    thread_id: int | None = None
+    """The forum topic the command was written in (its subscriptions deliver there)."""
 
 
 async def acting_chat(
@@ -55,7 +57,9 @@ async def acting_chat(
     """
     text = command_args(context, update)
     if me.chat_type != ChatType.PRIVATE:
-        return Acting(me.chat_id, text, paused=me.paused, chat_type=me.chat_type)
+        message = update.effective_message
+        topic = message.message_thread_id if message and message.is_topic_message else None
+        return Acting(me.chat_id, text, paused=me.paused, chat_type=me.chat_type, thread_id=topic)
     try:
         target, rest = parse_target(text)
     except MalformedTarget as error:

@@ -78,7 +78,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _usage(_))
         return
     try:
-        result = await topics.subscribe(services(context), acting.chat_id, acting.rest, _)
+        result = await topics.subscribe(
+            services(context), acting.chat_id, acting.rest, _, thread_id=acting.thread_id
+        )
     except QueryError as error:
         await reply(update, "⚠️ " + escape(echo(str(error), ERROR_LIMIT)))
         return

@@ -69,12 +69,14 @@ def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResul
     return tuple(found[:RECENT_SHOWN])
 
 
-async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Subscribed:
+async def subscribe(
+    svc: Services, chat_id: int, text: str, _: Translate, *, thread_id: int | None = None
+) -> Subscribed:
     """Parse, store and index a chat's query (raises QueryError, explained in the reader's words,
     or LimitReached).
 
     `chat_id` is the chat that receives the alerts, which need not be the chat the command
-    came from.
+    came from; `thread_id` the forum topic they go to (None: the chat itself).
     """
     query = parse_query(text, _=_)
     terms = expanded_terms(query)
@@ -89,6 +91,7 @@ async def subscribe(svc: Services, chat_id: int, text: str, _: Translate) -> Sub
                 query_to_json(query),
                 now=svc.clock(),
                 limit=MAX_SUBSCRIPTIONS,
+                thread_id=thread_id,
             )
             subscription_id, stored_text = row.id, row.query_text
     except subscriptions.TooManySubscriptions:

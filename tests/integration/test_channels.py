@@ -165,3 +165,38 @@ async def test_a_channel_has_its_own_settings_from_the_private_chat(tmp_path: Pa
             assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
             assert "not an administrator of @newsroom" in api.callback_answers(query_id)[0]["text"]
             assert db_count(settings, mode, CHANNEL) == 1
+
+
+FORUM = -1002223334445
+ADMIN = 1111
+
+
+async def test_a_subscription_made_in_a_topic_delivers_into_it_until_the_topic_is_gone(
+    tmp_path: Path,
+) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.make_forum(FORUM, (5,), title="Forum")
+        api.set_member_status(FORUM, ADMIN, "administrator")
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            api.push_message(FORUM, "/subscribe Nordkorea", message_thread_id=5)
+            (confirmed,) = await api.wait_for_messages_async(FORUM, 1)
+            assert confirmed.get("message_thread_id") == 5
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete")
+            assert await eventually(lambda: len(_alerts(api, FORUM)) == 1)
+            assert _alerts(api, FORUM)[0].get("message_thread_id") == 5
+            api.delete_topic(FORUM, 5)
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete", "Nordkoreas Armee")
+            assert await eventually(lambda: len(_alerts(api, FORUM)) == 2)
+            general = _alerts(api, FORUM)[1]
+            assert "Nordkoreas Armee" in general["text"]
+            assert "message_thread_id" not in general
+            notices = [m for m in api.sent_messages(FORUM) if "was deleted" in m["text"]]
+            assert len(notices) == 1 and "“Nordkorea”" in notices[0]["text"]
+            assert "message_thread_id" not in notices[0]
+            topic = "SELECT count(*) FROM subscriptions WHERE message_thread_id IS NOT NULL"
+            assert db_count(settings, topic) == 0
+            _serve(feeds, "Backlog", "Nordkorea testet Rakete", "Nordkoreas Armee", "Nordkorea 3")
+            assert await eventually(lambda: len(_alerts(api, FORUM)) == 3)
+            assert len([m for m in api.sent_messages(FORUM) if "was deleted" in m["text"]]) == 1
