@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import search
+from db import search, subscriptions
 from db.chats import chat_preferences
 from db.models import Alert, Article, Chat
 from db.search_backend import Fts5Search, SearchBackend
@@ -55,6 +55,7 @@ class _Stored:
     id: int
     story_id: int
     value: ArticleValue
+    feed_id: int = 0
 
 
 async def store_batch(
@@ -120,7 +121,7 @@ async def store_batch(
     if new_stories:
         await session.execute(update(Article), new_stories)
     stored = [
-        (index, _Stored(article_id, story, value))
+        (index, _Stored(article_id, story, value, items[index].feed_id))
         for (index, value), article_id, story in zip(flat, ids, resolved, strict=True)
     ]
     # The full-text index rows, in the same transaction (normalized in Python: see db.search).
@@ -210,7 +211,11 @@ async def _queue_alerts(
     now: datetime,
 ) -> dict[int, int]:
     """Queue an alert per matching chat; returns how many were queued per article id."""
-    hits_per_row = [(row, match(row.value)) for row in stored]
+    # Scoped subscriptions (source:, lang:) keep only the hits inside their scope.
+    in_scope = await subscriptions.keep_in_scope(
+        session, [(row.feed_id, row.value.language, match(row.value)) for row in stored]
+    )
+    hits_per_row = list(zip(stored, in_scope, strict=True))
     chat_ids = {hit.chat_id for _, hits in hits_per_row for hit in hits}
     if not chat_ids:
         return {}

@@ -95,6 +95,8 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """The forum topic its alerts go to; None: the chat itself (a forum's General topic)."""
+    scope_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """`feeds.scope.Scope.to_json`: the feeds and languages it alerts on; None: all."""
 
 
 class Feed(Base):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Alert, Chat, Subscription
+from db.models import Alert, Chat, Feed, Subscription
+from db.sql import chunks
+from feeds.models import Hit
+from feeds.scope import Scope
 
 
 class TooManySubscriptions(Exception):
@@ -23,6 +27,7 @@ async def add_subscription(
     now: datetime,
     limit: int | None = None,
     thread_id: int | None = None,
+    scope_json: str | None = None,
 ) -> tuple[Subscription, bool]:
     """Store a subscription; returns it and whether it is new (the same text twice is one).
 
@@ -46,6 +51,7 @@ async def add_subscription(
         created_at=now,
         muted=False,
         message_thread_id=thread_id,
+        scope_json=scope_json,
     )
     session.add(subscription)
     await session.flush()
@@ -131,3 +137,41 @@ async def leave_topic(session: AsyncSession, chat_id: int, thread_id: int) -> li
             .values(message_thread_id=None)
         )
     return moved
+
+
+async def keep_in_scope(
+    session: AsyncSession, batch: Sequence[tuple[int, str | None, Sequence[Hit]]]
+) -> list[list[Hit]]:
+    """Each (feed id, article language, hits) without the hits of scoped subscriptions that
+    the feed or the language is outside of (`source:` / `lang:` in the subscription)."""
+    ids = sorted({hit.subscription_id for _feed, _language, hits in batch for hit in hits})
+    scopes: dict[int, Scope] = {}
+    for chunk in chunks(ids, 400):
+        rows = await session.execute(
+            select(Subscription.id, Subscription.scope_json).where(
+                Subscription.id.in_(chunk), Subscription.scope_json.is_not(None)
+            )
+        )
+        scopes.update((sid, Scope.from_json(stored)) for sid, stored in rows)
+    if not scopes:
+        return [list(hits) for _feed, _language, hits in batch]
+    feed_ids = sorted({feed for feed, _language, _hits in batch})
+    feeds: dict[int, tuple[str, str]] = {}
+    for chunk in chunks(feed_ids, 400):
+        found = await session.execute(
+            select(Feed.id, Feed.title, Feed.url).where(Feed.id.in_(chunk))
+        )
+        # As /search's source: filter reads a feed: its title, else only its host.
+        feeds.update((fid, (title or "", url)) for fid, title, url in found)
+    kept = []
+    for feed, language, hits in batch:
+        name, url = feeds.get(feed, ("", ""))
+        kept.append(
+            [
+                hit
+                for hit in hits
+                if hit.subscription_id not in scopes
+                or scopes[hit.subscription_id].allows(name, url, language)
+            ]
+        )
+    return kept

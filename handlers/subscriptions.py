@@ -7,7 +7,7 @@ at a time, with buttons to turn the pages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -19,6 +19,7 @@ from feeds.query import (
     describe,
 )
 from feeds.render import cut, escape
+from feeds.scope import describe_scope
 from feeds.search_request import SearchResult
 from handlers.callbacks import (
     LIST,
@@ -44,7 +45,7 @@ from handlers.common import (
 )
 from handlers.context import services
 from handlers.guards import group_admin_only
-from handlers.i18n import Translate, TranslatePlural
+from handlers.i18n import Translate, TranslatePlural, language_name
 from services import subscriptions as topics
 from services.subscriptions import LimitReached, Subscribed, SubscriptionView
 
@@ -87,7 +88,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except LimitReached as error:
         await reply(update, "⚠️ " + limit_text(error, me.ngettext))
         return
-    text = render_subscribed(result, _)
+    text = render_subscribed(result, _, lambda code: language_name(code, me.language))
     if acting.label is not None:
         text += "\n\n" + _("Alerts go to {chat}.").format(chat=escape(acting.label))
     await reply(update, text, disable_web_page_preview=True)
@@ -119,9 +120,16 @@ def limit_text(error: LimitReached, ngettext: TranslatePlural) -> str:
     ).format(limit=error.limit)
 
 
-def render_subscribed(result: Subscribed, _: Translate) -> str:
-    """The reply to a subscription: what will match, and what already did."""
-    return _confirmation(result.query, result.created, result.matches, _)
+def render_subscribed(
+    result: Subscribed, _: Translate, name_language: Callable[[str], str] | None = None
+) -> str:
+    """The reply to a subscription: what will match (and where from), and what already did."""
+    text = _confirmation(result.query, result.created, result.matches, _)
+    if result.scope:
+        where = describe_scope(result.scope, _, name_language or (lambda code: code))
+        head, _sep, rest = text.partition("\n")
+        text = f"{head}\n{escape(where)}\n{rest}"
+    return text
 
 
 def _confirmation(

@@ -200,3 +200,41 @@ async def test_a_subscription_made_in_a_topic_delivers_into_it_until_the_topic_i
             _serve(feeds, "Backlog", "Nordkorea testet Rakete", "Nordkoreas Armee", "Nordkorea 3")
             assert await eventually(lambda: len(_alerts(api, FORUM)) == 3)
             assert len([m for m in api.sent_messages(FORUM) if "was deleted" in m["text"]]) == 1
+
+
+async def test_a_scoped_subscription_alerts_only_on_its_sources_and_languages(
+    tmp_path: Path,
+) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+
+        def serve(path: str, language: str, *titles: str) -> str:
+            items = [_item(hash((path, n)) % 10**6, t) for n, t in enumerate(titles)]
+            return feeds.set_feed(path, rss(items, language=language))
+
+        krone = serve("/krone.xml", "de", "Nordkorea alt")
+        orf = serve("/orf.xml", "de", "Nordkorea älter")
+        opml = tmp_path / "feeds.opml"
+        opml.write_text(
+            '<?xml version="1.0"?><opml version="2.0"><body>'
+            f'<outline type="rss" text="Krone" title="Krone" xmlUrl="{krone}"/>'
+            f'<outline type="rss" text="ORF" title="ORF" xmlUrl="{orf}"/>'
+            "</body></opml>"
+        )
+        settings = make_settings(api.base_url, tmp_path, [], FEEDS_FILE=opml)
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 2)
+            (scoped,) = await _ask(api, "/subscribe Nordkorea source:krone")
+            assert "only from krone" in scoped
+            assert "Nordkorea alt" in scoped and "Nordkorea älter" not in scoped
+            (english,) = await _ask(api, "/subscribe Rakete lang:en")
+            assert "only in English" in english
+            (listed,) = await _ask(api, "/list")
+            assert "1. Nordkorea source:krone" in listed and "2. Rakete lang:en" in listed
+            serve("/orf.xml", "de", "Nordkorea älter", "Nordkorea testet Rakete")
+            serve("/krone.xml", "de", "Nordkorea alt", "Nordkoreas Armee")
+            assert await eventually(lambda: _articles(settings) == 4)
+            assert await eventually(lambda: len(_alerts(api, READER)) == 1)
+            polls = feeds.count("/orf.xml")
+            assert await eventually(lambda: feeds.count("/orf.xml") >= polls + 2)
+        titles = [m["text"].split("\n")[0] for m in _alerts(api, READER)]
+        assert titles == ["Nordkoreas Armee"]
