@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -46,6 +46,7 @@ from feeds.render import (
     AlertView,
     TimeFormat,
     escape,
+    present_alert,
     render_alert,
     render_alert_plain,
     render_digest,
@@ -95,6 +96,7 @@ def _view(alert: outbox.DueAlert) -> AlertView:
         source=alert.source,
         published=alert.published_at,
         query_text=alert.query_text,
+        image=alert.image,
     )
 
 
@@ -300,14 +302,30 @@ class Deliverer:
         subscriptions to the General topic, says so there once, and the alert goes there."""
         if thread_id is not None:
             try:
-                return await self._send_message(
+                return await self._post(
                     chat_id, chat_type, text, message_thread_id=thread_id, **kwargs
                 )
             except BadRequest as error:
                 if "thread not found" not in error.message.lower():
                     raise
                 await self._topic_gone(chat_id, chat_type, thread_id, _)
-        return await self._send_message(chat_id, chat_type, text, **kwargs)
+        return await self._post(chat_id, chat_type, text, **kwargs)
+
+    async def _post(
+        self, chat_id: int, chat_type: str, text: str, *, photo: str | None = None, **kwargs: Any
+    ) -> Message:
+        """A message, or with `photo` a photo with `text` as its caption (paced alike)."""
+        if photo is None:
+            return await self._send_message(chat_id, chat_type, text, **kwargs)
+        if await self._paced(chat_id, chat_type):
+            kwargs["allow_paid_broadcast"] = True
+        try:
+            return await self._bot.send_photo(
+                chat_id, photo, caption=text, rate_limit_args=NO_RETRY, **kwargs
+            )
+        except RetryAfter as error:
+            self._throttled(chat_id, retry_seconds(error))
+            raise
 
     async def _topic_gone(self, chat_id: int, chat_type: str, thread_id: int, _: Translate) -> None:
         async with self._svc.write() as session:
@@ -418,6 +436,31 @@ class Deliverer:
         if alert.subscription_id is not None:
             mute = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}")
             markup = InlineKeyboardMarkup([[mute]])
+        shown = present_alert(
+            view, pictures=alert.pictures, timezone=timezone, _=_, time_format=when
+        )
+        if shown.kind == "photo":
+            try:
+                return await self._send_to_topic(
+                    chat_id,
+                    alert.chat_type,
+                    alert.thread_id,
+                    shown.text,
+                    _,
+                    photo=shown.image,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as error:
+                if _about_the_chat(error.message):
+                    raise
+                # Telegram could not fetch the picture (or refused it): the text alert, now.
+                log.info("alert %s: photo refused (%s); sent as text", alert.id, error.message)
+        preview = None
+        if shown.kind == "preview":
+            preview = LinkPreviewOptions(
+                url=shown.image, prefer_large_media=True, show_above_text=True
+            )
         tries: list[tuple[str, str | None, InlineKeyboardMarkup | None]] = [
             (render_alert(view, timezone=timezone, _=_, time_format=when), ParseMode.HTML, markup),
             (
@@ -448,6 +491,8 @@ class Deliverer:
                     _,
                     parse_mode=parse_mode,
                     reply_markup=buttons,
+                    # The large preview goes with the full alert only; its fallbacks are bare text.
+                    **({"link_preview_options": preview} if preview and len(seen) == 1 else {}),
                 )
             except BadRequest as error:
                 if _about_the_chat(error.message):

@@ -98,6 +98,7 @@ async def store_batch(
                 "title_key": key,
                 "teaser": value.teaser,
                 "language": value.language,
+                "image": value.image,
                 "published_at": value.published or now,
                 "fetched_at": now,
             }

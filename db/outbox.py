@@ -38,6 +38,10 @@ class DueAlert:
     """How many alerts are due for this chat in all (more than were read, perhaps)."""
     thread_id: int | None = None
     """The forum topic its subscription delivers into; None: the chat itself."""
+    image: str | None = None
+    """The article's picture, if it has one."""
+    pictures: bool = True
+    """Whether the chat wants pictures (and link previews)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -100,6 +104,8 @@ async def due_alerts(
             func.coalesce(Chat.language, "en"),
             func.coalesce(Chat.timezone, "UTC"),
             Subscription.message_thread_id,
+            Article.image,
+            Chat.pictures,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
@@ -109,7 +115,20 @@ async def due_alerts(
         .where(ranked.c.rank <= per_chat)
         .order_by(Alert.id)
     )
-    return [replace(DueAlert(*r[:-1]), due_in_chat=counts[r[1]], thread_id=r[-1]) for r in rows]
+    due = []
+    for r in rows:
+        thread_id, image, pictures = r[-3:]
+        alert = DueAlert(*r[:-3])
+        due.append(
+            replace(
+                alert,
+                due_in_chat=counts[r[1]],
+                thread_id=thread_id,
+                image=image,
+                pictures=bool(pictures),
+            )
+        )
+    return due
 
 
 async def mark_sent(

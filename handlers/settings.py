@@ -64,6 +64,7 @@ class ChatSettings:
     quiet_start: int | None
     quiet_end: int | None
     article_languages: frozenset[str]
+    pictures: bool = True
 
     @classmethod
     def of(cls, chat: ChatView) -> ChatSettings:
@@ -75,6 +76,7 @@ class ChatSettings:
             quiet_start=chat.quiet_start,
             quiet_end=chat.quiet_end,
             article_languages=parse_languages(chat.article_languages),
+            pictures=chat.pictures,
         )
 
     @property
@@ -121,6 +123,10 @@ def settings_text(s: ChatSettings, _: Translate) -> str:
             "🔔 " + _("Alerts: {mode}").format(mode=escape(describe_mode(s, _))),
             "🌙 " + _("Quiet hours: {quiet}").format(quiet=escape(quiet_text)),
             "📰 " + _("Article languages: {languages}").format(languages=escape(languages_text)),
+            "🖼 "
+            + _("Pictures and link previews: {state}").format(
+                state=_("on") if s.pictures else _("off")
+            ),
             "🗣 " + _("Bot language: {language}").format(language=LANGUAGE_NAMES[s.language]),
             "🕓 "
             + _("Time zone: {zone} — change it with /timezone <i>Europe/Vienna</i>").format(
@@ -202,8 +208,18 @@ def settings_keyboard(
         )
         for code in LANGUAGES
     ]
+    pictures = [
+        InlineKeyboardButton(
+            _mark(s.pictures, "🖼 " + _("Pictures")), callback_data=setting_data("pic:on", target)
+        ),
+        InlineKeyboardButton(
+            _mark(not s.pictures, "🖼 " + _("No pictures")),
+            callback_data=setting_data("pic:off", target),
+        ),
+    ]
     rows = [mode, quiet[:2], quiet[2:]]
     rows += [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
+    rows.append(pictures)
     rows += in_rows(bot_language)
     return InlineKeyboardMarkup(rows)
 
@@ -281,6 +297,8 @@ def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
         return {"article_languages": ",".join(sorted(chosen)) or None}
     if key == "lang" and value in LANGUAGES:
         return {"language": value}
+    if key == "pic" and value in ("on", "off"):
+        return {"pictures": value == "on"}
     return None
 
 

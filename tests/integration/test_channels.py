@@ -238,3 +238,47 @@ async def test_a_scoped_subscription_alerts_only_on_its_sources_and_languages(
             assert await eventually(lambda: feeds.count("/orf.xml") >= polls + 2)
         titles = [m["text"].split("\n")[0] for m in _alerts(api, READER)]
         assert titles == ["Nordkoreas Armee"]
+
+
+def _pictured(number: int, title: str, image: str) -> dict[str, object]:
+    return {**_item(number, title), "description": f'<p>Kurzer Text.</p><img src="{image}">'}
+
+
+async def test_pictures_as_photos_text_at_once_when_unfetchable_and_a_setting_for_none(
+    tmp_path: Path,
+) -> None:
+    photo = "https://img.example.org/kim.jpg"
+    broken = "https://img.example.org/gone.jpg"
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        api.mark_image_unreachable(broken)
+        items = [_item(0, "Backlog")]
+
+        def serve(*more: dict[str, object]) -> None:
+            items.extend(more)
+            feeds.set_feed("/f.xml", rss(items))
+
+        serve()
+        settings = make_settings(api.base_url, tmp_path, [feeds.url("/f.xml")])
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            await _ask(api, "/subscribe Nordkorea")
+            serve(_pictured(1, "Nordkorea testet Rakete", photo))
+            assert await api.wait_for_async(lambda: len(api.sent_photos(READER)) == 1)
+            (sent,) = api.sent_photos(READER)
+            assert sent["photo_url"] == photo
+            assert sent["caption"].startswith("Nordkorea testet Rakete")
+            serve(_pictured(3, "Nordkorea Unerreichbar", broken))
+            assert await eventually(lambda: len(_alerts(api, READER)) == 1)
+            assert _alerts(api, READER)[0]["text"].startswith("Nordkorea Unerreichbar")
+            api.push_message(READER, "/settings")
+            shown = (await api.wait_for_messages_async(READER, 4))[-1]
+            buttons = [b for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+            off = next(b for b in buttons if "No pictures" in b["text"])
+            query_id = api.push_callback_query(READER, shown["message_id"], off["callback_data"])
+            assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
+            serve(_pictured(4, "Nordkorea ohne Bild", photo))
+            assert await eventually(lambda: len(_alerts(api, READER)) == 2)
+            last = _alerts(api, READER)[1]
+            assert last["text"].startswith("Nordkorea ohne Bild")
+            assert (last.get("link_preview_options") or {}).get("url") is None
+        assert len(api.sent_photos(READER)) == 1
