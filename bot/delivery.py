@@ -408,6 +408,7 @@ class Deliverer:
                     text,
                     _,
                     parse_mode=ParseMode.HTML,
+                    disable_notification=all(a.silent for a in alerts),
                 )
             except BadRequest as error:
                 log.warning("Telegram refused a digest part for chat %s: %s", chat_id, error)
@@ -450,6 +451,7 @@ class Deliverer:
                     photo=shown.image,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
+                    disable_notification=alert.silent,
                 )
             except BadRequest as error:
                 if _about_the_chat(error.message):
@@ -491,6 +493,7 @@ class Deliverer:
                     _,
                     parse_mode=parse_mode,
                     reply_markup=buttons,
+                    disable_notification=alert.silent,
                     # The large preview goes with the full alert only; its fallbacks are bare text.
                     **({"link_preview_options": preview} if preview and len(seen) == 1 else {}),
                 )

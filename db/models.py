@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -100,6 +101,8 @@ class Subscription(Base):
     """The forum topic its alerts go to; None: the chat itself (a forum's General topic)."""
     scope_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     """`feeds.scope.Scope.to_json`: the feeds and languages it alerts on; None: all."""
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its alerts arrive without a sound (`disable_notification`)."""
 
 
 class Feed(Base):

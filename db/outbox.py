@@ -42,6 +42,8 @@ class DueAlert:
     """The article's picture, if it has one."""
     pictures: bool = True
     """Whether the chat wants pictures (and link previews)."""
+    silent: bool = False
+    """Its subscription alerts without a sound (`disable_notification`)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -106,6 +108,7 @@ async def due_alerts(
             Subscription.message_thread_id,
             Article.image,
             Chat.pictures,
+            Subscription.silent,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
@@ -117,8 +120,8 @@ async def due_alerts(
     )
     due = []
     for r in rows:
-        thread_id, image, pictures = r[-3:]
-        alert = DueAlert(*r[:-3])
+        thread_id, image, pictures, silent = r[-4:]
+        alert = DueAlert(*r[:-4])
         due.append(
             replace(
                 alert,
@@ -126,6 +129,7 @@ async def due_alerts(
                 thread_id=thread_id,
                 image=image,
                 pictures=bool(pictures),
+                silent=bool(silent),
             )
         )
     return due

@@ -108,6 +108,19 @@ async def set_muted(
     return subscription
 
 
+async def set_silent(
+    session: AsyncSession, chat_id: int, subscription_id: int, silent: bool
+) -> Subscription | None:
+    """Alerts of one of the chat's subscriptions without (or with) a sound; None if not the
+    chat's."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    subscription.silent = silent
+    await session.flush()
+    return subscription
+
+
 async def live_subscriptions(session: AsyncSession) -> list[tuple[int, int, str, str]]:
     """(id, chat_id, query_text, query_json) of every subscription that should match."""
     rows = await session.execute(

@@ -23,11 +23,14 @@ from feeds.scope import describe_scope
 from feeds.search_request import SearchResult
 from handlers.callbacks import (
     LIST,
+    OPTION,
     UNSUBSCRIBE,
     list_data,
     mute_data,
+    option_data,
     read_list,
     read_mute,
+    read_option,
     read_unsubscribe,
     unsubscribe_data,
     unsubscribe_page_data,
@@ -155,18 +158,27 @@ def pages(count: int, per_page: int) -> int:
 
 
 def list_page(
-    rows: Sequence[SubscriptionView], page: int, paused: bool, _: Translate
+    rows: Sequence[SubscriptionView],
+    page: int,
+    paused: bool,
+    _: Translate,
+    *,
+    options: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of /list: numbered subscriptions, and buttons to the other pages."""
+    """One page of /list: numbered subscriptions, and buttons to the other pages; with
+    `options`, a row of buttons per subscription: pause or resume it, silent or with sound,
+    remove."""
     total = pages(len(rows), LIST_PAGE)
     page = min(max(page, 0), total - 1)
     first = page * LIST_PAGE
     lines = [_("<b>Your subscriptions</b>")]
     if total > 1:
         lines[0] += " " + _("(page {page} of {pages})").format(page=page + 1, pages=total)
-    for number, row in enumerate(rows[first : first + LIST_PAGE], start=first + 1):
+    shown = list(enumerate(rows[first : first + LIST_PAGE], start=first + 1))
+    for number, row in shown:
         muted = " " + _("(muted)") if row.muted else ""
-        lines.append(f"{number}. {escape(row.query_text)}{muted}")
+        silent = " " + _("(silent)") if row.silent else ""
+        lines.append(f"{number}. {escape(row.query_text)}{muted}{silent}")
     if paused:
         lines += ["", _("Alerts are paused; /resume starts them again.")]
     turn = []
@@ -174,7 +186,23 @@ def list_page(
         turn.append(InlineKeyboardButton(_("◀ Back"), callback_data=list_data(page - 1)))
     if page + 1 < total:
         turn.append(InlineKeyboardButton(_("More ▶"), callback_data=list_data(page + 1)))
-    return "\n".join(lines), InlineKeyboardMarkup([turn]) if turn else None
+    keyboard = [turn] if turn else []
+    if options:
+        lines += ["", _("Buttons: 🔕 pause one, 🔔 resume it, 🔇 silent, 🔊 with sound, ✖ remove.")]
+        keyboard += [_option_row(number, row, page) for number, row in shown]
+    return "\n".join(lines), InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+def _option_row(number: int, row: SubscriptionView, page: int) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(
+            f"{'🔔' if row.muted else '🔕'} {number}", callback_data=option_data(row.id, "m", page)
+        ),
+        InlineKeyboardButton(
+            f"{'🔊' if row.silent else '🔇'} {number}", callback_data=option_data(row.id, "s", page)
+        ),
+        InlineKeyboardButton(f"✖ {number}", callback_data=unsubscribe_data(row.id)),
+    ]
 
 
 async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,7 +218,7 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not rows:
         await reply(update, me._("You have no subscriptions yet. Try /subscribe Nordkorea"))
         return
-    text, buttons = list_page(rows, 0, me.paused, me._)
+    text, buttons = list_page(rows, 0, me.paused, me._, options=True)
     await reply(update, text, reply_markup=buttons)
 
 
@@ -213,13 +241,15 @@ async def list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert callback is not None
     me = await reader(update, context)
     page = read_list(callback.data or "")
-    if page is None or not shows_buttons(callback.message, LIST):
+    if page is None or not (
+        shows_buttons(callback.message, LIST) or shows_buttons(callback.message, OPTION)
+    ):
         await answer(callback, me._("That button is out of date; send /list again."))
         return
     rows = await topics.subscriptions_of(services(context), me.chat_id)
     await answer(callback)
     if rows:
-        text, buttons = list_page(rows, page, me.paused, me._)
+        text, buttons = list_page(rows, page, me.paused, me._, options=True)
         await edit_text(update, text, buttons)
 
 
@@ -356,6 +386,41 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Re
         await answer(query, _("Alerts for “{query}” are back on.").format(query=row.query_text))
         button = InlineKeyboardButton(_("🔕 Mute"), callback_data=mute_data(row.id, mute=True))
     await query.edit_message_reply_markup(InlineKeyboardMarkup([[button]]))
+
+
+@group_admin_only(lambda _: _("Only the group's administrators can do that."))
+async def option_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
+    """A tap on a subscription's buttons under /list: pause or resume it, silent or with
+    sound; the list is redrawn in place."""
+    query = update.callback_query
+    assert query is not None
+    _ = me._
+    tap = read_option(query.data or "")
+    if tap is None or not shows_buttons(query.message, OPTION):
+        await answer(query, _("That button is out of date; send /list again."))
+        return
+    svc = services(context)
+    current = next(
+        (r for r in await topics.subscriptions_of(svc, me.chat_id) if r.id == tap.subscription),
+        None,
+    )
+    if current is None:
+        await answer(query, _("That subscription no longer exists."))
+        return
+    if tap.action == "m":
+        await topics.set_muted(svc, me.chat_id, current.id, not current.muted)
+        done = _("Alerts for “{query}” are back on.") if current.muted else _("Muted “{query}”.")
+    else:
+        await topics.set_silent(svc, me.chat_id, current.id, not current.silent)
+        done = (
+            _("Alerts for “{query}” make a sound again.")
+            if current.silent
+            else _("Alerts for “{query}” now arrive silently.")
+        )
+    await answer(query, done.format(query=current.query_text))
+    rows = await topics.subscriptions_of(svc, me.chat_id)
+    text, buttons = list_page(rows, tap.page, me.paused, _, options=True)
+    await edit_text(update, text, buttons)
 
 
 async def edit_text(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:

@@ -65,6 +65,7 @@ class SubscriptionView:
     query_text: str
     muted: bool
     scope: Scope = field(default_factory=Scope)
+    silent: bool = False
 
 
 def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResult, ...]:
@@ -149,7 +150,9 @@ async def subscriptions_of(svc: Services, chat_id: int) -> list[SubscriptionView
     async with svc.read() as session:
         rows = await subscriptions.list_subscriptions(session, chat_id)
         return [
-            SubscriptionView(row.id, row.query_text, row.muted, Scope.from_json(row.scope_json))
+            SubscriptionView(
+                row.id, row.query_text, row.muted, Scope.from_json(row.scope_json), row.silent
+            )
             for row in rows
         ]
 
@@ -179,3 +182,15 @@ async def set_muted(
     else:
         svc.index.add(subscription_id, chat_id, view.query_text, query_from_json(query_json))
     return view
+
+
+async def set_silent(
+    svc: Services, chat_id: int, subscription_id: int, silent: bool
+) -> SubscriptionView | None:
+    """One of the chat's subscriptions alerts without a sound (or with one again); None if it
+    no longer exists."""
+    async with svc.write() as tx:
+        row = await subscriptions.set_silent(tx, chat_id, subscription_id, silent)
+        if row is None:
+            return None
+        return SubscriptionView(row.id, row.query_text, row.muted, silent=row.silent)

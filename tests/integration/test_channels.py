@@ -282,3 +282,39 @@ async def test_pictures_as_photos_text_at_once_when_unfetchable_and_a_setting_fo
             assert last["text"].startswith("Nordkorea ohne Bild")
             assert (last.get("link_preview_options") or {}).get("url") is None
         assert len(api.sent_photos(READER)) == 1
+
+
+async def test_list_buttons_make_one_subscription_silent_pause_it_or_remove_it(
+    tmp_path: Path,
+) -> None:
+    with FakeBotAPI() as api, FeedServer() as feeds:
+        settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
+        async with running(settings):
+            assert await eventually(lambda: _articles(settings) == 1)
+            await _ask(api, "/subscribe Nordkorea")
+            await _ask(api, "/subscribe China")
+            api.push_message(READER, "/list")
+            listed = (await api.wait_for_messages_async(READER, 3))[-1]
+
+            async def tap(label: str) -> str:
+                current = api.sent_messages(READER)
+                message = next(m for m in current if m["message_id"] == listed["message_id"])
+                buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+                button = next(b for b in buttons if b["text"] == label)
+                query_id = api.push_callback_query(
+                    READER, listed["message_id"], button["callback_data"]
+                )
+                assert await api.wait_for_async(lambda: bool(api.callback_answers(query_id)))
+                return str(api.callback_answers(query_id)[0]["text"])
+
+            assert "silently" in await tap("🔇 1")
+            assert await eventually(
+                lambda: db_count(settings, "SELECT count(*) FROM subscriptions WHERE silent=1") == 1
+            )
+            assert "Muted" in await tap("🔕 2")
+            _serve(feeds, "Backlog", "Nordkorea und China")
+            assert await eventually(lambda: len(_alerts(api, READER)) == 1)
+            (alert,) = _alerts(api, READER)
+            assert alert["disable_notification"] is True
+            assert "Removed" in await tap("✖ 1")
+            assert _subscriptions(settings, READER) == 1
