@@ -195,6 +195,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):"))
     add(CallbackQueryHandler(subscriptions.list_button, pattern=r"^list:"))
     add(CallbackQueryHandler(subscriptions.option_button, pattern=r"^opt:"))
+    add(CallbackQueryHandler(subscriptions.mute_list_button, pattern=r"^mutes:"))
     add(CallbackQueryHandler(search.search_page, pattern=r"^s:"))
     add(CallbackQueryHandler(start.try_example, pattern=r"^try:"))
     add(CallbackQueryHandler(reader_settings.settings_button, pattern=r"^set:"))

@@ -46,10 +46,11 @@ from feeds.render import (
     AlertView,
     TimeFormat,
     escape,
+    mute_choices,
     present_alert,
     render_alert,
     render_alert_plain,
-    render_digest,
+    render_digest_parts,
 )
 from handlers.i18n import Translate, time_formatter, translator
 from services.core import Services
@@ -110,6 +111,26 @@ _CHAT_PROBLEMS = (
     "chat_write_forbidden",
     "need administrator rights",
 )
+
+
+def _mute_buttons(alerts: Sequence[outbox.DueAlert], _: Translate) -> InlineKeyboardMarkup | None:
+    """A way to mute what filled a digest part: a 🔕 per subscription, or (beyond a few) one
+    button that lists them all (`mutes:`, answered by the /list handlers)."""
+    choices = mute_choices(
+        [(a.subscription_id, a.query_text) for a in alerts if a.subscription_id is not None], _
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                choice.label,
+                callback_data=(
+                    "mutes:" if choice.subscription_id is None else f"mute:{choice.subscription_id}"
+                ),
+            )
+        ]
+        for choice in choices
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _topic_of(alerts: Sequence[outbox.DueAlert]) -> int | None:
@@ -396,8 +417,9 @@ class Deliverer:
         _: Translate,
         when: TimeFormat,
     ) -> None:
-        """The digest, part by part; a refused part goes out as its alerts, one by one."""
-        for text, carried in render_digest(
+        """The digest, part by part ("2/3"), each with 🔕 buttons for what filled it; a refused
+        part goes out as its alerts, one by one."""
+        for text, carried in render_digest_parts(
             [_view(a) for a in alerts], timezone=timezone, _=_, time_format=when
         ):
             try:
@@ -409,6 +431,7 @@ class Deliverer:
                     _,
                     parse_mode=ParseMode.HTML,
                     disable_notification=all(a.silent for a in alerts),
+                    reply_markup=_mute_buttons([alerts[i] for i in carried], _),
                 )
             except BadRequest as error:
                 log.warning("Telegram refused a digest part for chat %s: %s", chat_id, error)

@@ -423,6 +423,21 @@ async def option_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: 
     await edit_text(update, text, buttons)
 
 
+@group_admin_only(lambda _: _("Only the group's administrators can do that."))
+async def mute_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader) -> None:
+    """The 🔕 under a digest that named too many subscriptions for a button each: the list,
+    with a pause button per subscription, as a new message (the digest stays)."""
+    query = update.callback_query
+    assert query is not None
+    await answer(query)
+    rows = await topics.subscriptions_of(services(context), me.chat_id)
+    if not rows:
+        await reply(update, me._("You have no subscriptions."))
+        return
+    text, buttons = list_page(rows, 0, me.paused, me._, options=True)
+    await reply(update, text, reply_markup=buttons)
+
+
 async def edit_text(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
     """Show another page in the tapped message (a double tap redraws the same: no error)."""
     callback = update.callback_query

@@ -8,6 +8,7 @@ from typing import Any
 from bench.fakes import FakeBotAPI, FeedServer, rss
 from bot.settings import Settings
 from tests.integration.harness import db_count, eventually, make_settings, running
+from tests.integration.seed import seed_outbox
 
 READER = 7001
 CHANNEL = -1001234567890
@@ -318,3 +319,20 @@ async def test_list_buttons_make_one_subscription_silent_pause_it_or_remove_it(
             assert alert["disable_notification"] is True
             assert "Removed" in await tap("✖ 1")
             assert _subscriptions(settings, READER) == 1
+
+
+async def test_every_digest_part_is_numbered_and_keeps_a_way_to_mute(tmp_path: Path) -> None:
+    with FakeBotAPI() as api:
+        api.set_limits()
+        settings = make_settings(api.base_url, tmp_path, [])
+        await seed_outbox(settings.DATABASE_URL, {4242: 60})
+        async with running(settings):
+            sent = "SELECT count(*) FROM alerts WHERE status = 'sent'"
+            assert await eventually(lambda: db_count(settings, sent) == 60)
+        parts = api.sent_messages(4242)
+        assert len(parts) >= 2
+        for number, part in enumerate(parts, start=1):
+            assert part["text"].startswith(f"{number}/{len(parts)}")
+            buttons = [b for row in part["reply_markup"]["inline_keyboard"] for b in row]
+            assert [b["callback_data"] for b in buttons] == [buttons[0]["callback_data"]]
+            assert buttons[0]["callback_data"].startswith("mute:")
