@@ -108,6 +108,8 @@ async def test_commands_posted_in_the_channel_act_for_it(tmp_path: Path) -> None
             assert "1. Nordkorea" in replies[1]["text"]
             _serve(feeds, "Backlog", "Nordkorea testet Rakete")
             assert await eventually(lambda: len(_alerts(api, CHANNEL)) == 1)
+        # Replies and alerts into the channel kept Telegram's group pace (20 a minute).
+        assert api.limit_violations() == []
 
 
 async def test_a_channel_that_removes_the_bot_stops_until_subscribed_again(
