@@ -191,12 +191,17 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add = application.add_handler
     # Commands run from new messages only: an edited message must not run its command again.
     fresh = filters.UpdateType.MESSAGE
+    # Posted in a channel where the bot is an administrator, these act for the channel.
+    in_channels = fresh | filters.UpdateType.CHANNEL_POST
     for name, callback in (
-        ("start", start.start),
-        ("help", start.help_command),
         ("subscribe", subscriptions.subscribe),
         ("unsubscribe", subscriptions.unsubscribe),
         ("list", subscriptions.list_subscriptions),
+    ):
+        add(CommandHandler(name, callback, filters=in_channels))
+    for name, callback in (
+        ("start", start.start),
+        ("help", start.help_command),
         ("search", search.search),
         ("pause", control.pause),
         ("resume", control.resume),
@@ -214,6 +219,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     add(CallbackQueryHandler(subscriptions.unsubscribe_button, pattern=r"^unsub:"))
     add(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^(mute|unmute):"))
     add(CallbackQueryHandler(subscriptions.list_button, pattern=r"^list:"))
+    add(CallbackQueryHandler(subscriptions.option_button, pattern=r"^opt:"))
+    add(CallbackQueryHandler(subscriptions.mute_list_button, pattern=r"^mutes:"))
     add(CallbackQueryHandler(search.search_page, pattern=r"^s:"))
     add(CallbackQueryHandler(start.try_example, pattern=r"^try:"))
     add(CallbackQueryHandler(reader_settings.settings_button, pattern=r"^set:"))

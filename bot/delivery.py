@@ -27,15 +27,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.settings import Settings
-from db import chats, outbox
-from feeds.render import AlertView, TimeFormat, render_alert, render_alert_plain, render_digest
+from db import chats, outbox, subscriptions
+from feeds.render import (
+    AlertView,
+    TimeFormat,
+    escape,
+    mute_choices,
+    present_alert,
+    render_alert,
+    render_alert_plain,
+    render_digest_parts,
+)
 from handlers.i18n import Translate, plural_translator, time_formatter, translator
 from services.core import Services
 
@@ -84,6 +100,7 @@ def _view(alert: outbox.DueAlert) -> AlertView:
         query_text=alert.query_text,
         queries=alert.queries,
         outlets=alert.outlets,
+        image=alert.image,
     )
 
 
@@ -97,6 +114,32 @@ _CHAT_PROBLEMS = (
     "chat_write_forbidden",
     "need administrator rights",
 )
+
+
+def _mute_buttons(alerts: Sequence[outbox.DueAlert], _: Translate) -> InlineKeyboardMarkup | None:
+    """A way to mute what filled a digest part: a 🔕 per subscription, or (beyond a few) one
+    button that lists them all (`mutes:`, answered by the /list handlers)."""
+    choices = mute_choices(
+        [(a.subscription_id, a.query_text) for a in alerts if a.subscription_id is not None], _
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                choice.label,
+                callback_data=(
+                    "mutes:" if choice.subscription_id is None else f"mute:{choice.subscription_id}"
+                ),
+            )
+        ]
+        for choice in choices
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _topic_of(alerts: Sequence[outbox.DueAlert]) -> int | None:
+    """The forum topic a digest goes to: its alerts' own, or General when they differ."""
+    topics = {alert.thread_id for alert in alerts}
+    return topics.pop() if len(topics) == 1 else None
 
 
 def _about_the_chat(message: str) -> bool:
@@ -283,6 +326,60 @@ class Deliverer:
             self._throttled(chat_id, retry_seconds(error))
             raise
 
+    async def _send_to_topic(
+        self,
+        chat_id: int,
+        chat_type: str,
+        thread_id: int | None,
+        text: str,
+        _: Translate,
+        **kwargs: Any,
+    ) -> Message:
+        """Send into a forum topic; a deleted topic ("message thread not found") moves its
+        subscriptions to the General topic, says so there once, and the alert goes there."""
+        if thread_id is not None:
+            try:
+                return await self._post(
+                    chat_id, chat_type, text, message_thread_id=thread_id, **kwargs
+                )
+            except BadRequest as error:
+                if "thread not found" not in error.message.lower():
+                    raise
+                await self._topic_gone(chat_id, chat_type, thread_id, _)
+        return await self._post(chat_id, chat_type, text, **kwargs)
+
+    async def _post(
+        self, chat_id: int, chat_type: str, text: str, *, photo: str | None = None, **kwargs: Any
+    ) -> Message:
+        """A message, or with `photo` a photo with `text` as its caption (paced alike)."""
+        if photo is None:
+            return await self._send_message(chat_id, chat_type, text, **kwargs)
+        if await self._paced(chat_id, chat_type):
+            kwargs["allow_paid_broadcast"] = True
+        try:
+            return await self._bot.send_photo(
+                chat_id, photo, caption=text, rate_limit_args=NO_RETRY, **kwargs
+            )
+        except RetryAfter as error:
+            self._throttled(chat_id, retry_seconds(error))
+            raise
+
+    async def _topic_gone(self, chat_id: int, chat_type: str, thread_id: int, _: Translate) -> None:
+        async with self._svc.write() as session:
+            moved = await subscriptions.leave_topic(session, chat_id, thread_id)
+        if not moved:
+            return  # an earlier alert of the same batch moved them and said so
+        log.info(
+            "chat %s: topic %s is gone; %d subscriptions moved", chat_id, thread_id, len(moved)
+        )
+        notice = _(
+            "The forum topic these subscriptions posted into was deleted, so their alerts now "
+            "come here, to the General topic: {queries}. Subscribe again inside another topic "
+            "to move them there."
+        ).format(queries=", ".join(f"“{query}”" for query in moved))
+        with contextlib.suppress(TelegramError):
+            await self._send_message(chat_id, chat_type, escape(notice), parse_mode=ParseMode.HTML)
+
     async def _deliver(self, chat_id: int, alerts: Sequence[outbox.DueAlert]) -> None:
         try:
             await self._send(chat_id, alerts)
@@ -336,8 +433,9 @@ class Deliverer:
         _: Translate,
         when: TimeFormat,
     ) -> None:
-        """The digest, part by part; a refused part goes out as its alerts, one by one."""
-        for text, carried in render_digest(
+        """The digest, part by part ("2/3"), each with 🔕 buttons for what filled it; a refused
+        part goes out as its alerts, one by one."""
+        for text, carried in render_digest_parts(
             [_view(a) for a in alerts],
             timezone=timezone,
             _=_,
@@ -345,8 +443,15 @@ class Deliverer:
             time_format=when,
         ):
             try:
-                message = await self._send_message(
-                    chat_id, alerts[0].chat_type, text, parse_mode=ParseMode.HTML
+                message = await self._send_to_topic(
+                    chat_id,
+                    alerts[0].chat_type,
+                    _topic_of(alerts),
+                    text,
+                    _,
+                    parse_mode=ParseMode.HTML,
+                    disable_notification=all(a.silent for a in alerts),
+                    reply_markup=_mute_buttons([alerts[i] for i in carried], _),
                 )
             except BadRequest as error:
                 log.warning("Telegram refused a digest part for chat %s: %s", chat_id, error)
@@ -375,6 +480,32 @@ class Deliverer:
         if alert.subscription_id is not None:
             mute = InlineKeyboardButton(_("🔕 Mute"), callback_data=f"mute:{alert.subscription_id}")
             markup = InlineKeyboardMarkup([[mute]])
+        shown = present_alert(
+            view, pictures=alert.pictures, timezone=timezone, _=_, time_format=when
+        )
+        if shown.kind == "photo":
+            try:
+                return await self._send_to_topic(
+                    chat_id,
+                    alert.chat_type,
+                    alert.thread_id,
+                    shown.text,
+                    _,
+                    photo=shown.image,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_notification=alert.silent,
+                )
+            except BadRequest as error:
+                if _about_the_chat(error.message):
+                    raise
+                # Telegram could not fetch the picture (or refused it): the text alert, now.
+                log.info("alert %s: photo refused (%s); sent as text", alert.id, error.message)
+        preview = None
+        if shown.kind == "preview":
+            preview = LinkPreviewOptions(
+                url=shown.image, prefer_large_media=True, show_above_text=True
+            )
         # Rendered only when needed: the first form almost always goes through, and at
         # 1,000 messages/s rendering all four forms of every alert took an eighth of the CPU.
         tries: list[tuple[Callable[[], str], str | None, InlineKeyboardMarkup | None]] = [
@@ -413,8 +544,17 @@ class Deliverer:
                 continue
             seen.add((text, parse_mode, buttons is None))
             try:
-                return await self._send_message(
-                    chat_id, alert.chat_type, text, parse_mode=parse_mode, reply_markup=buttons
+                return await self._send_to_topic(
+                    chat_id,
+                    alert.chat_type,
+                    alert.thread_id,
+                    text,
+                    _,
+                    parse_mode=parse_mode,
+                    reply_markup=buttons,
+                    disable_notification=alert.silent,
+                    # The large preview goes with the full alert only; its fallbacks are bare text.
+                    **({"link_preview_options": preview} if preview and len(seen) == 1 else {}),
                 )
             except BadRequest as error:
                 if _about_the_chat(error.message):

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import edits, search
+from db import edits, search, subscriptions
 from db.chats import chat_preferences
 from db.models import Alert, Article, Chat, Feed
 from db.search_backend import Fts5Search, SearchBackend
@@ -63,7 +63,7 @@ class _Stored:
     id: int
     story_id: int
     value: ArticleValue
-    feed_id: int
+    feed_id: int = 0
 
 
 async def store_batch(
@@ -110,6 +110,7 @@ async def store_batch(
                 "title_key": title_key(value.title),
                 "teaser": value.teaser,
                 "language": value.language,
+                "image": value.image,
                 "published_at": value.published or now,
                 "fetched_at": now,
             }
@@ -266,7 +267,11 @@ async def _queue_alerts(
     now: datetime,
 ) -> dict[int, int]:
     """Queue an alert per matching chat; returns how many were queued per article id."""
-    hits_per_row = [(row, match(row.value)) for row in stored]
+    # Scoped subscriptions (source:, lang:) keep only the hits inside their scope.
+    in_scope = await subscriptions.keep_in_scope(
+        session, [(row.feed_id, row.value.language, match(row.value)) for row in stored]
+    )
+    hits_per_row = list(zip(stored, in_scope, strict=True))
     chat_ids = {hit.chat_id for _, hits in hits_per_row for hit in hits}
     if not chat_ids:
         return {}

@@ -20,6 +20,7 @@ CHAT_SETTINGS = frozenset(
         "quiet_start",
         "quiet_end",
         "article_languages",
+        "pictures",
     }
 )
 """The chat columns a reader may change with /language, /timezone and /settings."""

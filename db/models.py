@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,6 +77,8 @@ class Chat(Base):
     quiet_end: Mapped[int | None] = mapped_column(Integer)
     article_languages: Mapped[str | None] = mapped_column(String(64))
     """Comma-separated language codes to receive; None: every language."""
+    pictures: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Alerts show the article's picture (photo or large link preview); False: text only."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -93,6 +97,12 @@ class Subscription(Base):
     query_json: Mapped[str] = mapped_column(Text)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The forum topic its alerts go to; None: the chat itself (a forum's General topic)."""
+    scope_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """`feeds.scope.Scope.to_json`: the feeds and languages it alerts on; None: all."""
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its alerts arrive without a sound (`disable_notification`)."""
 
 
 class Feed(Base):
@@ -147,6 +157,8 @@ class Article(Base):
     title_key: Mapped[str] = mapped_column(String(512))
     teaser: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
+    image: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    """The item's picture (`feeds.models.Article.image`); None: it has none."""
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """Publication time; the fetch time when the feed gives none."""
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Alert, Article, Chat, Feed
+from db.models import Alert, Article, Chat, Feed, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,14 @@ class DueAlert:
     """Every subscription of the chat that matched (`Alert.matched_queries`), oldest first."""
     outlets: tuple[tuple[str, str], ...] = ()
     """Outlets that joined the story before the alert went out (`Alert.outlets`)."""
+    thread_id: int | None = None
+    """The forum topic its subscription delivers into; None: the chat itself."""
+    image: str | None = None
+    """The article's picture, if it has one."""
+    pictures: bool = True
+    """Whether the chat wants pictures (and link previews)."""
+    silent: bool = False
+    """Its subscription alerts without a sound (`disable_notification`)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -107,11 +115,16 @@ async def due_alerts(
             Article.canonical_link,
             Alert.matched_queries,
             Alert.outlets,
+            Subscription.message_thread_id,
+            Article.image,
+            Chat.pictures,
+            Subscription.silent,
         )
         .join(ranked, ranked.c.id == Alert.id)
         .join(Chat, Chat.id == Alert.chat_id)
         .join(Article, Article.id == Alert.article_id)
         .join(Feed, Feed.id == Article.feed_id)
+        .outerjoin(Subscription, Subscription.id == Alert.subscription_id)
         .where(ranked.c.rank <= per_chat)
         .order_by(Alert.id)
     )
@@ -122,6 +135,10 @@ async def due_alerts(
             canonical_link=r[16] or "",
             queries=_queries(r[17]),
             outlets=_outlets(r[18]),
+            thread_id=r[19],
+            image=r[20],
+            pictures=bool(r[21]),
+            silent=bool(r[22]),
         )
         for r in rows
     ]

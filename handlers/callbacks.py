@@ -133,6 +133,38 @@ def read_mute(data: str) -> Mute | None:
     return Mute(subscription, action == "mute")
 
 
+# --- /list options: opt:<id>:<m|s>:<page> --------------------------------------------------
+
+OPTION = "opt:"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionTap:
+    """A tap under /list: toggle `action` ("m" pause, "s" silent) of `subscription`, then show
+    `page` again."""
+
+    subscription: int
+    action: str
+    page: int
+
+
+def option_data(subscription_id: int, action: str, page: int) -> str:
+    return f"{OPTION}{subscription_id}:{action}:{page}"
+
+
+def read_option(data: str) -> OptionTap | None:
+    rest = _after(data, OPTION)
+    if rest is None:
+        return None
+    parts = rest.split(":")
+    if len(parts) != 3 or parts[1] not in ("m", "s"):
+        return None
+    subscription, page = read_id(parts[0]), read_page(parts[2])
+    if subscription is None or page is None:
+        return None
+    return OptionTap(subscription, parts[1], page)
+
+
 # --- /start examples: try:<language>:<index> --------------------------------------------------
 
 TRY = "try:"

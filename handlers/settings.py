@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from telegram.ext import ContextTypes
 from feeds.preferences import MINUTES_PER_DAY, parse_languages
 from feeds.render import escape
 from handlers.callbacks import LANGUAGE, read_language, read_page
+from handlers.channels import Acting, acting_chat, managed
 from handlers.common import (
     Reader,
     answer,
@@ -62,6 +64,7 @@ class ChatSettings:
     quiet_start: int | None
     quiet_end: int | None
     article_languages: frozenset[str]
+    pictures: bool = True
 
     @classmethod
     def of(cls, chat: ChatView) -> ChatSettings:
@@ -73,6 +76,7 @@ class ChatSettings:
             quiet_start=chat.quiet_start,
             quiet_end=chat.quiet_end,
             article_languages=parse_languages(chat.article_languages),
+            pictures=chat.pictures,
         )
 
     @property
@@ -119,6 +123,10 @@ def settings_text(s: ChatSettings, _: Translate) -> str:
             "🔔 " + _("Alerts: {mode}").format(mode=escape(describe_mode(s, _))),
             "🌙 " + _("Quiet hours: {quiet}").format(quiet=escape(quiet_text)),
             "📰 " + _("Article languages: {languages}").format(languages=escape(languages_text)),
+            "🖼 "
+            + _("Pictures and link previews: {state}").format(
+                state=_("on") if s.pictures else _("off")
+            ),
             "🗣 " + _("Bot language: {language}").format(language=LANGUAGE_NAMES[s.language]),
             "🕓 "
             + _("Time zone: {zone} — change it with /timezone <i>Europe/Vienna</i>").format(
@@ -132,52 +140,86 @@ def _mark(chosen: bool, label: str) -> str:
     return CHECK + label if chosen else label
 
 
-def settings_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
+_OTHER_CHAT = re.compile(r"set:(-[0-9]{1,19}):(.*)", re.S)
+
+
+def setting_data(rest: str, target: int | None = None) -> str:
+    """A settings button's data: `set:REST` for this chat, `set:CHAT:REST` for a channel or
+    group managed from the private chat."""
+    return f"set:{rest}" if target is None else f"set:{target}:{rest}"
+
+
+def read_setting_target(data: str) -> tuple[int | None, str]:
+    """The chat a settings tap is for (None: this chat) and its data as `set:REST`."""
+    found = _OTHER_CHAT.fullmatch(data)
+    if found is None:
+        return None, data
+    return int(found.group(1)), f"set:{found.group(2)}"
+
+
+def settings_keyboard(
+    s: ChatSettings, _: Translate, target: int | None = None
+) -> InlineKeyboardMarkup:
     """The main settings keyboard: mode, quiet hours, article languages, bot language."""
     mode = [
         InlineKeyboardButton(
-            _mark(s.alert_mode == "instant", "🔔 " + _("Instant")), callback_data="set:mode:instant"
+            _mark(s.alert_mode == "instant", "🔔 " + _("Instant")),
+            callback_data=setting_data("mode:instant", target),
         ),
         InlineKeyboardButton(
-            _mark(s.alert_mode == "hourly", "🔔 " + _("Hourly")), callback_data="set:mode:hourly"
+            _mark(s.alert_mode == "hourly", "🔔 " + _("Hourly")),
+            callback_data=setting_data("mode:hourly", target),
         ),
         InlineKeyboardButton(
-            _mark(s.alert_mode == "daily", "🔔 " + _("Daily…")), callback_data="set:daily"
+            _mark(s.alert_mode == "daily", "🔔 " + _("Daily…")),
+            callback_data=setting_data("daily", target),
         ),
     ]
     quiet = [
         InlineKeyboardButton(
             _mark(s.quiet == (start, end), "🌙 " + _span(start, end, s.language)),
-            callback_data=f"set:quiet:{start}-{end}",
+            callback_data=setting_data(f"quiet:{start}-{end}", target),
         )
         for start, end in QUIET_PRESETS
     ]
     quiet.append(
         InlineKeyboardButton(
-            _mark(s.quiet is None, "🌙 " + _("No quiet hours")), callback_data="set:quiet:off"
+            _mark(s.quiet is None, "🌙 " + _("No quiet hours")),
+            callback_data=setting_data("quiet:off", target),
         )
     )
     toggles = [
         InlineKeyboardButton(
             _mark(code in s.article_languages, "📰 " + language_name(code, s.language)),
-            callback_data=f"set:al:{code}",
+            callback_data=setting_data(f"al:{code}", target),
         )
         for code in ARTICLE_LANGUAGES
     ]
     toggles.append(
         InlineKeyboardButton(
-            _mark(not s.article_languages, "📰 " + _("All languages")), callback_data="set:al:all"
+            _mark(not s.article_languages, "📰 " + _("All languages")),
+            callback_data=setting_data("al:all", target),
         )
     )
     bot_language = [
         InlineKeyboardButton(
             _mark(s.language == code, "🗣 " + LANGUAGE_NAMES[code]),
-            callback_data=f"set:lang:{code}",
+            callback_data=setting_data(f"lang:{code}", target),
         )
         for code in LANGUAGES
     ]
+    pictures = [
+        InlineKeyboardButton(
+            _mark(s.pictures, "🖼 " + _("Pictures")), callback_data=setting_data("pic:on", target)
+        ),
+        InlineKeyboardButton(
+            _mark(not s.pictures, "🖼 " + _("No pictures")),
+            callback_data=setting_data("pic:off", target),
+        ),
+    ]
     rows = [mode, quiet[:2], quiet[2:]]
     rows += [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
+    rows.append(pictures)
     rows += in_rows(bot_language)
     return InlineKeyboardMarkup(rows)
 
@@ -192,18 +234,18 @@ def in_rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButt
     return [buttons[i : i + step] for i in range(0, len(buttons), step)]
 
 
-def hour_keyboard(s: ChatSettings, _: Translate) -> InlineKeyboardMarkup:
+def hour_keyboard(s: ChatSettings, _: Translate, target: int | None = None) -> InlineKeyboardMarkup:
     """The daily digest's hour: 24 buttons and a way back."""
     chosen = s.digest_hour if s.alert_mode == "daily" else None
     buttons = [
         InlineKeyboardButton(
             _mark(hour == chosen, format_clock(hour * 60, s.language)),
-            callback_data=f"set:hour:{hour}",
+            callback_data=setting_data(f"hour:{hour}", target),
         )
         for hour in DIGEST_HOURS
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    rows.append([InlineKeyboardButton(_("« Back"), callback_data="set:back")])
+    rows.append([InlineKeyboardButton(_("« Back"), callback_data=setting_data("back", target))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -255,6 +297,8 @@ def apply_setting(s: ChatSettings, data: str) -> dict[str, object] | None:
         return {"article_languages": ",".join(sorted(chosen)) or None}
     if key == "lang" and value in LANGUAGES:
         return {"language": value}
+    if key == "pic" and value in ("on", "off"):
+        return {"pictures": value == "on"}
     return None
 
 
@@ -274,22 +318,67 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup) -> None
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the chat's settings with buttons to change them."""
+    """Show the chat's settings with buttons to change them; `/settings @channel` (in the
+    private chat) that channel's or group's, for its administrators."""
     me = await reader(update, context)
-    chat = await chats.chat_settings(services(context), me.chat_id)
-    assert chat is not None  # reader() just stored it
+    acting = await acting_chat(update, context, me)
+    if acting is None:
+        return
+    chat = await chats.chat_settings(services(context), acting.chat_id)
+    assert chat is not None  # reader() or acting_chat() just stored it
     current = ChatSettings.of(chat)
-    await reply(update, settings_text(current, me._), reply_markup=settings_keyboard(current, me._))
+    target = None if acting.label is None else acting.chat_id
+    await reply(
+        update,
+        _settings_page(current, me._, acting.label),
+        reply_markup=settings_keyboard(current, me._, target),
+    )
 
 
-async def _turn_page(update: Update, current: ChatSettings, hours: bool, _: Translate) -> None:
+def _settings_page(s: ChatSettings, _: Translate, label: str | None) -> str:
+    """The settings message; another chat's is headed by its name and says how to set its
+    time zone."""
+    if label is None:
+        return settings_text(s, _)
+    chat = escape(label)
+    how = _("Its time zone: /timezone {chat} <i>Europe/Vienna</i>").format(chat=chat)
+    return f"<b>{chat}</b>\n{settings_text(s, _)}\n{how}"
+
+
+async def _turn_page(
+    update: Update, current: ChatSettings, hours: bool, _: Translate, acting: Acting
+) -> None:
     """Show the daily digest's hours, or go back to the main settings page."""
+    target = None if acting.label is None else acting.chat_id
     if hours:
         await _edit(
-            update, _("At what time should the daily digest come?"), hour_keyboard(current, _)
+            update,
+            _("At what time should the daily digest come?"),
+            hour_keyboard(current, _, target),
         )
     else:
-        await _edit(update, settings_text(current, _), settings_keyboard(current, _))
+        await _edit(
+            update, _settings_page(current, _, acting.label), settings_keyboard(current, _, target)
+        )
+
+
+async def _tapped_chat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, me: Reader, target: int | None
+) -> Acting | None:
+    """The chat a settings tap changes; for another chat the rights are checked again (they
+    may have been taken away since the message was sent)."""
+    if target is None:
+        return Acting(me.chat_id, "", paused=me.paused, chat_type=me.chat_type)
+    callback = update.callback_query
+    assert callback is not None
+    user = update.effective_user
+    found = None
+    if me.chat_type == "private":
+        found = await managed(context, user.id if user else 0, target, me._)
+    if isinstance(found, Acting):
+        return found
+    await answer(callback, found or me._("That button is out of date."), show_alert=True)
+    return None
 
 
 @group_admin_only(_only_admins)
@@ -297,28 +386,36 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE, me
     """A tap on the settings keyboard: store the change, redraw the message in place."""
     callback = update.callback_query
     assert callback is not None
-    data = callback.data or ""
+    target, data = read_setting_target(callback.data or "")
     if not shows_buttons(callback.message, "set:"):
         await answer(callback, me._("That button is out of date; send /settings again."))
         return
+    acting = await _tapped_chat(update, context, me, target)
+    if acting is None:
+        return
     svc = services(context)
-    chat = await chats.chat_settings(svc, me.chat_id)
+    chat = await chats.chat_settings(svc, acting.chat_id)
     assert chat is not None
     current = ChatSettings.of(chat)
     if data in ("set:daily", "set:back"):
         await answer(callback)
-        await _turn_page(update, current, data == "set:daily", me._)
+        await _turn_page(update, current, data == "set:daily", me._, acting)
         return
     changes = apply_setting(current, data)
     if changes is None:
         await answer(callback, me._("That button is out of date; send /settings again."))
         return
-    chat = await chats.change_settings(svc, me.chat_id, changes)
+    chat = await chats.change_settings(svc, acting.chat_id, changes)
     assert chat is not None
     updated = ChatSettings.of(chat)
-    _ = translator(updated.language)  # a language change answers in the new language at once
+    # A language change answers in the new language at once (another chat's: in the reader's).
+    _ = translator(updated.language) if acting.label is None else me._
     await answer(callback, _("Saved."))
-    await _edit(update, settings_text(updated, _), settings_keyboard(updated, _))
+    await _edit(
+        update,
+        _settings_page(updated, _, acting.label),
+        settings_keyboard(updated, _, None if acting.label is None else acting.chat_id),
+    )
 
 
 # --- /language -------------------------------------------------------------------------------
@@ -450,13 +547,19 @@ def _unknown_zone_text(wanted: str, _: Translate) -> str:
 
 
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/timezone Europe/Vienna stores the chat's time zone; without a name it shows it."""
+    """/timezone Europe/Vienna stores the chat's time zone; without a name it shows it.
+    `/timezone @channel Europe/Vienna` (in the private chat) sets that chat's."""
     me = await reader(update, context)
     _ = me._
     svc = services(context)
-    wanted = command_args(context, update)
+    acting = await acting_chat(update, context, me)
+    if acting is None:
+        return
+    wanted = acting.rest
     if not wanted:
-        await reply(update, _zone_now_text(me.timezone, svc.clock(), me.language, _))
+        found = await chats.chat_settings(svc, acting.chat_id)
+        zone = found.timezone if found is not None else me.timezone
+        await reply(update, _zone_now_text(zone, svc.clock(), me.language, _))
         return
     name = find_zone(wanted)
     if name is None:
@@ -465,7 +568,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await is_group_admin(update, context):
         await reply(update, _only_admins(_))
         return
-    await chats.change_settings(svc, me.chat_id, {"timezone": name})
+    await chats.change_settings(svc, acting.chat_id, {"timezone": name})
     await reply(
         update,
         _("Time zone set to {zone}. It is {now} there.").format(

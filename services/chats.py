@@ -24,6 +24,7 @@ class ChatView:
     quiet_start: int | None
     quiet_end: int | None
     article_languages: str | None
+    pictures: bool = True
 
 
 def _view(row: Chat) -> ChatView:
@@ -38,6 +39,7 @@ def _view(row: Chat) -> ChatView:
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
         article_languages=row.article_languages,
+        pictures=row.pictures is not False,
     )
 
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from db import subscriptions
 from feeds.matcher import Matcher
 from feeds.query import (
     Query,
+    QueryError,
     iter_terms,
     parse_query,
     query_from_json,
     query_to_json,
 )
+from feeds.scope import Scope, split_scope
 from feeds.search_request import SearchRequest, SearchResult
 from feeds.translate import Translate, TranslatePlural, english_plural
 from services.core import Services
@@ -51,6 +53,8 @@ class Subscribed:
     query: Query
     created: bool
     matches: tuple[SearchResult, ...]
+    scope: Scope = field(default_factory=Scope)
+    """The feeds and languages it alerts on (`source:`, `lang:`); empty: all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,8 @@ class SubscriptionView:
     id: int
     query_text: str
     muted: bool
+    scope: Scope = field(default_factory=Scope)
+    silent: bool = False
 
 
 def _alerting(query: Query, candidates: list[SearchResult]) -> tuple[SearchResult, ...]:
@@ -76,14 +82,27 @@ async def subscribe(
     _: Translate,
     *,
     ngettext: TranslatePlural = english_plural,
+    thread_id: int | None = None,
 ) -> Subscribed:
     """Parse, store and index a chat's query (raises QueryError, explained in the reader's words,
     or LimitReached).
 
     `chat_id` is the chat that receives the alerts, which need not be the chat the command
-    came from.
+    came from; `thread_id` the forum topic they go to (None: the chat itself).
     """
-    query = parse_query(text, _=_, ngettext=ngettext)
+    query_text, scope = split_scope(text, _)
+    query = parse_query(query_text, _=_, ngettext=ngettext)
+    stored_as = scoped_text(query.text, scope)
+    if len(stored_as) > MAX_STORED:
+        raise QueryError(
+            ngettext(
+                "The query is too long ({length} character): use at most {limit}. "
+                "Split it into several subscriptions.",
+                "The query is too long ({length} characters): use at most {limit}. "
+                "Split it into several subscriptions.",
+                len(stored_as),
+            ).format(length=len(stored_as), limit=MAX_STORED)
+        )
     terms = expanded_terms(query)
     if terms > MAX_TERMS:
         raise LimitReached("terms", terms, MAX_TERMS)
@@ -92,10 +111,12 @@ async def subscribe(
             row, created = await subscriptions.add_subscription(
                 tx,
                 chat_id,
-                query.text,
+                stored_as,
                 query_to_json(query),
                 now=svc.clock(),
                 limit=MAX_SUBSCRIPTIONS,
+                thread_id=thread_id,
+                scope_json=scope.to_json(),
             )
             subscription_id, stored_text = row.id, row.query_text
     except subscriptions.TooManySubscriptions:
@@ -106,19 +127,43 @@ async def subscribe(
     async with svc.read() as session:
         page = await svc.search.search(
             session,
-            SearchRequest(text=query.text, query_text=query.text),
+            SearchRequest(
+                text=stored_as,
+                query_text=query.text,
+                sources=scope.sources,
+                languages=scope.languages,
+            ),
             query,
             per_page=RECENT_CANDIDATES,
         )
     matches = await asyncio.to_thread(_alerting, query, list(page.results))
-    return Subscribed(query, created, matches)
+    return Subscribed(query, created, matches, scope)
+
+
+MAX_STORED = 256
+"""Characters of a stored subscription, its filters included (the column's width)."""
+
+
+def scoped_text(query_text: str, scope: Scope) -> str:
+    """How a scoped subscription is stored and listed: the query, then its filters as
+    `/subscribe` reads them (`Nordkorea source:krone lang:de`); one text per scope, so the same
+    query with another scope is another subscription."""
+    words = [query_text]
+    words += [f'source:"{name}"' if " " in name else f"source:{name}" for name in scope.sources]
+    words += [f"lang:{code}" for code in scope.languages]
+    return " ".join(words)
 
 
 async def subscriptions_of(svc: Services, chat_id: int) -> list[SubscriptionView]:
     """The chat's subscriptions, oldest first."""
     async with svc.read() as session:
         rows = await subscriptions.list_subscriptions(session, chat_id)
-        return [SubscriptionView(row.id, row.query_text, row.muted) for row in rows]
+        return [
+            SubscriptionView(
+                row.id, row.query_text, row.muted, Scope.from_json(row.scope_json), row.silent
+            )
+            for row in rows
+        ]
 
 
 async def unsubscribe(svc: Services, chat_id: int, subscription_id: int) -> str | None:
@@ -146,3 +191,15 @@ async def set_muted(
     else:
         svc.index.add(subscription_id, chat_id, view.query_text, query_from_json(query_json))
     return view
+
+
+async def set_silent(
+    svc: Services, chat_id: int, subscription_id: int, silent: bool
+) -> SubscriptionView | None:
+    """One of the chat's subscriptions alerts without a sound (or with one again); None if it
+    no longer exists."""
+    async with svc.write() as tx:
+        row = await subscriptions.set_silent(tx, chat_id, subscription_id, silent)
+        if row is None:
+            return None
+        return SubscriptionView(row.id, row.query_text, row.muted, silent=row.silent)

@@ -2,7 +2,7 @@
 
 Only these: getMe, deleteWebhook, getUpdates (Application start and long polling),
 setMyCommands, sendMessage, sendPhoto (by URL), editMessageText, editMessageCaption,
-editMessageReplyMarkup, answerCallbackQuery and getChatMember. Any other method is recorded
+editMessageReplyMarkup, answerCallbackQuery, getChat and getChatMember. Any other method is recorded
 and answered ``true``, which is all the bot would see of setChatMenuButton or sendChatAction.
 
 Channels (``add_channel``) answer sends by the bot's rights there; forum supergroups
@@ -400,6 +400,31 @@ class BotMethods(BotState):
         )
         return True
 
+    def _get_chat(self, params: JSONDict) -> JSONDict:
+        """A chat the bot knows (by id, or a channel's @username): its Chat dict; any other
+        answers 400 "chat not found", as Telegram does for a chat the bot cannot see."""
+        key = chat_key(params.get("chat_id"))
+        chat = self._chats.get(key) if isinstance(key, int) else None
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        # ChatFullInfo's required fields, as Telegram always sends them.
+        gifts = dict.fromkeys(
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
+            True,
+        )
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
+
     def _get_chat_member(self, params: JSONDict) -> JSONDict:
         key = chat_key(params.get("chat_id"))
         chat = self._chat(key)
@@ -461,6 +486,7 @@ _METHODS: dict[str, Callable[[BotMethods, JSONDict], Any]] = {
     "editmessagereplymarkup": BotMethods._edit_message_reply_markup,
     "answercallbackquery": BotMethods._answer_callback_query,
     "getchatmember": BotMethods._get_chat_member,
+    "getchat": BotMethods._get_chat,
 }
 
 

@@ -33,7 +33,11 @@ def _feed_with_seed_and_old_item() -> bytes:
 
 
 def _alerts(api: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
-    return [m for m in api.sent_messages(chat_id) if "Matched:" in m["text"]]
+    """Alerts as readers see them: a photo's caption is its text (the seed has a picture)."""
+    shown = [
+        {**m, "text": m.get("text") or m.get("caption") or ""} for m in api.sent_messages(chat_id)
+    ]
+    return [m for m in shown if "Matched:" in m["text"]]
 
 
 async def test_reader_gets_exactly_one_alert_for_the_seed_article(tmp_path: Path) -> None:
