@@ -337,6 +337,10 @@ class StoryGrouper:
     _norms: dict[int, tuple[int, float]] = field(default_factory=dict)
     _changes: int = 0
     """Articles added and evicted so far: the age of a cached norm."""
+    _descriptions: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    """(outlet, folded description) → when it was last seen: a description an outlet already
+    used for another report in the window is its boilerplate ("Kurzer Text.", "Read more"),
+    no evidence that two of its reports tell one event."""
 
     # --- the public face -------------------------------------------------------------------
 
@@ -392,6 +396,9 @@ class StoryGrouper:
 
     def _features(self, report: Report) -> _Features:
         description = _lead(report.description)
+        seen = self._descriptions.get((report.source, fold(description.strip())))
+        if seen is not None and abs(report.published - seen) <= self.window:
+            description = ""  # the outlet's boilerplate, not this report's words
         title = _content_keys(report.title, report.language)
         body = _content_keys(description, report.language)
         names = set(self.entity_keys(report.title, report.language))
@@ -408,7 +415,15 @@ class StoryGrouper:
 
     # --- the window ------------------------------------------------------------------------
 
+    def _note_description(self, report: Report) -> None:
+        """Remember when this outlet last used this description (its boilerplate, if again)."""
+        if lead := _lead(report.description).strip():
+            said = (report.source, fold(lead))
+            seen = self._descriptions.get(said)
+            self._descriptions[said] = max(seen, report.published) if seen else report.published
+
     def _insert(self, features: _Features, report: Report, story_id: int) -> None:
+        self._note_description(report)
         slot = self._next_slot
         self._next_slot += 1
         entry = _Entry(
@@ -443,6 +458,8 @@ class StoryGrouper:
         """Forget articles older than the window, measured from the newest time seen."""
         newest = now if self._newest is None or now > self._newest else self._newest
         horizon = newest - self.window
+        if len(self._descriptions) > 2 * len(self._entries) + 64:
+            self._descriptions = {k: t for k, t in self._descriptions.items() if t >= horizon}
         while self._expiry and self._expiry[0][0] < horizon:
             _, slot = heapq.heappop(self._expiry)
             entry = self._entries.pop(slot)
@@ -629,13 +646,15 @@ class StoryGrouper:
         if counts is None:
             return 0.0
         dot = evidence = 0.0
+        beyond_countries = False
         for key in features.keys:
             count = counts.get(key)
             if count is not None:
                 weight = weights[key]
                 evidence += weight
                 dot += weight * weight * count / size
-        if evidence < self.tuning.min_evidence:
+                beyond_countries = beyond_countries or not _about_a_country(key)
+        if evidence < self.tuning.min_evidence or not beyond_countries:
             return 0.0
         own = sum(weights[key] ** 2 for key in features.keys)
         cached = self._centroid_norms.get(story_key)
@@ -681,8 +700,10 @@ class StoryGrouper:
         theirs_title = entry.title_keys
         dot = evidence = 0.0
         # Sorted, as `entry.keys` is: the sums do not depend on string hashing.
+        beyond_countries = False
         for key in sorted(features.key_set.intersection(entry.keys)):
             base = weights[key]
+            beyond_countries = beyond_countries or not _about_a_country(key)
             evidence += base
             dot += (
                 base
@@ -690,7 +711,7 @@ class StoryGrouper:
                 * (boost if key in theirs_title else 1.0)
                 * (boost if key in mine else 1.0)
             )
-        if evidence < tuning.min_evidence:
+        if evidence < tuning.min_evidence or not beyond_countries:
             return 0.0
         theirs = self._norm(slot, entry)
         if not own or not theirs:
@@ -741,6 +762,24 @@ def _lead(description: str) -> str:
         return description
     cut = description.rfind(" ", 0, _LEAD_CHARACTERS)
     return description[: cut if cut > 0 else _LEAD_CHARACTERS]
+
+
+def _about_a_country(key: str) -> bool:
+    """Whether a key only names a country (`@KP`, or the stem of one of its one-word names,
+    adjectives or demonyms: `nordkorea`): two reports that share nothing else are two stories
+    about one country, not one event, however short their headlines."""
+    return key.startswith("@") or key in _country_stems()
+
+
+@cache
+def _country_stems() -> frozenset[str]:
+    table, _longest = _name_table()
+    stems: set[str] = set()
+    for name, (key, _lower_case) in table.items():
+        if key.startswith("@") and " " not in name:
+            for genitive_s in (True, False):
+                stems.update(_token_keys(name, None if genitive_s else "en"))
+    return frozenset(stems)
 
 
 def _content_keys(text: str, language: str | None) -> set[str]:

@@ -276,3 +276,24 @@ def test_a_long_description_is_read_by_its_lead() -> None:
     )
     stories = _story_ids([short, long])
     assert stories[0] == stories[1]
+
+
+def test_an_outlets_boilerplate_description_is_no_evidence() -> None:
+    """One outlet writes "Kurzer Text." under every item: two of its reports that share the
+    country and that sentence are two stories."""
+    grouper = StoryGrouper()
+    ids = _ids()
+    first = _report("Nordkorea testet Rakete", "Kurzer Text.", language="de", source="krone")
+    grouper.add(first, lambda: next(ids))
+    later = _report("Nordkoreas Armee", "Kurzer Text.", hours=1, language="de", source="krone")
+    assert grouper.place(later).story_id is None
+
+
+def test_two_reports_sharing_only_their_country_are_two_stories() -> None:
+    grouper = StoryGrouper()
+    ids = _ids()
+    grouper.add(_report("Nordkorea testet Rakete", language="de"), lambda: next(ids))
+    election = _report("Wahl in Pjöngjang: Nordkorea stimmt ab", hours=1, language="de")
+    assert grouper.place(election).story_id is None
+    again = _report("Nordkorea testet erneut Rakete", hours=2, language="de")
+    assert grouper.place(again).story_id == 1
