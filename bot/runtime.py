@@ -22,14 +22,13 @@ from db import subscriptions
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.search_backend import search_backend
 from db.unit import Database
-from feeds.aliases import entity_for
 from feeds.clock import Clock, utc_now
 from feeds.fetch import DEFAULT_ALLOWED_PORTS, Fetcher
 from feeds.index import SubscriptionIndex
 from feeds.normalize import index_words
 from feeds.opml import FeedListError, read_feed_list
 from feeds.query import Query, QueryError, query_from_json
-from feeds.stories import StoryGrouper, entity_keys_with
+from feeds.stories import StoryGrouper
 from services.core import Services
 
 log = logging.getLogger(__name__)
@@ -69,14 +68,12 @@ async def load_index(db: Database) -> SubscriptionIndex:
 
 
 def new_grouper() -> StoryGrouper:
-    """The story grouper of a running bot: names across languages and scripts tie a German
-    and an English report of one event together."""
-    return StoryGrouper(entity_keys=entity_keys_with(_entity_key))
-
-
-def _entity_key(name: str) -> str | None:
-    entity = entity_for(name)
-    return entity.key if entity is not None else None
+    """The story grouper of a running bot, with its default keys: countries (names, adjectives
+    and demonyms in any language), names as written, numbers. With the people-and-places table
+    as keys too, recall on the labelled set rose (0.765 → 0.794) but precision fell (0.988 →
+    0.925: Kim's train trip merged with the parade, three Trump stories into one): a wrong
+    merge hides news, so the table stays out until cross-language ties need more evidence."""
+    return StoryGrouper()
 
 
 def _build_index(rows: list[tuple[int, int, str, str]]) -> SubscriptionIndex:
