@@ -119,7 +119,7 @@ async def test_a_channel_that_removes_the_bot_stops_until_subscribed_again(
         api.add_channel(CHANNEL, "newsroom")
         api.set_member_status(CHANNEL, READER, "administrator")
         settings = make_settings(api.base_url, tmp_path, [_serve(feeds, "Backlog")])
-        active = "SELECT count(*) FROM chats WHERE id = ? AND active = 1"
+        active = "SELECT count(*) FROM chats WHERE id = ? AND active = true"
         async with running(settings):
             assert await eventually(lambda: _articles(settings) == 1)
             await _ask(api, "/subscribe @newsroom Nordkorea")
@@ -312,7 +312,10 @@ async def test_list_buttons_make_one_subscription_silent_pause_it_or_remove_it(
 
             assert "silently" in await tap("🔇 1")
             assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM subscriptions WHERE silent=1") == 1
+                lambda: (
+                    db_count(settings, "SELECT count(*) FROM subscriptions WHERE silent = true")
+                    == 1
+                )
             )
             assert "Muted" in await tap("🔕 2")
             _serve(feeds, "Backlog", "Nordkorea und China")

@@ -8,9 +8,7 @@ Putin attended.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from bot.settings import Settings
 from feeds.index import SubscriptionIndex
 from feeds.models import Article as FeedArticle
 from feeds.models import Hit
-from tests.integration.harness import db_count, db_path, eventually, make_settings, running
+from tests.integration.harness import db_count, db_execute, eventually, make_settings, running
 
 STORIES = Path(__file__).parents[1] / "data" / "stories" / "memory.jsonl"
 READER, OTHER = 3001, 3002
@@ -170,9 +168,7 @@ async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscrip
 
 
 def _execute(settings: Settings, sql: str, *params: object) -> None:
-    with contextlib.closing(sqlite3.connect(db_path(settings), timeout=10)) as connection:
-        connection.execute(sql, params)
-        connection.commit()
+    db_execute(settings, sql, *params)
 
 
 async def test_edits_resume_after_a_restart_and_never_become_new_messages(
