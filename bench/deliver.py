@@ -135,11 +135,14 @@ def _count_sent(database: Path, query: str = SENT) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _running(settings: Settings) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """The bot started as `newsbot run` starts it, and stopped gracefully afterwards."""
+async def running(
+    settings: Settings, **build: Any
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The bot started as `newsbot run` starts it, and stopped gracefully afterwards (the
+    integration tests start it the same way)."""
     from bot.app import build_application
 
-    app = build_application(settings)
+    app = build_application(settings, **build)
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
@@ -187,7 +190,7 @@ async def _newsbot(
     wanted = sum(n for chat, n in alerts_per_chat.items() if low <= chat <= high)
     query = f"{SENT} AND chat_id BETWEEN {low} AND {high}"
     started = time.perf_counter()
-    async with _running(settings):
+    async with running(settings):
         if paid:
             # Paid: the outbox's throughput, timed from the bot being up. Loading the matcher
             # takes seconds on a busy machine, a fifth of a 20-second run; sends started

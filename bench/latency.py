@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import table
-from bench.deliver import TOKEN, _running
+from bench.deliver import TOKEN, running
 from bench.fakes import FakeBotAPI, FeedServer, rss
 from bot.settings import Settings
 
@@ -86,7 +86,7 @@ async def _measure(interval: float, items: int, seed: int) -> list[float | None]
             LOG_LEVEL="WARNING",
         )
         latencies: list[float | None] = []
-        async with _running(settings):
+        async with running(settings):
             for _ in range(600):  # the first poll stores the backlog, alerting nothing
                 if _count(database, "SELECT count(*) FROM articles") >= 1:
                     break

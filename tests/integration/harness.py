@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application
-
-from bot.app import build_application
+from bench.deliver import running as running
 from bot.settings import Settings
 from tests import databases
 
@@ -31,28 +27,6 @@ def make_settings(api_url: str, tmp_path: Path, feeds: list[str], **overrides: A
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, **build: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The bot started as `newsbot run` starts it, and stopped gracefully afterwards."""
-    app = build_application(settings, **build)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 def db_path(settings: Settings) -> str:
