@@ -9,7 +9,7 @@ answer handling (errors, RetryAfter, the JSON) stays PTB's: only the HTTP exchan
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import json
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -90,10 +90,10 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mimetype)
                 data = form
             else:
-                # Encoded here: given a dict, aiohttp builds a multipart writer (and a uuid4
-                # boundary) for every request before it settles on a plain form.
-                data = urlencode(request_data.json_parameters).encode()
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                # One JSON body (the Bot API takes application/json for everything but
+                # uploads): C-encoded, where a form quoted every character in Python.
+                data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                headers["Content-Type"] = "application/json"
         try:
             async with session.request(
                 method, url, data=data, headers=headers, timeout=timeout

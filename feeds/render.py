@@ -108,7 +108,10 @@ def escape(text: str) -> str:
 
 def utf16_length(text: str) -> int:
     """Length in UTF-16 code units: characters outside the BMP (emoji) count twice."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # Two bytes a code unit; "surrogatepass" counts a stray surrogate as one, as Telegram does.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def fit(text: str, units: int) -> str:

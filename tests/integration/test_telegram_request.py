@@ -57,3 +57,46 @@ async def test_the_fake_in_its_own_process_records_what_was_sent() -> None:
         assert [m["allow_paid_broadcast"] for m in sent] == [False, False, True]
         assert api.limit_violations(limits) == []
         assert api.count_429 == 0
+
+
+async def test_alerts_sent_the_lean_way_carry_the_bots_defaults_and_raise_ptbs_errors() -> None:
+    """Delivery reads only the message id back (bot/alert_api.py); what arrives, and what fails,
+    must be what `ExtBot.send_message` would have sent and raised."""
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.error import ChatMigrated, Forbidden
+    from telegram.ext import Defaults, ExtBot
+
+    from bot.alert_api import LeanBotAPI
+
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+    with FakeBotAPI() as api:
+        api.block_chat(702)
+        api.migrate_chat(-703, -1000000000703)
+        bot = ExtBot(TOKEN, base_url=api.base_url, request=AiohttpRequest(), defaults=defaults)
+        async with bot:
+            lean = LeanBotAPI(bot)
+            markup = {"inline_keyboard": [[{"text": "🔕 Mute", "callback_data": "mute:7"}]]}
+            sent = await lean.send_message(701, "<b>Kim</b> &amp; Putin", reply_markup=markup)
+            plain = await lean.send_message(701, "<b> as typed", parse_mode=None)
+            photo = await lean.send_photo(701, "https://example.org/a.jpg", caption="<i>cap</i>")
+            with pytest.raises(Forbidden):
+                await lean.send_message(702, "to a chat that blocked the bot")
+            with pytest.raises(ChatMigrated) as migrated:
+                await lean.send_message(-703, "to a group that became a supergroup")
+            with pytest.raises(BadRequest, match="parse entities"):
+                await lean.send_message(701, "<b>unclosed")
+        first, second, third = api.sent_messages(701)
+    assert (sent.message_id, plain.message_id, photo.message_id) == (
+        first["message_id"],
+        second["message_id"],
+        third["message_id"],
+    )
+    assert first["text"] == "Kim & Putin" and first["parse_mode"] == "HTML"
+    assert first["link_preview_options"] == {"is_disabled": True}
+    assert first["reply_markup"] == markup
+    assert second["text"] == "<b> as typed" and second["parse_mode"] in (None, "")
+    assert third["caption"] == "cap" and third["photo_url"] == "https://example.org/a.jpg"
+    assert migrated.value.new_chat_id == -1000000000703
