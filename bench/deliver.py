@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -22,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, Update
 from telegram.error import RetryAfter
 from telegram.ext import Application
@@ -30,7 +30,7 @@ from telegram.ext import Application
 from bench.common import peak_rss_mb, table
 from bench.fakes import FakeBotAPIProcess
 from bot.settings import Settings
-from db.engine import migrate
+from db.engine import make_engine, migrate, run_blocking
 from db.models import Alert, Article, Chat, Feed, Subscription
 from feeds.query import parse_query, query_to_json
 
@@ -41,11 +41,6 @@ HEAVY_CHAT = 20_000
 """The fairness case's heavy chat: a lower id than the light ones, its alerts queued first."""
 
 
-def _seed_outbox(database: Path, chats: int) -> None:
-    """One queued alert for each of ``chats`` private chats, all for the same article."""
-    seed_outbox(f"sqlite:///{database}", dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + chats), 1))
-
-
 def seed_outbox(
     url: str, alerts_per_chat: Mapping[int, int], *, now: datetime | None = None
 ) -> int:
@@ -54,14 +49,17 @@ def seed_outbox(
     Rows go straight into the tables: the benchmark measures draining the outbox, not filling
     it. The fake-time delivery tests seed with it too (the mapping's order is the id order).
     """
+    return run_blocking(_seed(url, alerts_per_chat, now or datetime.now(UTC)))
+
+
+async def _seed(url: str, alerts_per_chat: Mapping[int, int], now: datetime) -> int:
     migrate(url)
-    now = now or datetime.now(UTC)
     most = max(alerts_per_chat.values(), default=0)
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        async with engine.begin() as connection:
             # Inactive: the articles are already here, the bot must not poll this feed.
-            connection.execute(
+            await connection.execute(
                 insert(Feed).values(
                     id=1,
                     url="http://127.0.0.1:9/rss",
@@ -70,7 +68,7 @@ def seed_outbox(
                     created_at=now,
                 )
             )
-            connection.execute(
+            await connection.execute(
                 insert(Article),
                 [
                     {
@@ -90,13 +88,13 @@ def seed_outbox(
                     for n in range(1, most + 1)
                 ],
             )
-            connection.execute(
+            await connection.execute(
                 insert(Chat),
                 [{"id": c, "type": "private", "created_at": now} for c in alerts_per_chat],
             )
             stored_query = query_to_json(parse_query("Kim"))
             subscription = {c: n for n, c in enumerate(alerts_per_chat, 1)}
-            connection.execute(
+            await connection.execute(
                 insert(Subscription),
                 [
                     {
@@ -122,16 +120,27 @@ def seed_outbox(
                 for c, count in alerts_per_chat.items()
                 for n in range(1, count + 1)
             ]
-            connection.execute(insert(Alert), rows)
+            await connection.execute(insert(Alert), rows)
     finally:
-        engine.dispose()
+        await engine.dispose()
     return len(rows)
 
 
-def _count_sent(database: Path, query: str = SENT) -> int:
-    """Read straight from the bot's SQLite file while it runs (WAL allows it)."""
-    with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection:
-        return int(connection.execute(query).fetchone()[0])
+async def _count_sent(engine: AsyncEngine, query: str = SENT) -> int:
+    """Read from the bot's database while it runs (SQLite's WAL allows it)."""
+    async with engine.connect() as connection:
+        return int((await connection.execute(text(query))).scalar_one())
+
+
+async def _fresh_postgres(url: str) -> None:
+    """An empty schema for each run: the benchmark database's contents are replaced."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -168,24 +177,29 @@ async def _newsbot(
     *,
     watch: tuple[int, int] | None = None,
     paid: bool = False,
+    postgres: str | None = None,
 ) -> tuple[float, int, float]:
     """Seconds until every alert (or those of the chats in ``watch``, a range) was sent, how
     many were, and the CPU seconds this process used meanwhile."""
     run = Path(tempfile.mkdtemp(dir=tmp))  # each run its own database
-    database = run / "bench.db"
     feeds_file = run / "feeds.txt"
     feeds_file.write_text("\n")
+    if postgres:
+        await _fresh_postgres(postgres)
+    database_url = postgres or f"sqlite:///{run / 'bench.db'}"
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=api_url,
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
+        HTTP_LISTEN="127.0.0.1:0",
         FEEDS_FILE=feeds_file,
         POLL_INTERVAL=1,
         LOG_LEVEL="WARNING",
         PAID_BROADCAST=paid,
     )
-    seed_outbox(f"sqlite:///{database}", alerts_per_chat)
+    await _seed(database_url, alerts_per_chat, datetime.now(UTC))
+    counter = make_engine(database_url)
     low, high = watch or (min(alerts_per_chat), max(alerts_per_chat))
     wanted = sum(n for chat, n in alerts_per_chat.items() if low <= chat <= high)
     query = f"{SENT} AND chat_id BETWEEN {low} AND {high}"
@@ -195,18 +209,19 @@ async def _newsbot(
             # Paid: the outbox's throughput, timed from the bot being up. Loading the matcher
             # takes seconds on a busy machine, a fifth of a 20-second run; sends started
             # meanwhile are left out of the count.
-            started, before = time.perf_counter(), _count_sent(database, query)
+            started, before = time.perf_counter(), await _count_sent(counter, query)
             cpu = time.process_time()
             wanted -= before
         else:
             before, cpu = 0, time.process_time()
-        while _count_sent(database, query) - before < wanted:
+        while await _count_sent(counter, query) - before < wanted:
             await asyncio.sleep(0.2)
             if time.perf_counter() - started > wanted + 60:  # far beyond 1/s: stuck
                 break
         seconds = time.perf_counter() - started
-        sent = _count_sent(database, query) - before
+        sent = await _count_sent(counter, query) - before
         cpu = time.process_time() - cpu
+    await counter.dispose()
     return seconds, sent, cpu
 
 
@@ -255,19 +270,25 @@ def _fairness(api: FakeBotAPIProcess, tmp: Path, light: int, heavy: int) -> None
     )
 
 
-def _paid(api: FakeBotAPIProcess, tmp: Path, alerts: int) -> None:
+def _paid(api: FakeBotAPIProcess, tmp: Path, alerts: int, postgres: str | None = None) -> None:
     """Issue 15: paid broadcasts, 1,000 messages/s allowed; the outbox must keep up."""
     limits = api.set_limits(paid_per_second=1000)
     chats = dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + alerts), 1)
     load_before = os.getloadavg()[0]
     fakes = api.cpu_seconds()
-    seconds, sent, ours = asyncio.run(_newsbot(api.base_url, tmp, chats, paid=True))
+    seconds, sent, ours = asyncio.run(
+        _newsbot(api.base_url, tmp, chats, paid=True, postgres=postgres)
+    )
     fakes = api.cpu_seconds() - fakes
     load = os.getloadavg()[0]
     messages = api.sent_messages()
     paid = sum(1 for m in messages if m.get("allow_paid_broadcast"))
     scopes = Counter(r.scope for r in api.rejections)
-    print(f"deliver --paid: {alerts} alerts to {alerts} chats, fake Bot API allowing 1,000/s")
+    database = "PostgreSQL" if postgres else "SQLite"
+    print(
+        f"deliver --paid: {alerts} alerts to {alerts} chats, fake Bot API allowing 1,000/s, "
+        f"on {database}"
+    )
     print(
         table(
             ["alerts", "sent", "messages/s", "paid", "429s", "lost", "limit breaches"],
@@ -404,6 +425,11 @@ def main(argv: list[str] | None = None) -> None:
         help="paid broadcasts: 20,000 alerts (or --alerts) at up to 1,000 messages/s",
     )
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="with --paid: the bot's database on this PostgreSQL (its contents are replaced)",
+    )
+    parser.add_argument(
         "--ceiling",
         action="store_true",
         help="only where messages/s run out here: the fake alone, PTB alone (--alerts requests)",
@@ -419,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
             return
         if args.paid:
             alerts = args.alerts if "--alerts" in (argv or sys.argv) else 20_000
-            _paid(api, Path(tmp), alerts)
+            _paid(api, Path(tmp), alerts, args.postgres)
             return
         if args.fairness:
             _fairness(api, Path(tmp), args.light, args.heavy)
