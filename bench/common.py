@@ -29,3 +29,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         for row in cells
     ]
     return "\n".join([line, rule, *body])
+
+
+async def fresh_postgres(url: str) -> None:
+    """An empty schema for a benchmark run: the database's contents are replaced."""
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()

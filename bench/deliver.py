@@ -27,7 +27,7 @@ from telegram import Bot, Update
 from telegram.error import RetryAfter
 from telegram.ext import Application
 
-from bench.common import peak_rss_mb, table
+from bench.common import fresh_postgres, peak_rss_mb, table
 from bench.fakes import FakeBotAPIProcess
 from bot.settings import Settings
 from db.engine import make_engine, migrate, run_blocking
@@ -132,17 +132,6 @@ async def _count_sent(engine: AsyncEngine, query: str = SENT) -> int:
         return int((await connection.execute(text(query))).scalar_one())
 
 
-async def _fresh_postgres(url: str) -> None:
-    """An empty schema for each run: the benchmark database's contents are replaced."""
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 @contextlib.asynccontextmanager
 async def running(
     settings: Settings, **build: Any
@@ -185,7 +174,7 @@ async def _newsbot(
     feeds_file = run / "feeds.txt"
     feeds_file.write_text("\n")
     if postgres:
-        await _fresh_postgres(postgres)
+        await fresh_postgres(postgres)
     database_url = postgres or f"sqlite:///{run / 'bench.db'}"
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,

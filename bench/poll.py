@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import peak_rss_mb, table
+from bench.common import fresh_postgres, peak_rss_mb, table
 from bench.fakes import FeedServer, rss
 from bot.poll import PollSummary
 from bot.runtime import open_runtime
@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hosts", type=int, default=25)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--baseline", type=int, default=25, help="feeds fetched sequentially")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="store into this PostgreSQL database instead of SQLite (its contents are replaced)",
+    )
     args = parser.parse_args(argv)
     # The feed servers run in a process of their own: in ours they would take the GIL (and
     # the CPU) that the poller is being measured on.
@@ -132,9 +137,11 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             feeds_file = Path(tmp) / "feeds.txt"
             feeds_file.write_text("\n".join(urls) + "\n")
+            if args.postgres:
+                asyncio.run(fresh_postgres(args.postgres))
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None,
-                DATABASE_URL=f"sqlite:///{tmp}/bench.db",
+                DATABASE_URL=args.postgres or f"sqlite:///{tmp}/bench.db",
                 FEEDS_FILE=feeds_file,
                 POLL_INTERVAL=300,
                 LOG_LEVEL="WARNING",
@@ -152,7 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     share_304 = second.count("not_modified") / max(len(second.outcomes), 1)
     print(
         f"poll: {args.feeds} feeds × {args.items} items on {args.hosts} local hosts, "
-        f"{args.latency * 1000:.0f} ms latency per response"
+        f"{args.latency * 1000:.0f} ms latency per response, "
+        f"on {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
     print(
         table(
