@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.fakes import FakeBotAPI
 from bot.settings import Settings
 from tests.integration.harness import TOKEN, db_count, make_settings
@@ -118,3 +120,56 @@ def test_parser_processes_do_not_outlive_a_killed_bot(tmp_path: Path) -> None:
             bot.send_signal(signal.SIGKILL)
             bot.wait(10)
         assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 15)
+
+
+@pytest.mark.postgres_only("several instances share one database only on PostgreSQL")
+def test_two_instances_a_standby_takes_over_after_kill_9_of_the_active_one(
+    tmp_path: Path,
+) -> None:
+    """Two `newsbot run` on one PostgreSQL database: the second stands by while the first
+    delivers; after `kill -9` of the first it takes over within the contract's 60 s and
+    delivers the rest. What arrives twice is at most what was in flight at the kill."""
+    chats = {30_000 + i: 1 for i in range(150)}
+    with FakeBotAPI(latency=0.05) as api:
+        # The free rate (28/s) spreads 150 alerts over five seconds: the kill lands mid-burst.
+        settings = make_settings(api.base_url, tmp_path, [])
+        import asyncio
+
+        asyncio.run(seed_outbox(settings.DATABASE_URL, chats))
+        first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+        first = _start(settings, first_log)
+        second: subprocess.Popen[bytes] | None = None
+        try:
+            assert _wait(lambda: len(api.sent_messages()) >= 10, 60), first_log.read_text()
+            second = _start(settings, second_log)
+            assert _wait(lambda: "standing by" in second_log.read_text(), 60), (
+                second_log.read_text()
+            )
+            assert "now the active one" not in second_log.read_text()
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            killed = time.monotonic()
+            time.sleep(0.5)  # the requests the first one had sent are answered meanwhile
+            sent_at_kill = len(api.sent_messages())
+            assert sent_at_kill < len(chats), "the kill came too late to test anything"
+            assert _wait(lambda: "now the active one" in second_log.read_text(), 60), (
+                second_log.read_text()
+            )
+            assert _wait(lambda: len(api.sent_messages()) > sent_at_kill, 60), (
+                second_log.read_text()
+            )
+            took = time.monotonic() - killed
+            sent = "SELECT count(*) FROM alerts WHERE status = 'sent'"
+            assert _wait(lambda: db_count(settings, sent) == len(chats), 60), second_log.read_text()
+        finally:
+            first.kill()
+            first.wait(10)
+            if second is not None:
+                second.send_signal(signal.SIGTERM)
+                assert second.wait(20) == 0, second_log.read_text()
+    per_chat = Counter(m["chat"]["id"] for m in api.sent_messages())
+    twice = sum(n - 1 for n in per_chat.values())
+    print(f"\ntakeover after kill -9 of the active newsbot run: {took:.1f} s; {twice} sent twice")
+    assert took < 60
+    assert set(per_chat) == set(chats)
+    assert twice <= 32  # at most those in flight at the kill
