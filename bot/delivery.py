@@ -184,7 +184,9 @@ class Deliverer:
         self._next_slot = 0.0
         self._recent: deque[float] = deque()
         self._recent_free: deque[float] = deque()
-        self._marks: list[tuple[list[int], int, asyncio.Future[None]]] = []
+        self._marks: list[
+            tuple[list[int], int, tuple[str | None, str | None] | None, asyncio.Future[None]]
+        ] = []
         self._marker: asyncio.Task[None] | None = None
         self._paused_until = 0.0
         self._last_throttle = 0.0
@@ -415,7 +417,7 @@ class Deliverer:
         try:
             if len(alerts) == 1:
                 message = await self._send_alert(chat_id, alerts[0], timezone, _, when)
-                await self._mark_sent(ids, message.message_id)
+                await self._mark_sent(ids, message.message_id, alerts[0].shown)
             else:
                 await self._send_digest(chat_id, alerts, timezone, _, when)
         except RetryAfter as error:
@@ -589,10 +591,16 @@ class Deliverer:
         async with self._svc.write() as session:
             await outbox.mark_failed(session, ids, error=error.message)
 
-    async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
-        """Queue the mark with its message id and wait until a batched write has stored it."""
+    async def _mark_sent(
+        self,
+        ids: Sequence[int],
+        message_id: int,
+        shown: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Queue the mark with its message id and wait until a batched write has stored it.
+        `shown`: what a lone alert's message showed (a change meanwhile queues an edit)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((list(ids), message_id, done))
+        self._marks.append((list(ids), message_id, shown, done))
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._write_marks())
         await done
@@ -609,15 +617,20 @@ class Deliverer:
                 async with self._svc.write() as session:
                     await outbox.mark_sent_many(
                         session,
-                        [(ids, message_id) for ids, message_id, _ in batch],
+                        [(ids, message_id) for ids, message_id, _shown, _ in batch],
                         now=self._svc.clock(),
+                        shown={
+                            ids[0]: shown
+                            for ids, _message_id, shown, _ in batch
+                            if shown is not None and len(ids) == 1
+                        },
                     )
             except Exception as error:
-                for _ids, _message_id, done in batch:
+                for *_mark, done in batch:
                     if not done.done():
                         done.set_exception(error)
             else:
-                for _ids, _message_id, done in batch:
+                for *_mark, done in batch:
                     if not done.done():
                         done.set_result(None)
 

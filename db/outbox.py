@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert, Article, Chat, Feed, Subscription
@@ -51,6 +62,10 @@ class DueAlert:
     """Whether the chat wants pictures (and link previews)."""
     silent: bool = False
     """Its subscription alerts without a sound (`disable_notification`)."""
+    shown: tuple[str | None, str | None] = (None, None)
+    """`Alert.matched_queries` and `Alert.outlets` as read: the send shows these. A report
+    that joins the story while the alert is in flight changes them, and marking it sent
+    then queues an edit (`mark_sent_many`)."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -139,6 +154,7 @@ async def due_alerts(
             image=r[20],
             pictures=bool(r[21]),
             silent=bool(r[22]),
+            shown=(r[17], r[18]),
         )
         for r in rows
     ]
@@ -171,28 +187,53 @@ async def mark_sent(
 
 
 async def mark_sent_many(
-    session: AsyncSession, sent: Sequence[tuple[Sequence[int], int]], *, now: datetime
+    session: AsyncSession,
+    sent: Sequence[tuple[Sequence[int], int]],
+    *,
+    now: datetime,
+    shown: Mapping[int, tuple[str | None, str | None]] | None = None,
 ) -> None:
-    """Many sends at once, each alert with the id of the message that carried it."""
+    """Many sends at once, each alert with the id of the message that carried it.
+
+    `shown` holds, per alert sent alone, the `DueAlert.shown` its message was rendered from:
+    where a later report changed the alert meanwhile (it joined while the send was in flight),
+    an edit is queued at once, so the outlet is not lost to the race.
+    """
     table = cast(Table, Alert.__table__)
-    params = [
-        {"b_alert": alert_id, "b_message": message_id}
-        for alert_ids, message_id in sent
-        for alert_id in alert_ids
-    ]
-    if params:
-        # Core executemany: one statement, one round of binds per alert.
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_alert"))
-            .values(
-                status="sent",
-                telegram_message_id=bindparam("b_message"),
-                sent_at=now,
-                last_error=None,
-            ),
-            params,
+    shown = shown or {}
+    plain: list[dict[str, object]] = []
+    checked: list[dict[str, object]] = []
+    for alert_ids, message_id in sent:
+        for alert_id in alert_ids:
+            seen = shown.get(alert_id)
+            if seen is None:
+                plain.append({"b_alert": alert_id, "b_message": message_id})
+            else:
+                checked.append(
+                    {
+                        "b_alert": alert_id,
+                        "b_message": message_id,
+                        "b_queries": seen[0],
+                        "b_outlets": seen[1],
+                    }
+                )
+    marked = update(table).where(table.c.id == bindparam("b_alert"))
+    values = {
+        "status": "sent",
+        "telegram_message_id": bindparam("b_message"),
+        "sent_at": now,
+        "last_error": None,
+    }
+    # Core executemany: one statement, one round of binds per alert.
+    if plain:
+        await session.execute(marked.values(**values), plain)
+    if checked:
+        changed = or_(
+            table.c.matched_queries.is_distinct_from(bindparam("b_queries", type_=String)),
+            table.c.outlets.is_distinct_from(bindparam("b_outlets", type_=String)),
         )
+        edit = case((changed, now), else_=table.c.edit_due_at)
+        await session.execute(marked.values(**values, edit_due_at=edit), checked)
 
 
 async def mark_retry(
