@@ -83,6 +83,8 @@ class Lifecycle:
         if task.done():
             error = None if task.cancelled() else task.exception()
             return f"the delivery loop ended: {error!r}" if error else "the delivery loop ended"
+        if self.deliverer is not None and self.deliverer.database_problem:
+            return f"the delivery loop {self.deliverer.database_problem}"
         return None
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -92,6 +93,16 @@ class DeliveryLimits:
             # wider margin under the free 30/s keeps jittered arrivals from a 429.
             return cls(per_second=20.0, paid_per_second=950.0, in_flight=200, mark_wait=0.05)
         return cls()
+
+
+UNREACHABLE = (OperationalError, DBAPIError, OSError)
+"""What a database that cannot be reached raises (SQLite and PostgreSQL drivers alike)."""
+OUTAGE_RETRY_MAX = 30.0
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 CATCH_UP = 0.05
@@ -197,6 +208,8 @@ class Deliverer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self._limits.in_flight)
         self._pace_line = asyncio.Lock()
+        self.database_problem: str | None = None
+        """Why the last pass could not reach the database (for /healthz); None when it could."""
         self.edits: Callable[[Callable[[int, str], Awaitable[bool]]], Awaitable[int]] | None = None
         """Sends due edits of sent alerts with this loop's pacing (`bot.edits.Editor`)."""
 
@@ -204,7 +217,12 @@ class Deliverer:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled; an error in one pass is logged and the loop goes on."""
+        """Deliver until cancelled; an error in one pass is logged and the loop goes on.
+
+        A database that cannot be reached is one line per retry (1, 2, 4 … 30 s apart) and a
+        reason for /healthz, never a traceback a second: the queue is in the database, so
+        nothing is lost meanwhile."""
+        outage = 0
         while True:
             self._wakeup.clear()
             try:
@@ -213,9 +231,19 @@ class Deliverer:
                     dispatched += await self.edits(self._paced)
             except asyncio.CancelledError:
                 raise
+            except UNREACHABLE as error:
+                delay = min(2.0**outage, OUTAGE_RETRY_MAX)
+                self.database_problem = f"cannot reach the database: {_one_line(error)}"
+                log.warning("delivery: %s; retrying in %g s", self.database_problem, delay)
+                outage += 1
+                await self._sleep(delay)
+                continue
             except Exception:
                 log.exception("delivery pass failed")
                 dispatched = 0
+            if outage:
+                log.info("delivery: the database is back")
+                outage, self.database_problem = 0, None
             if not dispatched:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_wait())
@@ -606,7 +634,11 @@ class Deliverer:
         await done
 
     async def _write_marks(self) -> None:
-        """One transaction for every mark queued meanwhile (1,000 messages/s need it)."""
+        """One transaction for every mark queued meanwhile (1,000 messages/s need it).
+
+        While the database cannot be reached the marks wait here and are written when it is
+        back; their chats stay busy meanwhile, so nothing they carried is sent again."""
+        outage = 0
         while self._marks:
             # Let the sends that finish meanwhile join this one.
             await (
@@ -625,11 +657,26 @@ class Deliverer:
                             if shown is not None and len(ids) == 1
                         },
                     )
+            except UNREACHABLE as error:
+                delay = min(2.0**outage, OUTAGE_RETRY_MAX)
+                self.database_problem = f"cannot reach the database: {_one_line(error)}"
+                log.warning(
+                    "delivery: %d sent alerts not marked yet, %s; retrying in %g s",
+                    sum(len(ids) for ids, *_rest in batch),
+                    self.database_problem,
+                    delay,
+                )
+                outage += 1
+                self._marks[:0] = batch
+                await self._sleep(delay)
             except Exception as error:
                 for *_mark, done in batch:
                     if not done.done():
                         done.set_exception(error)
             else:
+                if outage:
+                    log.info("delivery: the database is back; %d marks written", len(batch))
+                    outage, self.database_problem = 0, None
                 for *_mark, done in batch:
                     if not done.done():
                         done.set_result(None)
