@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres",
         metavar="URL",
-        help="with --paid: the bot's database on this PostgreSQL (its contents are replaced)",
+        help="the bot's database on this PostgreSQL (its contents are replaced)",
     )
     parser.add_argument(
         "--ceiling",
@@ -441,7 +441,9 @@ def main(argv: list[str] | None = None) -> None:
             return
         api.set_limits()
         chats = dict.fromkeys(range(FIRST_CHAT, FIRST_CHAT + args.alerts), 1)
-        seconds, sent, _cpu = asyncio.run(_newsbot(api.base_url, Path(tmp), chats))
+        seconds, sent, _cpu = asyncio.run(
+            _newsbot(api.base_url, Path(tmp), chats, postgres=args.postgres)
+        )
         ours_429 = api.count_429
         delivered = len(api.delivered_chats())
         violations = api.limit_violations()
@@ -451,7 +453,10 @@ def main(argv: list[str] | None = None) -> None:
         api.clear_records()
         time.sleep(2)
         _fairness(api, Path(tmp), args.light, args.heavy)
-    print(f"deliver: {args.alerts} alerts to {args.alerts} chats, fake Bot API enforcing 30/s")
+    print(
+        f"deliver: {args.alerts} alerts to {args.alerts} chats, fake Bot API enforcing 30/s, "
+        f"on {'PostgreSQL' if args.postgres else 'SQLite'}"
+    )
     print(
         table(
             ["sender", "alerts", "messages/s", "429s", "per 1,000", "lost", "limit breaches"],
