@@ -557,7 +557,10 @@ class Deliverer:
         # 1,000 messages/s rendering all four forms of every alert took an eighth of the CPU.
         tries: list[tuple[Callable[[], str], str | None, _Markup | None]] = [
             (
-                lambda: render_alert(view, timezone=timezone, _=_, time_format=when),
+                # The text presentation is this form already: not rendered twice.
+                (lambda: shown.text)
+                if shown.kind != "photo"
+                else (lambda: render_alert(view, timezone=timezone, _=_, time_format=when)),
                 ParseMode.HTML,
                 markup,
             ),

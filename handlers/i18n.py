@@ -55,6 +55,7 @@ def N_(message: str) -> str:
     return message
 
 
+@functools.lru_cache(maxsize=1024)
 def negotiate(language_code: str | None) -> str:
     """Our interface language for a Telegram `language_code` (an IETF tag such as `pt-BR`,
     `zh-hans`, `de_AT`): its primary language when we speak it, English otherwise.
