@@ -350,7 +350,10 @@ class Deliverer:
         # busy turn is longer than the millisecond between paid slots), the messages that
         # missed their slot go now, up to CATCH_UP seconds' worth; the window above still caps
         # every second at `rate`. (Spacing from `now` allowed one message per loop turn.)
-        self._next_slot = max(self._next_slot, now - CATCH_UP) + 1.0 / rate
+        # Only paid broadcasts need it: at 28/s a slot is 36 ms, longer than any loop turn,
+        # and a catch-up pair would crowd the free limit that the fake's 30/s window checks.
+        catch_up = CATCH_UP if limits.paid_per_second > 0 else 0.0
+        self._next_slot = max(self._next_slot, now - catch_up) + 1.0 / rate
         gap = limits.private_gap if chat_type == "private" else limits.group_gap
         self._chat_ready[chat_id] = now + gap
         return not free and limits.paid_per_second > 0
