@@ -29,7 +29,7 @@ import heapq
 import itertools
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,15 +45,18 @@ from feeds.search_request import SearchRequest, SearchResult
 __all__ = [
     "PER_PAGE",
     "Document",
+    "Pick",
     "SearchPage",
     "document",
     "index_articles",
     "load_query",
     "meta_tokens",
-    "newest_first",
+    "newest_stories",
     "results_in_order",
     "save_query",
     "search",
+    "story_page",
+    "story_sources",
     "to_fts",
     "token",
 ]
@@ -249,8 +252,13 @@ class SearchPage:
     page: int
 
 
+Pick = tuple[int, int | None]
+"""A story on a result page: (its newest matching article's id, the article's `story_id`).
+An article without a story (stored before stories existed) is a story of its own."""
+
 _BATCH_NEWEST = text(
-    "SELECT d.id, d.sort_at FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid "
+    "SELECT d.id, d.sort_at, a.story_id FROM search_fts "
+    "JOIN search_docs AS d ON d.id = search_fts.rowid JOIN articles AS a ON a.id = d.id "
     "WHERE search_fts MATCH :match AND search_fts.rowid < :before AND d.sort_at >= :since "
     "ORDER BY search_fts.rowid DESC LIMIT :limit"
 )
@@ -262,10 +270,21 @@ _POOL_BOUND = text(
     "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
     "ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
 )
+# Each story once: its best-ranked matching article (bm25, then newest), the stories in that
+# order. bm25() is only defined next to the MATCH, so it is computed in the first step.
 _BY_RELEVANCE = text(
-    "SELECT d.id FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid "
-    "WHERE search_fts MATCH :match AND search_fts.rowid >= :bound AND d.sort_at >= :since "
-    "ORDER BY bm25(search_fts, 4.0, 1.0, 0.0), d.sort_at DESC LIMIT :limit OFFSET :offset"
+    "WITH matched AS ("
+    " SELECT d.id, d.sort_at, a.story_id, bm25(search_fts, 4.0, 1.0, 0.0) AS score"
+    " FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid"
+    " JOIN articles AS a ON a.id = d.id"
+    " WHERE search_fts MATCH :match AND search_fts.rowid >= :bound AND d.sort_at >= :since"
+    "), ranked AS ("
+    " SELECT id, sort_at, story_id, score, row_number() OVER ("
+    "  PARTITION BY coalesce(story_id, id) ORDER BY score, sort_at DESC, id DESC) AS place"
+    " FROM matched"
+    ") "
+    "SELECT id, story_id FROM ranked WHERE place = 1 "
+    "ORDER BY score, sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
 )
 _NO_BOUND = 1 << 62
 
@@ -276,16 +295,18 @@ async def _newer_exists(session: AsyncSession, threshold: int, before: int) -> b
     return found.first() is not None
 
 
-async def newest_first(
+async def newest_stories(
     session: AsyncSession, match: str, *, since: int | None, count: int
-) -> list[int]:
-    """Ids of the `count` newest articles matching an FTS5 expression, newest first.
+) -> list[Pick]:
+    """The `count` stories with the newest articles matching an FTS5 expression, newest first,
+    each with that newest matching article.
 
-    Reads matches by descending id in growing batches and stops when `_newer_exists` says the
-    rest cannot beat the K-th best: for a common word, one small batch; for a rare one, all of
-    its few matches.
+    Reads matches by descending id in growing batches, keeping each story's newest match, and
+    stops when `_newer_exists` says no unread article is newer than the K-th story's: for a
+    common word, one small batch; for a rare one, all of its few matches. An unread article
+    no newer than that cannot bring in another story nor replace a kept story's article.
     """
-    best: list[tuple[int, int]] = []  # a min-heap of (sort_at, id): the `count` newest so far
+    best: dict[int, tuple[int, int, int | None]] = {}  # story -> (sort_at, id, story_id)
     before = _NO_BOUND
     floor = -_NO_BOUND if since is None else since
     batch = _FIRST_BATCH
@@ -295,28 +316,30 @@ async def newest_first(
                 _BATCH_NEWEST, {"match": match, "before": before, "since": floor, "limit": batch}
             )
         ).all()
-        for article_id, sort_at in rows:
-            entry = (int(sort_at), int(article_id))
-            if len(best) < count:
-                heapq.heappush(best, entry)
-            elif entry > best[0]:
-                heapq.heapreplace(best, entry)
+        for article_id, sort_at, story_id in rows:
+            story = int(article_id) if story_id is None else int(story_id)
+            entry = (int(sort_at), int(article_id), story_id)
+            held = best.get(story)
+            if held is None or entry[:2] > held[:2]:
+                best[story] = entry
         if len(rows) < batch:
             break
         before = int(rows[-1][0])
         if len(best) >= count:
-            if not await _newer_exists(session, best[0][0], before):
+            kth = heapq.nlargest(count, (entry[:2] for entry in best.values()))[-1]
+            if not await _newer_exists(session, kth[0], before):
                 break
         elif since is not None and not await _newer_exists(session, since - 1, before):
             break
         batch = min(batch * 4, _MAX_BATCH)
-    return [article_id for _sort_at, article_id in sorted(best, reverse=True)]
+    ranked = heapq.nlargest(count, best.values(), key=lambda entry: entry[:2])
+    return [(article_id, story_id) for _sort_at, article_id, story_id in ranked]
 
 
 async def _by_relevance(
     session: AsyncSession, match: str, *, since: int | None, offset: int, count: int
-) -> list[int]:
-    """Best matches first (bm25, headline weighted) among the newest `RELEVANCE_POOL` matches.
+) -> list[Pick]:
+    """Best stories first (bm25, headline weighted) among the newest `RELEVANCE_POOL` matches.
 
     Ranking every match of a common word costs a second on a million articles; the pool keeps
     a ranked page within milliseconds, and the best of the recent news is what a reader wants.
@@ -334,7 +357,7 @@ async def _by_relevance(
             "offset": offset,
         },
     )
-    return [int(row[0]) for row in rows]
+    return [(int(article_id), story_id) for article_id, story_id in rows]
 
 
 def _host(url: str) -> str:
@@ -357,6 +380,11 @@ async def feeds_named(session: AsyncSession, needles: Sequence[str]) -> list[int
     return found
 
 
+def source_name() -> Any:
+    """A feed's name as results show it: its title, else its URL."""
+    return func.coalesce(Feed.title, Feed.url)
+
+
 def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None]]:
     """The columns of a `SearchResult`, articles joined with their feed's name."""
     return select(
@@ -364,7 +392,7 @@ def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None
         Article.title,
         Article.teaser,
         Article.link,
-        func.coalesce(Feed.title, Feed.url),
+        source_name(),
         Article.published_at,
         Article.language,
     ).join(Feed, Feed.id == Article.feed_id)
@@ -379,6 +407,43 @@ async def results_in_order(session: AsyncSession, ids: Sequence[int]) -> list[Se
     return [found[i] for i in ids if i in found]
 
 
+async def story_sources(session: AsyncSession, stories: Iterable[int]) -> dict[int, set[str]]:
+    """The distinct sources (feed names) of every article of these stories, matching or not."""
+    wanted = sorted(set(stories))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Article.story_id, source_name())
+        .join(Feed, Feed.id == Article.feed_id)
+        .where(Article.story_id.in_(wanted))
+        .group_by(Article.story_id, source_name())
+    )
+    sources: dict[int, set[str]] = {}
+    for story_id, source in rows:
+        sources.setdefault(int(story_id), set()).add(str(source))
+    return sources
+
+
+async def story_page(
+    session: AsyncSession, picks: Sequence[Pick], *, page: int, per_page: int
+) -> SearchPage:
+    """A result page from the stories from this page's first on (one more than fits says
+    another page follows): each story's article with the count of the story's other outlets.
+
+    Both backends assemble their pages here, so a page looks the same on either.
+    """
+    shown = list(picks[:per_page])
+    results = await results_in_order(session, [article_id for article_id, _story in shown])
+    stories = dict(shown)
+    sources = await story_sources(session, (s for s in stories.values() if s is not None))
+    counted = []
+    for result in results:
+        story = stories[result.id]
+        others = sources.get(story, set()) - {result.source} if story is not None else set()
+        counted.append(replace(result, outlets=len(others)))
+    return SearchPage(tuple(counted), len(picks) > per_page, page)
+
+
 async def search(
     session: AsyncSession,
     request: SearchRequest,
@@ -387,7 +452,8 @@ async def search(
     page: int = 0,
     per_page: int = PER_PAGE,
 ) -> SearchPage:
-    """A page of the articles matching a parsed query and the request's filters."""
+    """A page of the stories whose articles match a parsed query and the request's filters:
+    each story once, by its newest matching article (or its best, by relevance)."""
     page = max(page, 0)
     feed_ids: list[int] = []
     if request.sources:
@@ -403,12 +469,11 @@ async def search(
     since = None if request.since is None else int(request.since.timestamp())
     offset = page * per_page
     if request.sort == "relevance":
-        ids = await _by_relevance(session, match, since=since, offset=offset, count=per_page + 1)
+        picks = await _by_relevance(session, match, since=since, offset=offset, count=per_page + 1)
     else:
-        newest = await newest_first(session, match, since=since, count=offset + per_page + 1)
-        ids = newest[offset:]
-    results = await results_in_order(session, ids[:per_page])
-    return SearchPage(tuple(results), len(ids) > per_page, page)
+        newest = await newest_stories(session, match, since=since, count=offset + per_page + 1)
+        picks = newest[offset:]
+    return await story_page(session, picks, page=page, per_page=per_page)
 
 
 # --- stored search texts (paging buttons) ----------------------------------------------------

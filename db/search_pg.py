@@ -26,16 +26,17 @@ from db.search import (
     MAX_PHRASE_VARIANTS,
     PER_PAGE,
     RELEVANCE_POOL,
+    Pick,
     SearchPage,
     feeds_named,
-    results_in_order,
+    story_page,
     token,
 )
 from feeds.normalize import is_unspaced
 from feeds.query import And, Node, Not, Or, Query, Term
 from feeds.search_request import SearchRequest
 
-__all__ = ["search", "to_tsquery"]
+__all__ = ["newest_stories", "search", "to_tsquery"]
 
 TEXT_WEIGHTS = "AB"
 TITLE_WEIGHTS = "A"
@@ -43,21 +44,43 @@ ALL = "'xa':D"
 """Matches every indexed article: the positive side for an exclusion standing alone."""
 _NO_BOUND = 1 << 62
 
+# Each story once, by its newest matching article, over the newest `:pool` matching articles
+# (the planner reads those from the (sort_at, id) index for common words, from the GIN index for
+# rare ones); `pooled` says whether the pool was full, i.e. whether older matches were left out.
 _NEWEST = text(
-    "SELECT id FROM search_docs "
-    "WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since "
-    "ORDER BY sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    "WITH pool AS ("
+    " SELECT id, sort_at FROM search_docs"
+    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
+    " ORDER BY sort_at DESC, id DESC LIMIT :pool"
+    "), ranked AS ("
+    " SELECT pool.id, pool.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
+    "  PARTITION BY coalesce(a.story_id, pool.id) ORDER BY pool.sort_at DESC, pool.id DESC"
+    " ) AS place"
+    " FROM pool JOIN articles AS a ON a.id = pool.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
 )
+# Each story once, by its best-ranked article among the newest `RELEVANCE_POOL` matches.
 _BY_RELEVANCE = text(
     "WITH pool AS ("
     " SELECT id, sort_at, doc FROM search_docs WHERE doc @@ to_tsquery('simple', :match)"
     " ORDER BY id DESC LIMIT :pool"
-    ") "
-    "SELECT id FROM pool WHERE sort_at >= :since "
+    "), scored AS ("
     # ts_rank's weights for D, C, B, A (within 0..1): filters nothing, the headline 4× the teaser.
-    "ORDER BY ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) DESC, "
-    "sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    " SELECT pool.id, pool.sort_at, a.story_id,"
+    "  ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) AS score"
+    " FROM pool JOIN articles AS a ON a.id = pool.id WHERE pool.sort_at >= :since"
+    "), ranked AS ("
+    " SELECT id, sort_at, story_id, score, row_number() OVER ("
+    "  PARTITION BY coalesce(story_id, id) ORDER BY score DESC, sort_at DESC, id DESC) AS place"
+    " FROM scored"
+    ") "
+    "SELECT id, story_id FROM ranked WHERE place = 1 "
+    "ORDER BY score DESC, sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
 )
+_FIRST_POOL = 64
+"""Matching articles read for the first try; a page of stories rarely needs more."""
+_POOL_GROWTH = 4
 
 
 def _lexeme(word: str, weights: str, *, prefix: bool = False) -> str:
@@ -156,6 +179,33 @@ def to_tsquery(
     return parts[0] if len(parts) == 1 else " & ".join(f"({part})" for part in parts)
 
 
+async def newest_stories(
+    session: AsyncSession, match: str, *, since: int | None, count: int
+) -> list[Pick]:
+    """The `count` stories with the newest articles matching a tsquery, newest first, each
+    with that newest matching article (as `db.search.newest_stories` on FTS5).
+
+    Collapses the newest matching articles by story in SQL; when the pool of articles was
+    full and gave fewer than `count` stories (one story's many outlets can fill it), asks
+    again with a pool four times larger.
+    """
+    pool = max(_FIRST_POOL, _POOL_GROWTH * count)
+    while True:
+        rows = (
+            await session.execute(
+                _NEWEST,
+                {
+                    "match": match,
+                    "since": -_NO_BOUND if since is None else since,
+                    "pool": pool,
+                },
+            )
+        ).all()
+        if len(rows) >= count or not rows or int(rows[0][2]) < pool:
+            return [(int(article_id), story_id) for article_id, story_id, _ in rows[:count]]
+        pool *= _POOL_GROWTH
+
+
 async def search(
     session: AsyncSession,
     request: SearchRequest,
@@ -164,7 +214,8 @@ async def search(
     page: int = 0,
     per_page: int = PER_PAGE,
 ) -> SearchPage:
-    """A page of the articles matching a parsed query and the request's filters."""
+    """A page of the stories whose articles match a parsed query and the request's filters:
+    each story once, by its newest matching article (or its best, by relevance)."""
     page = max(page, 0)
     feed_ids: list[int] = []
     if request.sources:
@@ -174,16 +225,21 @@ async def search(
     match = to_tsquery(query, feed_ids=feed_ids, languages=request.languages)
     if match is None:
         return SearchPage((), False, page)
-    parameters = {
-        "match": match,
-        "since": -_NO_BOUND if request.since is None else int(request.since.timestamp()),
-        "limit": per_page + 1,
-        "offset": page * per_page,
-    }
+    since = None if request.since is None else int(request.since.timestamp())
+    offset = page * per_page
     if request.sort == "relevance":
-        rows = await session.execute(_BY_RELEVANCE, {**parameters, "pool": RELEVANCE_POOL})
+        rows = await session.execute(
+            _BY_RELEVANCE,
+            {
+                "match": match,
+                "since": -_NO_BOUND if since is None else since,
+                "pool": RELEVANCE_POOL,
+                "limit": per_page + 1,
+                "offset": offset,
+            },
+        )
+        picks = [(int(article_id), story_id) for article_id, story_id in rows]
     else:
-        rows = await session.execute(_NEWEST, parameters)
-    ids = [int(row[0]) for row in rows]
-    results = await results_in_order(session, ids[:per_page])
-    return SearchPage(tuple(results), len(ids) > per_page, page)
+        newest = await newest_stories(session, match, since=since, count=offset + per_page + 1)
+        picks = newest[offset:]
+    return await story_page(session, picks, page=page, per_page=per_page)
