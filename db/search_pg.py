@@ -5,38 +5,32 @@ by the same `db.search.index_articles`, plus a generated column `doc`: the `simp
 configuration over the already normalized words (no second stemming), weighted A for the
 headline, B for the teaser and D for the filter tokens, under a GIN index.
 
-A parsed query becomes a `to_tsquery('simple', …)` text the way `db.search.to_fts` makes an
-FTS5 expression: every word is quoted and carries its weights (`:AB`, `:A` for `title:`), a
-phrase is `<->`, a prefix `:*`, an exclusion `!`, and the `source:` / `lang:` filters are the
-same `xf…` / `xl…` tokens as D-weighted words. Newest first is an `ORDER BY sort_at DESC` the
-planner answers from the `(sort_at, id)` index for common words and from the GIN index for rare
-ones. Relevance (`ts_rank`, headline weighted 4:1 as bm25 is on SQLite) ranks the newest
-`RELEVANCE_POOL` matches, as on SQLite.
+A parsed query becomes a `to_tsquery('simple', …)` text by the same walk that makes FTS5's
+(`db.search_syntax`, in the `TSQUERY` spelling): every word is quoted and carries its weights
+(`:AB`, `:A` for `title:`), a phrase is `<->`, a prefix `:*`, an exclusion `!`, and the
+`source:` / `lang:` filters are the same `xf…` / `xl…` tokens as D-weighted words.
+
+Results are stories, as on SQLite: newest first takes the newest matching articles (an
+`ORDER BY sort_at DESC` the planner answers from the `(sort_at, id)` index for common words and
+from the GIN index for rare ones) and keeps each story's newest with ROW_NUMBER() over the
+story; relevance (`ts_rank`, headline weighted 4:1 as bm25 is on SQLite) keeps each story's
+best among the newest `RELEVANCE_POOL` matches. `db.search.search` does the rest (filters,
+paging, the page with its outlet counts) for both databases.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.search import (
-    MAX_PHRASE_VARIANTS,
-    PER_PAGE,
-    RELEVANCE_POOL,
-    Pick,
-    SearchPage,
-    feeds_named,
-    story_page,
-    token,
-)
-from feeds.normalize import is_unspaced
-from feeds.query import And, Node, Not, Or, Query, Term
-from feeds.search_request import SearchRequest
+from db.search import RELEVANCE_POOL, Engine, Pick, collapsed
+from db.search_syntax import Dialect, translate
+from feeds.query import Query
 
-__all__ = ["newest_stories", "search", "to_tsquery"]
+__all__ = ["ENGINE", "TSQUERY", "newest_stories", "to_tsquery"]
 
 TEXT_WEIGHTS = "AB"
 TITLE_WEIGHTS = "A"
@@ -44,43 +38,42 @@ ALL = "'xa':D"
 """Matches every indexed article: the positive side for an exclusion standing alone."""
 _NO_BOUND = 1 << 62
 
-# Each story once, by its newest matching article, over the newest `:pool` matching articles
-# (the planner reads those from the (sort_at, id) index for common words, from the GIN index for
-# rare ones); `pooled` says whether the pool was full, i.e. whether older matches were left out.
+# The newest `:top` matching articles (the planner reads them from the (sort_at, id) index for
+# common words, from the GIN index for rare ones), then each story once by its newest of them
+# (see `db.search.collapsed`).
 _NEWEST = text(
-    "WITH pool AS ("
+    "WITH top AS ("
     " SELECT id, sort_at FROM search_docs"
     " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
-    " ORDER BY sort_at DESC, id DESC LIMIT :pool"
+    " ORDER BY sort_at DESC, id DESC LIMIT :top"
     "), ranked AS ("
-    " SELECT pool.id, pool.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
-    "  PARTITION BY coalesce(a.story_id, pool.id) ORDER BY pool.sort_at DESC, pool.id DESC"
+    " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
+    "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
     " ) AS place"
-    " FROM pool JOIN articles AS a ON a.id = pool.id"
+    " FROM top JOIN articles AS a ON a.id = top.id"
     ") "
     "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
 )
-# Each story once, by its best-ranked article among the newest `RELEVANCE_POOL` matches.
+# The best `:top` of the newest `:pool` matches, then each story once by its best of them.
 _BY_RELEVANCE = text(
     "WITH pool AS ("
     " SELECT id, sort_at, doc FROM search_docs WHERE doc @@ to_tsquery('simple', :match)"
     " ORDER BY id DESC LIMIT :pool"
-    "), scored AS ("
+    "), top AS ("
     # ts_rank's weights for D, C, B, A (within 0..1): filters nothing, the headline 4× the teaser.
-    " SELECT pool.id, pool.sort_at, a.story_id,"
-    "  ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) AS score"
-    " FROM pool JOIN articles AS a ON a.id = pool.id WHERE pool.sort_at >= :since"
+    " SELECT id, sort_at, ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) AS score"
+    " FROM pool WHERE sort_at >= :since ORDER BY score DESC, sort_at DESC, id DESC LIMIT :top"
     "), ranked AS ("
-    " SELECT id, sort_at, story_id, score, row_number() OVER ("
-    "  PARTITION BY coalesce(story_id, id) ORDER BY score DESC, sort_at DESC, id DESC) AS place"
-    " FROM scored"
+    " SELECT top.id, top.sort_at, top.score, a.story_id, count(*) OVER () AS pooled,"
+    "  row_number() OVER ("
+    "   PARTITION BY coalesce(a.story_id, top.id)"
+    "   ORDER BY top.score DESC, top.sort_at DESC, top.id DESC"
+    "  ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
     ") "
-    "SELECT id, story_id FROM ranked WHERE place = 1 "
-    "ORDER BY score DESC, sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 "
+    "ORDER BY score DESC, sort_at DESC, id DESC"
 )
-_FIRST_POOL = 64
-"""Matching articles read for the first try; a page of stories rarely needs more."""
-_POOL_GROWTH = 4
 
 
 def _lexeme(word: str, weights: str, *, prefix: bool = False) -> str:
@@ -89,72 +82,32 @@ def _lexeme(word: str, weights: str, *, prefix: bool = False) -> str:
     return f"'{quoted}':{'*' if prefix else ''}{weights}"
 
 
-def _any_of(alternatives: Sequence[str]) -> str:
-    return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+def _weights(title: bool) -> str:
+    return TITLE_WEIGHTS if title else TEXT_WEIGHTS
 
 
-def _term(term: Term) -> str:
-    weights = TITLE_WEIGHTS if term.title_only else TEXT_WEIGHTS
-    last = len(term.words) - 1
-    if len(term.words) == 1 or any(is_unspaced(word) for word in term.words):
-        # As on FTS5: one word is any of its forms; unspaced scripts' bigrams are required,
-        # not adjacent.
-        parts = []
-        for i, word in enumerate(term.words):
-            if term.prefix and i == last:
-                parts.append(_lexeme(word, weights, prefix=True))
-            else:
-                parts.append(_any_of([_lexeme(form, weights) for form in sorted(term.forms[i])]))
-        return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-    options: list[Sequence[str]] = [
-        (word,) if term.prefix and i == last else sorted(term.forms[i] | {word})
-        for i, word in enumerate(term.words)
-    ]
-    variants = list(itertools.islice(itertools.product(*options), MAX_PHRASE_VARIANTS + 1))
-    if len(variants) > MAX_PHRASE_VARIANTS:
-        variants = [term.words]
-    return _any_of(
-        [
-            "("
-            + " <-> ".join(
-                _lexeme(word, weights, prefix=term.prefix and i == last)
-                for i, word in enumerate(variant)
-            )
-            + ")"
-            for variant in variants
-        ]
-    )
-
-
-def _expr(node: Node) -> str | None:
-    """tsquery syntax for a node; None when nothing can match."""
-    if isinstance(node, Term):
-        return _term(node)
-    if isinstance(node, Not):
-        inner = _expr(node.child)
-        return ALL if inner is None else f"({ALL} & !({inner}))"
-    if isinstance(node, Or):
-        parts = [part for part in map(_expr, node.children) if part is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
-    return _and(node)
-
-
-def _and(node: And) -> str | None:
-    included: list[str] = []
-    excluded: list[str] = []
-    for child in node.children:
-        if isinstance(child, Not):
-            inner = _expr(child.child)
-            if inner is not None:
-                excluded.append(inner)
-            continue
-        part = _expr(child)
-        if part is None:
-            return None
-        included.append(part)
-    return "(" + " & ".join([*(included or [ALL]), *(f"!({part})" for part in excluded)]) + ")"
+TSQUERY = Dialect(
+    all=ALL,
+    and_=" & ",
+    or_=" | ",
+    # A tsquery limits an operand to columns by its weights: A headline, B teaser.
+    word=lambda word, title, prefix: _lexeme(word, _weights(title), prefix=prefix),
+    phrase=lambda words, title, prefix: (
+        "("
+        + " <-> ".join(
+            _lexeme(word, _weights(title), prefix=prefix and i == len(words) - 1)
+            for i, word in enumerate(words)
+        )
+        + ")"
+    ),
+    scope=lambda body, _title: body,
+    exclude=lambda included, excluded: (
+        "(" + " & ".join([*included, *(f"!({part})" for part in excluded)]) + ")"
+    ),
+    token=lambda token: _lexeme(token, "D"),  # D: the filter tokens' weight
+    meta=lambda operands: operands,
+)
+"""PostgreSQL's `to_tsquery('simple', …)` spelling of the query language (`db.search_syntax`)."""
 
 
 def to_tsquery(
@@ -164,82 +117,39 @@ def to_tsquery(
 
     `query=None` matches every article (a search by filters only).
     """
-    parts: list[str] = []
-    if query is not None:
-        expr = _expr(query.root)
-        if expr is None:
-            return None
-        parts.append(expr)
-    if feed_ids:
-        parts.append(_any_of([_lexeme(f"xf{int(i)}", "D") for i in sorted(set(feed_ids))]))
-    if languages:
-        parts.append(_any_of([_lexeme("xl" + token(code), "D") for code in sorted(set(languages))]))
-    if not parts:
-        return ALL
-    return parts[0] if len(parts) == 1 else " & ".join(f"({part})" for part in parts)
+    return translate(query, TSQUERY, feed_ids=feed_ids, languages=languages)
 
 
 async def newest_stories(
     session: AsyncSession, match: str, *, since: int | None, count: int
 ) -> list[Pick]:
     """The `count` stories with the newest articles matching a tsquery, newest first, each
-    with that newest matching article (as `db.search.newest_stories` on FTS5).
+    by that newest matching article (as `db.search.newest_stories` on FTS5)."""
 
-    Collapses the newest matching articles by story in SQL; when the pool of articles was
-    full and gave fewer than `count` stories (one story's many outlets can fill it), asks
-    again with a pool four times larger.
-    """
-    pool = max(_FIRST_POOL, _POOL_GROWTH * count)
-    while True:
-        rows = (
-            await session.execute(
-                _NEWEST,
-                {
-                    "match": match,
-                    "since": -_NO_BOUND if since is None else since,
-                    "pool": pool,
-                },
-            )
-        ).all()
-        if len(rows) >= count or not rows or int(rows[0][2]) < pool:
-            return [(int(article_id), story_id) for article_id, story_id, _ in rows[:count]]
-        pool *= _POOL_GROWTH
+    async def newest(top: int) -> Sequence[Row[Any]]:
+        parameters = {"match": match, "since": -_NO_BOUND if since is None else since, "top": top}
+        return (await session.execute(_NEWEST, parameters)).all()
+
+    return await collapsed(newest, count)
 
 
-async def search(
-    session: AsyncSession,
-    request: SearchRequest,
-    query: Query | None,
-    *,
-    page: int = 0,
-    per_page: int = PER_PAGE,
-) -> SearchPage:
-    """A page of the stories whose articles match a parsed query and the request's filters:
-    each story once, by its newest matching article (or its best, by relevance)."""
-    page = max(page, 0)
-    feed_ids: list[int] = []
-    if request.sources:
-        feed_ids = await feeds_named(session, request.sources)
-        if not feed_ids:
-            return SearchPage((), False, page)
-    match = to_tsquery(query, feed_ids=feed_ids, languages=request.languages)
-    if match is None:
-        return SearchPage((), False, page)
-    since = None if request.since is None else int(request.since.timestamp())
-    offset = page * per_page
-    if request.sort == "relevance":
-        rows = await session.execute(
-            _BY_RELEVANCE,
-            {
-                "match": match,
-                "since": -_NO_BOUND if since is None else since,
-                "pool": RELEVANCE_POOL,
-                "limit": per_page + 1,
-                "offset": offset,
-            },
-        )
-        picks = [(int(article_id), story_id) for article_id, story_id in rows]
-    else:
-        newest = await newest_stories(session, match, since=since, count=offset + per_page + 1)
-        picks = newest[offset:]
-    return await story_page(session, picks, page=page, per_page=per_page)
+async def _by_relevance(
+    session: AsyncSession, match: str, *, since: int | None, offset: int, count: int
+) -> list[Pick]:
+    """Best stories first (`ts_rank`, headline weighted) among the newest `RELEVANCE_POOL`
+    matches, each by its best article there, as on FTS5; from the `offset`-th story on."""
+
+    async def best(top: int) -> Sequence[Row[Any]]:
+        parameters = {
+            "match": match,
+            "since": -_NO_BOUND if since is None else since,
+            "pool": RELEVANCE_POOL,
+            "top": top,
+        }
+        return (await session.execute(_BY_RELEVANCE, parameters)).all()
+
+    return (await collapsed(best, offset + count))[offset:]
+
+
+ENGINE = Engine("postgresql", to_tsquery, newest_stories, _by_relevance)
+"""PostgreSQL's query side for `db.search.search`."""

@@ -272,6 +272,11 @@ async def test_a_story_with_more_matches_than_a_first_read_still_leaves_room_for
     second = await _search(db, "Gipfel", page=1, per_page=5)
     assert [(r.title, r.outlets) for r in second.results] == [("Gipfel Nummer 0", 0)]
     assert not second.more
+    # By relevance too: six stories on two pages, each once.
+    ranked = [await _search(db, "Gipfel sort:relevance", page=p, per_page=5) for p in (0, 1)]
+    shown = [(r.title.split()[1], r.outlets) for p in ranked for r in p.results]
+    assert sorted(shown) == [("Nummer", 0)] * 5 + [("live", 4)]
+    assert [len(p.results) for p in ranked] == [5, 1] and [p.more for p in ranked] == [True, False]
 
 
 async def test_random_stories_page_as_a_model_says(db: Database) -> None:
