@@ -38,12 +38,21 @@ ALL = "'xa':D"
 """Matches every indexed article: the positive side for an exclusion standing alone."""
 _NO_BOUND = 1 << 62
 
-# The newest `:top` matching articles (the planner reads them from the (sort_at, id) index for
-# common words, from the GIN index for rare ones), then each story once by its newest of them
-# (see `db.search.collapsed`).
-_NEWEST = text(
-    "WITH top AS ("
-    " SELECT id, sort_at FROM search_docs"
+# Newest first, in two steps, because the planner cannot tell a rare word from a common one: it
+# estimates about a thousand matches for nearly any tsquery (a phrase of common words: a thousand
+# estimated, a hundred thousand true; a made-up name: a thousand estimated, twelve true). Left to
+# choose, it walks the (sort_at, id) index for a small LIMIT, which reads the whole table for a
+# rare word (0.7 s on a million articles), and sorts every match for a larger one, 0.7 s for a
+# common phrase. So: first the newest `:window` articles of all, read from that index and then
+# matched (a few ms, whatever the words); their newest matches are the newest there are. Only
+# when they hold too few stories, the matches from the GIN index, sorted (`sort_at + 0` keeps
+# the planner off the walk): a word that is rare of late has few matches. Each step takes the
+# first `:top` matches and keeps each story's newest (see `db.search.collapsed`).
+_NEWEST_RECENT = text(
+    "WITH recent AS ("
+    " SELECT id, sort_at, doc FROM search_docs ORDER BY sort_at DESC, id DESC LIMIT :window"
+    "), top AS ("
+    " SELECT id, sort_at FROM recent"
     " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
     " ORDER BY sort_at DESC, id DESC LIMIT :top"
     "), ranked AS ("
@@ -54,6 +63,21 @@ _NEWEST = text(
     ") "
     "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
 )
+_NEWEST_ALL = text(
+    "WITH top AS ("
+    " SELECT id, sort_at FROM search_docs"
+    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
+    " ORDER BY sort_at + 0 DESC, id DESC LIMIT :top"
+    "), ranked AS ("
+    " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
+    "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
+    " ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
+)
+RECENT_WINDOW = 4000
+"""Newest articles searched first (about a day and a half at a million a year)."""
 # The best `:top` of the newest `:pool` matches, then each story once by its best of them.
 _BY_RELEVANCE = text(
     "WITH pool AS ("
@@ -124,13 +148,20 @@ async def newest_stories(
     session: AsyncSession, match: str, *, since: int | None, count: int
 ) -> list[Pick]:
     """The `count` stories with the newest articles matching a tsquery, newest first, each
-    by that newest matching article (as `db.search.newest_stories` on FTS5)."""
+    by that newest matching article (as `db.search.newest_stories` on FTS5): among the
+    newest `RECENT_WINDOW` articles first, else among all matches (see `_NEWEST_RECENT`)."""
+    floor = -_NO_BOUND if since is None else since
 
-    async def newest(top: int) -> Sequence[Row[Any]]:
-        parameters = {"match": match, "since": -_NO_BOUND if since is None else since, "top": top}
-        return (await session.execute(_NEWEST, parameters)).all()
+    async def recent(top: int) -> Sequence[Row[Any]]:
+        parameters = {"match": match, "since": floor, "window": RECENT_WINDOW, "top": top}
+        return (await session.execute(_NEWEST_RECENT, parameters)).all()
 
-    return await collapsed(newest, count)
+    async def every(top: int) -> Sequence[Row[Any]]:
+        parameters = {"match": match, "since": floor, "top": top}
+        return (await session.execute(_NEWEST_ALL, parameters)).all()
+
+    found = await collapsed(recent, count)
+    return found if len(found) >= count else await collapsed(every, count)
 
 
 async def _by_relevance(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from bench.fakes import FakeBotAPI
 from db import feeds as feed_store
-from db import search
+from db import search, search_pg
 from db.engine import make_engine, make_sessionmaker, migrate
 from db.search_backend import search_backend
 from db.unit import Database
@@ -279,7 +279,13 @@ async def test_a_story_with_more_matches_than_a_first_read_still_leaves_room_for
     assert [len(p.results) for p in ranked] == [5, 1] and [p.more for p in ranked] == [True, False]
 
 
-async def test_random_stories_page_as_a_model_says(db: Database) -> None:
+@pytest.mark.parametrize("window", [search_pg.RECENT_WINDOW, 7])
+async def test_random_stories_page_as_a_model_says(
+    db: Database, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small window makes PostgreSQL take both of its steps (the newest articles, then all
+    # matches); SQLite has no window.
+    monkeypatch.setattr(search_pg, "RECENT_WINDOW", window)
     rng = random.Random(13)
     items = []
     for index in range(60):
