@@ -5,6 +5,7 @@ exclusions applied per article."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from bench.fakes import FakeBotAPI
+from bot.__main__ import main
 from db import feeds as feed_store
 from db import search, search_pg
 from db.engine import make_engine, make_sessionmaker, migrate
@@ -25,6 +27,7 @@ from feeds.query import parse_query
 from feeds.render_search import highlight_of, render_results, render_terminal
 from feeds.search_request import parse_search
 from feeds.stories import Placement, Report
+from tests import databases
 from tests.integration.harness import make_settings, running
 from tests.integration.seed import store_articles
 
@@ -340,3 +343,28 @@ async def test_search_in_the_chat_names_the_other_outlets_and_explains_a_bad_que
             api.push_message(chat, '/search "Kim Jong')
             problem = (await api.wait_for_messages_async(chat, 2))[-1]
             assert problem["text"].startswith("⚠️") and "quote" in problem["text"].lower()
+
+
+async def test_the_command_line_prints_each_story_once_with_its_outlets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    url = databases.new_database_url(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    migrate(url)
+    engine = make_engine(url)
+    database = Database(make_sessionmaker(engine))
+    async with database.write() as session:
+        await feed_store.merge_feeds(session, FEEDS, now=NOW)
+    await _store(database, TRIP)
+    await engine.dispose()
+
+    assert await asyncio.to_thread(main, ["search", "Kim"]) == 0
+    out = capsys.readouterr().out
+    assert "1. **Kim** Jong-un in Peking eingetroffen\n   SPIEGEL · " in out
+    assert " · +2 outlets\n" in out
+    assert "2. **Kim** besucht eine Raketenfabrik\n   ORF · " in out and "3." not in out
+
+    assert await asyncio.to_thread(main, ["search", '"Kim Jong']) == 2
+    assert "quote" in capsys.readouterr().err.lower()
