@@ -189,8 +189,9 @@ class SearchPage:
 
 
 Pick = tuple[int, int | None]
-"""A story on a result page: (its newest matching article's id, the article's `story_id`).
-An article without a story (stored before stories existed) is a story of its own."""
+"""A story on a result page: (the id of the article that shows it, its newest matching one or,
+by relevance, its best; that article's `story_id`). An article without a story (stored before
+stories existed) is a story of its own."""
 
 _BATCH_NEWEST = text(
     "SELECT d.id, d.sort_at, a.story_id FROM search_fts "
