@@ -37,6 +37,11 @@ CHUNK = 5_000
 COMMIT_EVERY = 100_000
 QUERY_COUNT = 200
 PER_PAGE = 5
+STORY_SHARE = 0.5
+"""Of the articles, this share joins a story of the last `STORY_WINDOW` articles (about two
+hours at a million a year): stories of about two articles, some of ten and more, as /search
+groups them."""
+STORY_WINDOW = 300
 
 FEEDS = [
     ("Krone", "https://www.krone.at/rss", "de"),
@@ -283,6 +288,7 @@ def generate_chunk(
     first_moment = NOW - SPAN
     articles: list[tuple[object, ...]] = []
     documents: list[tuple[object, ...]] = []
+    recent: list[tuple[int, str]] = []  # (story, headline) of the chunk's latest articles
     for article_id in range(start + 1, start + count + 1):
         fetched = first_moment + SPAN * (article_id / total)
         feed_index = rng.randrange(len(FEEDS))
@@ -296,6 +302,12 @@ def generate_chunk(
         else:
             published = fetched - timedelta(minutes=rng.uniform(0, 120))
         title = _headline(rng, lang)
+        story = article_id
+        if recent and rng.random() < STORY_SHARE:
+            # Another outlet reports a story of the last hours, most often in the same words:
+            # a common word's newest matches are then several articles of one story.
+            story, title = rng.choice(recent[-STORY_WINDOW:])
+        recent.append((story, title))
         teaser = _teaser(rng, lang)
         host = feed_url.split("/")[2]
         link = f"https://{host}/{published:%Y/%m/%d}/article-{article_id}"
@@ -304,7 +316,7 @@ def generate_chunk(
             (
                 article_id,
                 feed_id,
-                article_id,
+                story,
                 link,
                 link,
                 link,
@@ -550,12 +562,17 @@ def _size_mb(path: Path) -> float:
 
 
 def _built_size(path: Path) -> int:
+    """Articles in a benchmark database built by this generator; -1 for none or an older one
+    (built before stories: every article its own)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
             row = connection.execute("SELECT count(*) FROM search_docs").fetchone()
+            grouped = connection.execute(
+                "SELECT 1 FROM articles WHERE story_id <> id LIMIT 1"
+            ).fetchone()
     except sqlite3.Error:
         return -1
-    return int(row[0])
+    return int(row[0]) if grouped is not None else -1
 
 
 def _build_child(path: Path, total: int, workers: int, rates: Any) -> None:
@@ -605,6 +622,9 @@ def main(argv: list[str] | None = None) -> None:
         build_rate = f"{_build_in_child(path, args.articles, args.workers):,.0f} articles/s"
     queries = query_mix(args.articles)
     database_url = f"sqlite:///{path}"
+    from db.engine import migrate
+
+    migrate(database_url)  # a reused database gets the indexes of newer revisions
     if args.postgres:
         database_url = args.postgres
         started = time.perf_counter()

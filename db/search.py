@@ -15,45 +15,59 @@ from the same `search_docs` rows):
   (its delete/update triggers pass the old values, as external content requires). A trigger on
   `articles` deletes the `search_docs` row, so retention pruning removes index rows too.
 
+A result is a story (`articles.story_id`; an article without one is its own story), shown by
+its newest matching article with the number of other outlets that carried it (all of the
+story's articles count, matching or not: `story_page`, through the index of migration
+0005_search_story), newest coverage first.
+
 Newest first is fast on a million rows without sorting every match of a common word: article
 ids grow with fetch time, so the matches are read from FTS5 in descending rowid order, a
-growing batch at a time, keeping the best K by `sort_at`; reading stops as soon as the index on
-`sort_at` proves that no article with a smaller id is newer than the K-th best
-(`_newer_exists`). Relevance order (bm25, headline weighted) ranks the newest
-`RELEVANCE_POOL` matches.
+growing batch at a time, keeping each story's newest match; reading stops as soon as the index
+on `sort_at` proves that no article with a smaller id is newer than the K-th story's
+(`_newer_exists`). Relevance order (bm25, headline weighted) ranks the stories of the newest
+`RELEVANCE_POOL` matches, each by its best article (ROW_NUMBER() over the story).
+
+The query text comes from `db.search_syntax` in the `FTS5` spelling; `search` (filters, paging,
+the page) serves PostgreSQL too, with `db.search_pg.ENGINE`.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, Feed
-from feeds.normalize import MARKERS, fold, index_words, is_unspaced
-from feeds.query import And, Node, Not, Or, Query, Term
+from db.search_syntax import Dialect, token, translate
+from feeds.normalize import fold, index_words
+from feeds.query import Query
 from feeds.search_request import SearchRequest, SearchResult
 
 __all__ = [
+    "FTS5_ENGINE",
     "PER_PAGE",
     "Document",
+    "Engine",
+    "Pick",
     "SearchPage",
+    "collapsed",
     "document",
     "index_articles",
     "load_query",
     "meta_tokens",
-    "newest_first",
+    "newest_stories",
     "results_in_order",
     "save_query",
     "search",
+    "story_page",
+    "story_sources",
     "to_fts",
     "token",
 ]
@@ -63,8 +77,6 @@ TEXT_COLUMNS = "{title_norm teaser_norm}"
 TITLE_COLUMN = "{title_norm}"
 ALL = '{meta} : "xa"'
 """Matches every indexed article: the positive side for an exclusion standing alone."""
-MAX_PHRASE_VARIANTS = 16
-"""A phrase is searched under each combination of its words' forms, up to this many."""
 QUERY_KEEP_SECONDS = 180 * 86400
 """Stored search texts (for paging buttons) unused this long are forgotten."""
 TOKEN_BYTES = 9
@@ -84,11 +96,6 @@ _INSERT_DOC = text(
 
 
 # --- indexing --------------------------------------------------------------------------------
-
-
-def token(value: str) -> str:
-    """A value made into one FTS5 token (unicode61 splits at anything but letters and digits)."""
-    return "".join(char for char in value.casefold() if char.isascii() and char.isalnum())
 
 
 def meta_tokens(feed_id: int, language: str | None) -> str:
@@ -118,10 +125,6 @@ def document(
     )
 
 
-def _is_sqlite(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "sqlite"
-
-
 async def index_articles(session: AsyncSession, documents: Iterable[Document]) -> None:
     """Add articles to the full-text index, in the caller's transaction.
 
@@ -144,72 +147,22 @@ def _quote(words: str) -> str:
     return '"' + words.replace('"', '""') + '"'
 
 
-def _any_of(alternatives: Sequence[str]) -> str:
-    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
-
-
-def _indexed(forms: Iterable[str], word: str) -> list[str]:
-    """The forms the index can hold: marked keys (compound parts, word ends, transliterations)
-    exist for the matcher only."""
-    return sorted(form for form in forms if form[:1] not in MARKERS) or [word]
-
-
-def _term(term: Term) -> str:
-    columns = TITLE_COLUMN if term.title_only else TEXT_COLUMNS
-    last = len(term.words) - 1
-    if len(term.words) == 1 or any(is_unspaced(word) for word in term.words):
-        # One word: any of its forms. Unspaced scripts are indexed as character bigrams whose
-        # positions are not consecutive keys, so their words are required, not adjacent.
-        parts = []
-        for i, word in enumerate(term.words):
-            if term.prefix and i == last:
-                parts.append(_quote(word) + " *")
-            else:
-                parts.append(_any_of([_quote(form) for form in _indexed(term.forms[i], word)]))
-        body = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
-        return f"{columns} : {body}"
-    options: list[Sequence[str]] = [
-        (word,) if term.prefix and i == last else _indexed(term.forms[i] | {word}, word)
-        for i, word in enumerate(term.words)
-    ]
-    variants = list(itertools.islice(itertools.product(*options), MAX_PHRASE_VARIANTS + 1))
-    if len(variants) > MAX_PHRASE_VARIANTS:
-        variants = [term.words]
-    star = " *" if term.prefix else ""
-    return f"{columns} : " + _any_of([_quote(" ".join(v)) + star for v in variants])
-
-
-def _expr(node: Node) -> str | None:
-    """FTS5 syntax for a node; None when nothing can match."""
-    if isinstance(node, Term):
-        return _term(node)
-    if isinstance(node, Not):
-        inner = _expr(node.child)
-        # FTS5's NOT needs a positive left side: alone, it excludes from every article.
-        return ALL if inner is None else f"({ALL} NOT ({inner}))"
-    if isinstance(node, Or):
-        parts = [part for part in map(_expr, node.children) if part is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-    return _and(node)
-
-
-def _and(node: And) -> str | None:
-    included: list[str] = []
-    excluded: list[str] = []
-    for child in node.children:
-        if isinstance(child, Not):
-            inner = _expr(child.child)
-            if inner is not None:
-                excluded.append(inner)
-            continue
-        part = _expr(child)
-        if part is None:
-            return None
-        included.append(part)
-    positive = "(" + " AND ".join(included or [ALL]) + ")"
-    return positive + "".join(f" NOT ({part})" for part in excluded)
+FTS5 = Dialect(
+    all=ALL,
+    and_=" AND ",
+    or_=" OR ",
+    word=lambda word, _title, prefix: _quote(word) + (" *" if prefix else ""),
+    phrase=lambda words, _title, prefix: _quote(" ".join(words)) + (" *" if prefix else ""),
+    # FTS5 limits a term to columns with a filter in front of it.
+    scope=lambda body, title: f"{TITLE_COLUMN if title else TEXT_COLUMNS} : {body}",
+    # FTS5's NOT is binary: what the left side matches, less what the right side matches.
+    exclude=lambda included, excluded: (
+        "(" + " AND ".join(included) + ")" + "".join(f" NOT ({part})" for part in excluded)
+    ),
+    token=_quote,
+    meta=lambda operands: "{meta} : " + operands,
+)
+"""FTS5's spelling of the query language (`db.search_syntax`)."""
 
 
 def to_fts(
@@ -220,21 +173,7 @@ def to_fts(
     Every word is quoted, so no reader input can be FTS5 syntax; `query=None` matches every
     article (a search by filters only).
     """
-    parts: list[str] = []
-    if query is not None:
-        expr = _expr(query.root)
-        if expr is None:
-            return None
-        parts.append(expr)
-    if feed_ids:
-        parts.append("{meta} : " + _any_of([_quote(f"xf{int(i)}") for i in sorted(set(feed_ids))]))
-    if languages:
-        parts.append(
-            "{meta} : " + _any_of([_quote("xl" + token(code)) for code in sorted(set(languages))])
-        )
-    if not parts:
-        return ALL
-    return parts[0] if len(parts) == 1 else " AND ".join(f"({part})" for part in parts)
+    return translate(query, FTS5, feed_ids=feed_ids, languages=languages)
 
 
 # --- searching -------------------------------------------------------------------------------
@@ -249,8 +188,14 @@ class SearchPage:
     page: int
 
 
+Pick = tuple[int, int | None]
+"""A story on a result page: (the id of the article that shows it, its newest matching one or,
+by relevance, its best; that article's `story_id`). An article without a story (stored before
+stories existed) is a story of its own."""
+
 _BATCH_NEWEST = text(
-    "SELECT d.id, d.sort_at FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid "
+    "SELECT d.id, d.sort_at, a.story_id FROM search_fts "
+    "JOIN search_docs AS d ON d.id = search_fts.rowid JOIN articles AS a ON a.id = d.id "
     "WHERE search_fts MATCH :match AND search_fts.rowid < :before AND d.sort_at >= :since "
     "ORDER BY search_fts.rowid DESC LIMIT :limit"
 )
@@ -262,11 +207,26 @@ _POOL_BOUND = text(
     "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
     "ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
 )
+# The best `:top` matches among those after `:bound` (bm25 is only defined next to the MATCH),
+# then each story once by its best of them (see `collapsed`).
 _BY_RELEVANCE = text(
-    "SELECT d.id FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid "
-    "WHERE search_fts MATCH :match AND search_fts.rowid >= :bound AND d.sort_at >= :since "
-    "ORDER BY bm25(search_fts, 4.0, 1.0, 0.0), d.sort_at DESC LIMIT :limit OFFSET :offset"
+    "WITH top AS ("
+    " SELECT d.id, d.sort_at, bm25(search_fts, 4.0, 1.0, 0.0) AS score"
+    " FROM search_fts JOIN search_docs AS d ON d.id = search_fts.rowid"
+    " WHERE search_fts MATCH :match AND search_fts.rowid >= :bound AND d.sort_at >= :since"
+    " ORDER BY score, d.sort_at DESC, d.id DESC LIMIT :top"
+    "), ranked AS ("
+    " SELECT top.id, top.sort_at, top.score, a.story_id, count(*) OVER () AS pooled,"
+    "  row_number() OVER ("
+    "   PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.score, top.sort_at DESC, top.id DESC"
+    "  ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY score, sort_at DESC, id DESC"
 )
+_FIRST_POOL = 64
+"""Articles read for a first try at a page of stories; a page rarely needs more."""
+_POOL_GROWTH = 4
 _NO_BOUND = 1 << 62
 
 
@@ -276,16 +236,18 @@ async def _newer_exists(session: AsyncSession, threshold: int, before: int) -> b
     return found.first() is not None
 
 
-async def newest_first(
+async def newest_stories(
     session: AsyncSession, match: str, *, since: int | None, count: int
-) -> list[int]:
-    """Ids of the `count` newest articles matching an FTS5 expression, newest first.
+) -> list[Pick]:
+    """The `count` stories with the newest articles matching an FTS5 expression, newest first,
+    each with that newest matching article.
 
-    Reads matches by descending id in growing batches and stops when `_newer_exists` says the
-    rest cannot beat the K-th best: for a common word, one small batch; for a rare one, all of
-    its few matches.
+    Reads matches by descending id in growing batches, keeping each story's newest match, and
+    stops when `_newer_exists` says no unread article is newer than the K-th story's: for a
+    common word, one small batch; for a rare one, all of its few matches. An unread article
+    no newer than that cannot bring in another story nor replace a kept story's article.
     """
-    best: list[tuple[int, int]] = []  # a min-heap of (sort_at, id): the `count` newest so far
+    best: dict[int, tuple[int, int, int | None]] = {}  # story -> (sort_at, id, story_id)
     before = _NO_BOUND
     floor = -_NO_BOUND if since is None else since
     batch = _FIRST_BATCH
@@ -295,28 +257,49 @@ async def newest_first(
                 _BATCH_NEWEST, {"match": match, "before": before, "since": floor, "limit": batch}
             )
         ).all()
-        for article_id, sort_at in rows:
-            entry = (int(sort_at), int(article_id))
-            if len(best) < count:
-                heapq.heappush(best, entry)
-            elif entry > best[0]:
-                heapq.heapreplace(best, entry)
+        for article_id, sort_at, story_id in rows:
+            story = int(article_id) if story_id is None else int(story_id)
+            entry = (int(sort_at), int(article_id), story_id)
+            held = best.get(story)
+            if held is None or entry[:2] > held[:2]:
+                best[story] = entry
         if len(rows) < batch:
             break
         before = int(rows[-1][0])
         if len(best) >= count:
-            if not await _newer_exists(session, best[0][0], before):
+            kth = heapq.nlargest(count, (entry[:2] for entry in best.values()))[-1]
+            if not await _newer_exists(session, kth[0], before):
                 break
         elif since is not None and not await _newer_exists(session, since - 1, before):
             break
         batch = min(batch * 4, _MAX_BATCH)
-    return [article_id for _sort_at, article_id in sorted(best, reverse=True)]
+    ranked = heapq.nlargest(count, best.values(), key=lambda entry: entry[:2])
+    return [(article_id, story_id) for _sort_at, article_id, story_id in ranked]
+
+
+async def collapsed(
+    fetch: Callable[[int], Awaitable[Sequence[Row[Any]]]], count: int
+) -> list[Pick]:
+    """The first `count` stories of an order of articles, each by its first article there.
+
+    `fetch(n)` collapses the first `n` articles of the order by story in SQL (ROW_NUMBER()
+    over the story) and returns (article id, story id, n or fewer when the order had fewer
+    articles). When `n` articles gave fewer than `count` stories (one story's many outlets can
+    fill them) and more articles exist, it is asked again for four times as many.
+    """
+    pool = max(_FIRST_POOL, _POOL_GROWTH * count)
+    while True:
+        rows = await fetch(pool)
+        if len(rows) >= count or not rows or int(rows[0][2]) < pool:
+            return [(int(article_id), story_id) for article_id, story_id, _ in rows[:count]]
+        pool *= _POOL_GROWTH
 
 
 async def _by_relevance(
     session: AsyncSession, match: str, *, since: int | None, offset: int, count: int
-) -> list[int]:
-    """Best matches first (bm25, headline weighted) among the newest `RELEVANCE_POOL` matches.
+) -> list[Pick]:
+    """Best stories first (bm25, headline weighted) among the newest `RELEVANCE_POOL` matches,
+    each by its best article there; from the `offset`-th story on.
 
     Ranking every match of a common word costs a second on a million articles; the pool keeps
     a ranked page within milliseconds, and the best of the recent news is what a reader wants.
@@ -324,17 +307,17 @@ async def _by_relevance(
     bound = (
         await session.execute(_POOL_BOUND, {"match": match, "offset": RELEVANCE_POOL - 1})
     ).scalar_one_or_none()
-    rows = await session.execute(
-        _BY_RELEVANCE,
-        {
+
+    async def best(top: int) -> Sequence[Row[Any]]:
+        parameters = {
             "match": match,
             "bound": 0 if bound is None else int(bound),
             "since": -_NO_BOUND if since is None else since,
-            "limit": count,
-            "offset": offset,
-        },
-    )
-    return [int(row[0]) for row in rows]
+            "top": top,
+        }
+        return (await session.execute(_BY_RELEVANCE, parameters)).all()
+
+    return (await collapsed(best, offset + count))[offset:]
 
 
 def _host(url: str) -> str:
@@ -357,6 +340,11 @@ async def feeds_named(session: AsyncSession, needles: Sequence[str]) -> list[int
     return found
 
 
+def source_name() -> Any:
+    """A feed's name as results show it: its title, else its URL."""
+    return func.coalesce(Feed.title, Feed.url)
+
+
 def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None]]:
     """The columns of a `SearchResult`, articles joined with their feed's name."""
     return select(
@@ -364,7 +352,7 @@ def result_query() -> Select[tuple[int, str, str, str, str, datetime, str | None
         Article.title,
         Article.teaser,
         Article.link,
-        func.coalesce(Feed.title, Feed.url),
+        source_name(),
         Article.published_at,
         Article.language,
     ).join(Feed, Feed.id == Article.feed_id)
@@ -379,6 +367,76 @@ async def results_in_order(session: AsyncSession, ids: Sequence[int]) -> list[Se
     return [found[i] for i in ids if i in found]
 
 
+async def story_sources(session: AsyncSession, stories: Iterable[int]) -> dict[int, set[str]]:
+    """The distinct sources (feed names) of every article of these stories, matching or not."""
+    wanted = sorted(set(stories))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Article.story_id, source_name())
+        .join(Feed, Feed.id == Article.feed_id)
+        .where(Article.story_id.in_(wanted))
+        .group_by(Article.story_id, source_name())
+    )
+    sources: dict[int, set[str]] = {}
+    for story_id, source in rows:
+        sources.setdefault(int(story_id), set()).add(str(source))
+    return sources
+
+
+async def story_page(
+    session: AsyncSession, picks: Sequence[Pick], *, page: int, per_page: int
+) -> SearchPage:
+    """A result page from the stories from this page's first on (one more than fits says
+    another page follows): each story's article with the count of the story's other outlets.
+
+    Both backends assemble their pages here, so a page looks the same on either.
+    """
+    shown = list(picks[:per_page])
+    results = await results_in_order(session, [article_id for article_id, _story in shown])
+    stories = dict(shown)
+    sources = await story_sources(session, (s for s in stories.values() if s is not None))
+    counted = []
+    for result in results:
+        story = stories[result.id]
+        others = sources.get(story, set()) - {result.source} if story is not None else set()
+        counted.append(replace(result, outlets=len(others)))
+    return SearchPage(tuple(counted), len(picks) > per_page, page)
+
+
+class Translate(Protocol):
+    def __call__(
+        self, query: Query | None, *, feed_ids: Sequence[int], languages: Sequence[str]
+    ) -> str | None: ...
+
+
+class Newest(Protocol):
+    async def __call__(
+        self, session: AsyncSession, match: str, *, since: int | None, count: int
+    ) -> list[Pick]: ...
+
+
+class Ranked(Protocol):
+    async def __call__(
+        self, session: AsyncSession, match: str, *, since: int | None, offset: int, count: int
+    ) -> list[Pick]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """The query side of one database: its query text and its two orders of stories. The
+    filters, the paging and the page itself are `search`'s, the same for every database."""
+
+    dialect: str
+    """The SQLAlchemy dialect it needs (a wrong one is our bug, caught before the SQL)."""
+    translate: Translate
+    newest: Newest
+    ranked: Ranked
+
+
+FTS5_ENGINE = Engine("sqlite", to_fts, newest_stories, _by_relevance)
+
+
 async def search(
     session: AsyncSession,
     request: SearchRequest,
@@ -386,29 +444,30 @@ async def search(
     *,
     page: int = 0,
     per_page: int = PER_PAGE,
+    engine: Engine = FTS5_ENGINE,
 ) -> SearchPage:
-    """A page of the articles matching a parsed query and the request's filters."""
+    """A page of the stories whose articles match a parsed query and the request's filters:
+    each story once, by its newest matching article (or its best, by relevance)."""
+    if session.bind.dialect.name != engine.dialect:
+        # search_backend() picks the engine of the database; reaching here is our bug.
+        raise NotImplementedError(f"this search needs {engine.dialect}")
     page = max(page, 0)
     feed_ids: list[int] = []
     if request.sources:
         feed_ids = await feeds_named(session, request.sources)
         if not feed_ids:
             return SearchPage((), False, page)
-    if not _is_sqlite(session):
-        # search_backend() gives PostgreSQL db.search_pg; reaching here is our bug.
-        raise NotImplementedError("FTS5 search needs SQLite")
-    match = to_fts(query, feed_ids=feed_ids, languages=request.languages)
+    match = engine.translate(query, feed_ids=feed_ids, languages=request.languages)
     if match is None:
         return SearchPage((), False, page)
     since = None if request.since is None else int(request.since.timestamp())
     offset = page * per_page
     if request.sort == "relevance":
-        ids = await _by_relevance(session, match, since=since, offset=offset, count=per_page + 1)
+        picks = await engine.ranked(session, match, since=since, offset=offset, count=per_page + 1)
     else:
-        newest = await newest_first(session, match, since=since, count=offset + per_page + 1)
-        ids = newest[offset:]
-    results = await results_in_order(session, ids[:per_page])
-    return SearchPage(tuple(results), len(ids) > per_page, page)
+        newest = await engine.newest(session, match, since=since, count=offset + per_page + 1)
+        picks = newest[offset:]
+    return await story_page(session, picks, page=page, per_page=per_page)
 
 
 # --- stored search texts (paging buttons) ----------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +39,8 @@ class SearchBackend(Protocol):
         page: int = 0,
         per_page: int = search.PER_PAGE,
     ) -> SearchPage:
-        """A page of matching articles (newest first, or by relevance)."""
+        """A page of matching stories, each once by its newest matching article (or its best
+        one, by relevance), with the count of the story's other outlets."""
         ...
 
     async def save_query(
@@ -56,6 +57,8 @@ class SearchBackend(Protocol):
 class Fts5Search:
     """SQLite's FTS5 index (migration 0002), as `db.search` implements it."""
 
+    engine: ClassVar[search.Engine] = search.FTS5_ENGINE
+
     async def index_articles(self, session: AsyncSession, documents: Iterable[Document]) -> None:
         await search.index_articles(session, documents)
 
@@ -68,7 +71,9 @@ class Fts5Search:
         page: int = 0,
         per_page: int = search.PER_PAGE,
     ) -> SearchPage:
-        return await search.search(session, request, query, page=page, per_page=per_page)
+        return await search.search(
+            session, request, query, page=page, per_page=per_page, engine=self.engine
+        )
 
     async def save_query(
         self, session: AsyncSession, chat_id: int, query_text: str, *, now: datetime
@@ -81,19 +86,11 @@ class Fts5Search:
 
 class PostgresSearch(Fts5Search):
     """PostgreSQL's `tsvector` index (migration 0002). The index rows and the stored search
-    texts are the same tables, written by the same portable SQL (`db.search`), so only the
-    query differs: `db.search_pg` translates it to a tsquery."""
+    texts are the same tables, written by the same portable SQL (`db.search`), and the pages
+    are assembled by the same code; only the query differs: `db.search_pg` translates it to a
+    tsquery and finds the stories."""
 
-    async def search(
-        self,
-        session: AsyncSession,
-        request: SearchRequest,
-        query: Query | None,
-        *,
-        page: int = 0,
-        per_page: int = search.PER_PAGE,
-    ) -> SearchPage:
-        return await search_pg.search(session, request, query, page=page, per_page=per_page)
+    engine: ClassVar[search.Engine] = search_pg.ENGINE
 
 
 def search_backend(database_url: str) -> SearchBackend:

@@ -5,37 +5,32 @@ by the same `db.search.index_articles`, plus a generated column `doc`: the `simp
 configuration over the already normalized words (no second stemming), weighted A for the
 headline, B for the teaser and D for the filter tokens, under a GIN index.
 
-A parsed query becomes a `to_tsquery('simple', …)` text the way `db.search.to_fts` makes an
-FTS5 expression: every word is quoted and carries its weights (`:AB`, `:A` for `title:`), a
-phrase is `<->`, a prefix `:*`, an exclusion `!`, and the `source:` / `lang:` filters are the
-same `xf…` / `xl…` tokens as D-weighted words. Newest first is an `ORDER BY sort_at DESC` the
-planner answers from the `(sort_at, id)` index for common words and from the GIN index for rare
-ones. Relevance (`ts_rank`, headline weighted 4:1 as bm25 is on SQLite) ranks the newest
-`RELEVANCE_POOL` matches, as on SQLite.
+A parsed query becomes a `to_tsquery('simple', …)` text by the same walk that makes FTS5's
+(`db.search_syntax`, in the `TSQUERY` spelling): every word is quoted and carries its weights
+(`:AB`, `:A` for `title:`), a phrase is `<->`, a prefix `:*`, an exclusion `!`, and the
+`source:` / `lang:` filters are the same `xf…` / `xl…` tokens as D-weighted words.
+
+Results are stories, as on SQLite: newest first takes the newest matching articles (an
+`ORDER BY sort_at DESC` the planner answers from the `(sort_at, id)` index for common words and
+from the GIN index for rare ones) and keeps each story's newest with ROW_NUMBER() over the
+story; relevance (`ts_rank`, headline weighted 4:1 as bm25 is on SQLite) keeps each story's
+best among the newest `RELEVANCE_POOL` matches. `db.search.search` does the rest (filters,
+paging, the page with its outlet counts) for both databases.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.search import (
-    MAX_PHRASE_VARIANTS,
-    PER_PAGE,
-    RELEVANCE_POOL,
-    SearchPage,
-    feeds_named,
-    results_in_order,
-    token,
-)
-from feeds.normalize import is_unspaced
-from feeds.query import And, Node, Not, Or, Query, Term
-from feeds.search_request import SearchRequest
+from db.search import RELEVANCE_POOL, Engine, Pick, collapsed
+from db.search_syntax import Dialect, translate
+from feeds.query import Query
 
-__all__ = ["search", "to_tsquery"]
+__all__ = ["ENGINE", "TSQUERY", "newest_stories", "to_tsquery"]
 
 TEXT_WEIGHTS = "AB"
 TITLE_WEIGHTS = "A"
@@ -43,20 +38,65 @@ ALL = "'xa':D"
 """Matches every indexed article: the positive side for an exclusion standing alone."""
 _NO_BOUND = 1 << 62
 
-_NEWEST = text(
-    "SELECT id FROM search_docs "
-    "WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since "
-    "ORDER BY sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
+# Newest first, in two steps, because the planner cannot tell a rare word from a common one: it
+# estimates about a thousand matches for nearly any tsquery (a phrase of common words: a thousand
+# estimated, a hundred thousand true; a made-up name: a thousand estimated, twelve true). Left to
+# choose, it walks the (sort_at, id) index for a small LIMIT, which reads the whole table for a
+# rare word (0.7 s on a million articles), and sorts every match for a larger one, 0.7 s for a
+# common phrase. So: first the newest `:window` articles of all, read from that index and then
+# matched (a few ms, whatever the words); their newest matches are the newest there are. Only
+# when they hold too few stories, the matches from the GIN index, sorted (`sort_at + 0` keeps
+# the planner off the walk): a word that is rare of late has few matches. Each step takes the
+# first `:top` matches and keeps each story's newest (see `db.search.collapsed`).
+_NEWEST_RECENT = text(
+    "WITH recent AS ("
+    " SELECT id, sort_at, doc FROM search_docs ORDER BY sort_at DESC, id DESC LIMIT :window"
+    "), top AS ("
+    " SELECT id, sort_at FROM recent"
+    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
+    " ORDER BY sort_at DESC, id DESC LIMIT :top"
+    "), ranked AS ("
+    " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
+    "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
+    " ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
 )
+_NEWEST_ALL = text(
+    "WITH top AS ("
+    " SELECT id, sort_at FROM search_docs"
+    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
+    " ORDER BY sort_at + 0 DESC, id DESC LIMIT :top"
+    "), ranked AS ("
+    " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
+    "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
+    " ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
+)
+RECENT_WINDOW = 4000
+"""Newest articles searched first (about a day and a half at a million a year)."""
+# The best `:top` of the newest `:pool` matches, then each story once by its best of them.
 _BY_RELEVANCE = text(
     "WITH pool AS ("
     " SELECT id, sort_at, doc FROM search_docs WHERE doc @@ to_tsquery('simple', :match)"
     " ORDER BY id DESC LIMIT :pool"
-    ") "
-    "SELECT id FROM pool WHERE sort_at >= :since "
+    "), top AS ("
     # ts_rank's weights for D, C, B, A (within 0..1): filters nothing, the headline 4× the teaser.
-    "ORDER BY ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) DESC, "
-    "sort_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    " SELECT id, sort_at, ts_rank('{0, 0, 0.25, 1.0}', doc, to_tsquery('simple', :match)) AS score"
+    " FROM pool WHERE sort_at >= :since ORDER BY score DESC, sort_at DESC, id DESC LIMIT :top"
+    "), ranked AS ("
+    " SELECT top.id, top.sort_at, top.score, a.story_id, count(*) OVER () AS pooled,"
+    "  row_number() OVER ("
+    "   PARTITION BY coalesce(a.story_id, top.id)"
+    "   ORDER BY top.score DESC, top.sort_at DESC, top.id DESC"
+    "  ) AS place"
+    " FROM top JOIN articles AS a ON a.id = top.id"
+    ") "
+    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 "
+    "ORDER BY score DESC, sort_at DESC, id DESC"
 )
 
 
@@ -66,72 +106,32 @@ def _lexeme(word: str, weights: str, *, prefix: bool = False) -> str:
     return f"'{quoted}':{'*' if prefix else ''}{weights}"
 
 
-def _any_of(alternatives: Sequence[str]) -> str:
-    return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+def _weights(title: bool) -> str:
+    return TITLE_WEIGHTS if title else TEXT_WEIGHTS
 
 
-def _term(term: Term) -> str:
-    weights = TITLE_WEIGHTS if term.title_only else TEXT_WEIGHTS
-    last = len(term.words) - 1
-    if len(term.words) == 1 or any(is_unspaced(word) for word in term.words):
-        # As on FTS5: one word is any of its forms; unspaced scripts' bigrams are required,
-        # not adjacent.
-        parts = []
-        for i, word in enumerate(term.words):
-            if term.prefix and i == last:
-                parts.append(_lexeme(word, weights, prefix=True))
-            else:
-                parts.append(_any_of([_lexeme(form, weights) for form in sorted(term.forms[i])]))
-        return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-    options: list[Sequence[str]] = [
-        (word,) if term.prefix and i == last else sorted(term.forms[i] | {word})
-        for i, word in enumerate(term.words)
-    ]
-    variants = list(itertools.islice(itertools.product(*options), MAX_PHRASE_VARIANTS + 1))
-    if len(variants) > MAX_PHRASE_VARIANTS:
-        variants = [term.words]
-    return _any_of(
-        [
-            "("
-            + " <-> ".join(
-                _lexeme(word, weights, prefix=term.prefix and i == last)
-                for i, word in enumerate(variant)
-            )
-            + ")"
-            for variant in variants
-        ]
-    )
-
-
-def _expr(node: Node) -> str | None:
-    """tsquery syntax for a node; None when nothing can match."""
-    if isinstance(node, Term):
-        return _term(node)
-    if isinstance(node, Not):
-        inner = _expr(node.child)
-        return ALL if inner is None else f"({ALL} & !({inner}))"
-    if isinstance(node, Or):
-        parts = [part for part in map(_expr, node.children) if part is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
-    return _and(node)
-
-
-def _and(node: And) -> str | None:
-    included: list[str] = []
-    excluded: list[str] = []
-    for child in node.children:
-        if isinstance(child, Not):
-            inner = _expr(child.child)
-            if inner is not None:
-                excluded.append(inner)
-            continue
-        part = _expr(child)
-        if part is None:
-            return None
-        included.append(part)
-    return "(" + " & ".join([*(included or [ALL]), *(f"!({part})" for part in excluded)]) + ")"
+TSQUERY = Dialect(
+    all=ALL,
+    and_=" & ",
+    or_=" | ",
+    # A tsquery limits an operand to columns by its weights: A headline, B teaser.
+    word=lambda word, title, prefix: _lexeme(word, _weights(title), prefix=prefix),
+    phrase=lambda words, title, prefix: (
+        "("
+        + " <-> ".join(
+            _lexeme(word, _weights(title), prefix=prefix and i == len(words) - 1)
+            for i, word in enumerate(words)
+        )
+        + ")"
+    ),
+    scope=lambda body, _title: body,
+    exclude=lambda included, excluded: (
+        "(" + " & ".join([*included, *(f"!({part})" for part in excluded)]) + ")"
+    ),
+    token=lambda token: _lexeme(token, "D"),  # D: the filter tokens' weight
+    meta=lambda operands: operands,
+)
+"""PostgreSQL's `to_tsquery('simple', …)` spelling of the query language (`db.search_syntax`)."""
 
 
 def to_tsquery(
@@ -141,49 +141,46 @@ def to_tsquery(
 
     `query=None` matches every article (a search by filters only).
     """
-    parts: list[str] = []
-    if query is not None:
-        expr = _expr(query.root)
-        if expr is None:
-            return None
-        parts.append(expr)
-    if feed_ids:
-        parts.append(_any_of([_lexeme(f"xf{int(i)}", "D") for i in sorted(set(feed_ids))]))
-    if languages:
-        parts.append(_any_of([_lexeme("xl" + token(code), "D") for code in sorted(set(languages))]))
-    if not parts:
-        return ALL
-    return parts[0] if len(parts) == 1 else " & ".join(f"({part})" for part in parts)
+    return translate(query, TSQUERY, feed_ids=feed_ids, languages=languages)
 
 
-async def search(
-    session: AsyncSession,
-    request: SearchRequest,
-    query: Query | None,
-    *,
-    page: int = 0,
-    per_page: int = PER_PAGE,
-) -> SearchPage:
-    """A page of the articles matching a parsed query and the request's filters."""
-    page = max(page, 0)
-    feed_ids: list[int] = []
-    if request.sources:
-        feed_ids = await feeds_named(session, request.sources)
-        if not feed_ids:
-            return SearchPage((), False, page)
-    match = to_tsquery(query, feed_ids=feed_ids, languages=request.languages)
-    if match is None:
-        return SearchPage((), False, page)
-    parameters = {
-        "match": match,
-        "since": -_NO_BOUND if request.since is None else int(request.since.timestamp()),
-        "limit": per_page + 1,
-        "offset": page * per_page,
-    }
-    if request.sort == "relevance":
-        rows = await session.execute(_BY_RELEVANCE, {**parameters, "pool": RELEVANCE_POOL})
-    else:
-        rows = await session.execute(_NEWEST, parameters)
-    ids = [int(row[0]) for row in rows]
-    results = await results_in_order(session, ids[:per_page])
-    return SearchPage(tuple(results), len(ids) > per_page, page)
+async def newest_stories(
+    session: AsyncSession, match: str, *, since: int | None, count: int
+) -> list[Pick]:
+    """The `count` stories with the newest articles matching a tsquery, newest first, each
+    by that newest matching article (as `db.search.newest_stories` on FTS5): among the
+    newest `RECENT_WINDOW` articles first, else among all matches (see `_NEWEST_RECENT`)."""
+    floor = -_NO_BOUND if since is None else since
+
+    async def recent(top: int) -> Sequence[Row[Any]]:
+        parameters = {"match": match, "since": floor, "window": RECENT_WINDOW, "top": top}
+        return (await session.execute(_NEWEST_RECENT, parameters)).all()
+
+    async def every(top: int) -> Sequence[Row[Any]]:
+        parameters = {"match": match, "since": floor, "top": top}
+        return (await session.execute(_NEWEST_ALL, parameters)).all()
+
+    found = await collapsed(recent, count)
+    return found if len(found) >= count else await collapsed(every, count)
+
+
+async def _by_relevance(
+    session: AsyncSession, match: str, *, since: int | None, offset: int, count: int
+) -> list[Pick]:
+    """Best stories first (`ts_rank`, headline weighted) among the newest `RELEVANCE_POOL`
+    matches, each by its best article there, as on FTS5; from the `offset`-th story on."""
+
+    async def best(top: int) -> Sequence[Row[Any]]:
+        parameters = {
+            "match": match,
+            "since": -_NO_BOUND if since is None else since,
+            "pool": RELEVANCE_POOL,
+            "top": top,
+        }
+        return (await session.execute(_BY_RELEVANCE, parameters)).all()
+
+    return (await collapsed(best, offset + count))[offset:]
+
+
+ENGINE = Engine("postgresql", to_tsquery, newest_stories, _by_relevance)
+"""PostgreSQL's query side for `db.search.search`."""

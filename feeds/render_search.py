@@ -18,6 +18,7 @@ from feeds.normalize import analyze
 from feeds.query import And, Node, Not, Or, Query, Term
 from feeds.render import escape, format_time
 from feeds.search_request import SearchResult
+from feeds.translate import TranslatePlural, english_plural
 
 __all__ = [
     "ANSI_BOLD",
@@ -25,6 +26,7 @@ __all__ = [
     "Highlight",
     "highlight_of",
     "marked_spans",
+    "outlets_note",
     "render_results",
     "render_terminal",
     "snippet",
@@ -175,6 +177,16 @@ def _parts(
     return title_part, teaser_part
 
 
+def outlets_note(item: SearchResult, ngettext: TranslatePlural = english_plural) -> str:
+    """ " · +3 outlets" after a result's source when other outlets carried its story (plain
+    text: the caller escapes); empty for a story of one outlet."""
+    if item.outlets <= 0:
+        return ""
+    return " · " + ngettext("+{count} outlet", "+{count} outlets", item.outlets).format(
+        count=item.outlets
+    )
+
+
 def render_results(
     results: Sequence[SearchResult],
     *,
@@ -184,9 +196,12 @@ def render_results(
     per_page: int = 5,
     timezone: str = "UTC",
     _: Translate = _identity,
+    ngettext: TranslatePlural = english_plural,
     time_format: TimeFormat = format_time,
 ) -> str:
-    """One page of results in Telegram HTML: linked headline, source and date, snippet.
+    """One page of results in Telegram HTML: linked headline, source, date and how many other
+    outlets carried the story, snippet. A result is a story, shown by its newest matching
+    article.
 
     Results are numbered across pages (page 2 starts at 6) so a reader keeps their place.
     """
@@ -203,7 +218,9 @@ def render_results(
         headline = _html(title, title_spans) or escape(_("(untitled)"))
         when = time_format(item.published, timezone)
         entry = f'\n{number}. <a href="{escape(item.link)}">{headline}</a>\n'
-        entry += f"<i>{escape(item.source)} · {escape(when)}</i>"
+        entry += (
+            f"<i>{escape(item.source)} · {escape(when)}{escape(outlets_note(item, ngettext))}</i>"
+        )
         if teaser:
             entry += "\n" + _html(teaser, teaser_spans)
         lines.append(entry)
@@ -217,7 +234,8 @@ def render_terminal(
     bold: tuple[str, str] = MARKDOWN_BOLD,
     time_format: TimeFormat = format_time,
 ) -> str:
-    """Results for a terminal: headline, source and date, snippet, link; marks as `bold`."""
+    """Results for a terminal: headline, source, date and other outlets, snippet, link; marks
+    as `bold`."""
     opening, closing = bold
 
     def mark(text: str) -> str:
@@ -228,7 +246,7 @@ def render_terminal(
         (title, title_spans), (teaser, teaser_spans) = _parts(item, highlight)
         lines = [
             f"{number}. {_apply(title, title_spans, mark, _identity)}",
-            f"   {item.source} · {time_format(item.published, 'UTC')}",
+            f"   {item.source} · {time_format(item.published, 'UTC')}{outlets_note(item)}",
         ]
         if teaser:
             lines.append(f"   {_apply(teaser, teaser_spans, mark, _identity)}")

@@ -102,7 +102,8 @@ class SearchRequest:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """One stored article found by a search, as the result page shows it."""
+    """One stored article found by a search, as the result page shows it: on /search, the
+    newest matching article of its story."""
 
     id: int
     title: str
@@ -111,6 +112,9 @@ class SearchResult:
     source: str
     published: datetime
     language: str | None
+    outlets: int = 0
+    """Other outlets (distinct sources) that carried this article's story; 0 for a story of
+    one outlet, and where results are not grouped by story."""
 
 
 def _inside_phrase(text: str) -> list[tuple[int, int]]:

@@ -1,4 +1,7 @@
-"""/search: stored articles matching the query language, newest first, five per page.
+"""/search: stored stories matching the query language, newest coverage first, five per page.
+
+A story (one event, however many outlets carried it) is one result: its newest matching
+article, with "+3 outlets" for the others that carried it.
 
 The paging buttons carry `s:<token>:<page>`: the query text (up to 200 characters plus
 filters) does not fit Telegram's 64-byte callback data, so it is kept in the `search_queries`
@@ -77,6 +80,7 @@ async def _answer(
         per_page=PAGE,
         timezone=me.timezone,
         _=me._,
+        ngettext=me.ngettext,
         time_format=time_formatter(me.language),
     )
     return text, _buttons(found.token, page, found.more, me._)

@@ -14,7 +14,8 @@ PER_PAGE = search.PER_PAGE
 
 @dataclass(frozen=True, slots=True)
 class ResultPage:
-    """One page of results; `token` names the chat's stored query when there is another page."""
+    """One page of results (stories); `token` names the chat's stored query when there is
+    another page."""
 
     results: tuple[SearchResult, ...]
     more: bool
@@ -35,7 +36,8 @@ async def search_page(
     page: int,
     token: str | None,
 ) -> ResultPage:
-    """A page of the newest (or most relevant) stored articles matching the request.
+    """A page of the newest (or most relevant) stored stories matching the request: each story
+    once, by its newest (or best) matching article, with its other outlets counted.
 
     The request is stored for the chat (for the paging buttons) only when a next page exists.
     """
