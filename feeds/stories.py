@@ -114,6 +114,7 @@ _NOT_NAMES_TEXT = (
     "not no this that these those there here who what which when where why how all any "
     "some more most other such than then so if his her their our your after before over "
     "into about new first two three four five says said say amid despite why watch live "
+    "up down out off just only very "
     "le la les un une des du de et en au aux dans pour par sur avec ce qui que est "
     "el los las y del al por para con se es una"
 )
@@ -143,20 +144,51 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
     In German every noun is capitalized too: those keys simply never meet an English report,
     and their weight counts against a cross-language match, which keeps it conservative.
     People and places across languages (`feeds.aliases.entity_for`) are not in by default:
-    measured on the labelled set they tie different events of the same people (Xi meeting
-    Modi, Xi meeting Putin, the same week); `entity_keys_with` adds such a table.
+    `entity_keys_with` adds such a table.
     """
     del language  # the table holds every language's names
+    return {key for unit in name_units(text) for key in unit}
+
+
+NameIndex = Callable[[str], str | None]
+"""A table of people and places across languages and scripts, on folded names
+(`"kim jong un" -> "kim-jong-un"`, `"peking" -> "beijing"`)."""
+
+
+def name_units(text: str, entity_for: NameIndex | None = None) -> list[tuple[str, ...]]:
+    """The names of a text, each as the keys of one *unit*: a country (`("@KP",)`), a number
+    (`("#80",)`), or a run of adjacent capitalized words (`Kim Jong Un` gives one unit of
+    the keys `kim` and `jong`, with `!kim-jong-un` when `entity_for` knows the name).
+
+    Units are what two reports in different languages count in common: `Kim Jong Un` is one
+    name, not three pieces of evidence, and a table entry only lets two spellings of one name
+    meet (`Peking`, `Beijing`), never adds a name of its own.
+    """
     table, longest = _name_table()
-    tokens = _TOKEN.findall(text)
+    matches = list(_TOKEN.finditer(text))
+    tokens = [match.group() for match in matches]
     folded = list(map(_fold_token, tokens))
-    keys: set[str] = set()
     count = len(tokens)
-    end = 0  # tokens before it belong to a name already keyed (`North Korea` counts once)
+    units: list[tuple[str, ...]] = []
+    run: list[int] = []  # the current run of capitalized words, by position
+
+    def close() -> None:
+        if run:
+            keys = {key for n in run if (key := _name_key(tokens[n], None)) is not None}
+            if entity_for is not None:
+                keys.update(_entities_of([folded[n] for n in run], entity_for))
+            if keys:
+                units.append(tuple(sorted(keys)))
+            run.clear()
+
+    end = 0  # tokens before it belong to a country's name already keyed
     # Most words are neither capitalized nor the start of a name: skipped in one pass.
-    starts = [n for n, word in enumerate(folded) if word in longest or tokens[n][0].isupper()]
-    starts += [n for n, token in enumerate(tokens) if token[0].isdigit()]
-    for start in sorted(starts):
+    starts = [
+        n
+        for n, word in enumerate(folded)
+        if word in longest or tokens[n][0].isupper() or tokens[n][0].isdigit()
+    ]
+    for start in starts:
         if start < end:
             continue
         token = tokens[start]
@@ -167,17 +199,51 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
             # Lower case counts only for adjectives (`russischen`); names that are also
             # ordinary words (`trump`, `polish`) count only capitalized.
             if found is not None and (token[0].isupper() or found[1]):
-                keys.add(found[0])
+                close()
+                units.append((found[0],))
                 end = start + size
                 break
         else:
             if _NUMBER.fullmatch(token):
-                keys.add("#" + token)
-            elif token[0].isupper():  # a name (German nouns too: see above)
-                key = _name_key(token, language=None)
-                if key is not None:
-                    keys.add(key)
-    return keys
+                close()
+                units.append(("#" + token,))
+            elif token[0].isupper() and (
+                _name_key(token, None) is not None or (run and run[-1] == start - 1)
+            ):
+                # A name (German nouns too: see above), and a short word inside one
+                # (`Kim Jong Un`: `Un` is no key of its own, but part of the name).
+                if run and (run[-1] != start - 1 or not _joins(text, matches, start)):
+                    close()
+                run.append(start)
+            else:
+                close()
+    close()
+    return units
+
+
+def _joins(text: str, matches: list[re.Match[str]], position: int) -> bool:
+    """Whether the word at `position` continues the name before it (`Kim Jong-un`), rather
+    than starting a sentence or a list item after punctuation."""
+    return text[matches[position - 1].end() : matches[position].start()] in _NAME_GAPS
+
+
+_NAME_GAPS = frozenset({" ", "-", "\u00a0", "\u2011"})
+
+
+def _entities_of(words: list[str], entity_for: NameIndex) -> set[str]:
+    """The table's entities among a run of folded words (the longest name at each word)."""
+    found: set[str] = set()
+    start = 0
+    while start < len(words):
+        for width in range(min(_MAX_NAME_WORDS, len(words) - start), 0, -1):
+            entity = entity_for(" ".join(words[start : start + width]))
+            if entity is not None:
+                found.add("!" + entity)
+                start += width
+                break
+        else:
+            start += 1
+    return found
 
 
 @cache
@@ -198,6 +264,9 @@ def _name_table() -> tuple[dict[str, tuple[str, bool]], dict[str, int]]:
     codes = country_table().codes
     for name, code in codes.items():
         put(name, "@" + code, False)
+    # The press's abbreviations (`US: Donald Trump team denies …`): "US" is no name.
+    for name, code in (("US", "US"), ("USA", "US"), ("UK", "GB")):
+        put(name, "@" + code, False)
     for code in sorted(set(codes.values())):
         for name in country_forms(code):
             put(name, "@" + code, False)
@@ -210,31 +279,22 @@ def _name_table() -> tuple[dict[str, tuple[str, bool]], dict[str, int]]:
     return table, longest
 
 
-def entity_keys_with(entity_for: Callable[[str], str | None]) -> EntityKeys:
+def entity_keys_with(entity_for: NameIndex) -> EntityKeys:
     """`default_entity_keys` plus the entities a table of people and places across languages
-    and scripts knows (`entity_for("Selenskyj") == entity_for("Zelensky")`): every name of one
-    to three words starting with a capital is looked up, and a hit adds the key `!<entity>`,
-    which ties a German and an English report where the spellings differ."""
+    and scripts knows, on folded names (`entity_for("selenskyj") == entity_for("zelensky")`):
+    a hit adds the key `!<entity>`, which ties a German and an English report where the
+    spellings differ."""
 
     def keys(text: str, language: str | None) -> set[str]:
-        found = default_entity_keys(text, language)
-        tokens = _TOKEN.findall(text)
-        for start, token in enumerate(tokens):
-            if token[0].islower():
-                continue
-            for width in range(min(_MAX_NAME_WORDS, len(tokens) - start), 0, -1):
-                entity = entity_for(" ".join(tokens[start : start + width]))
-                if entity is not None:
-                    found.add("!" + entity)
-                    break
-        return found
+        del language
+        return {key for unit in name_units(text, entity_for) for key in unit}
 
     return keys
 
 
 @lru_cache(maxsize=1 << 16)
 def _fold_token(token: str) -> str:
-    return fold(token)
+    return fold(token) if is_unspaced(token) else fold_word(token)
 
 
 def headline_key(title: str) -> str:
@@ -255,6 +315,8 @@ class _Entry:
     title_keys: tuple[str, ...]
     names: tuple[str, ...]
     """Names, numbers and country codes, compared across languages."""
+    name_units: tuple[int, ...]
+    """The unit (`name_units`) of each of `names`: `Kim Jong Un` is one name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +328,9 @@ class _Features:
     """Sorted, so that sums over them do not depend on string hashing (deterministic)."""
     title_keys: frozenset[str]
     names: tuple[str, ...]
+    name_units: tuple[int, ...]
+    unit_of: dict[str, int]
+    """`names` and `name_units` as a table."""
     name_set: frozenset[str]
     key_set: frozenset[str]
     """`keys` as a set: a comparison walks only the keys two reports share."""
@@ -275,11 +340,9 @@ class _Features:
 class Tuning:
     """The grouper's thresholds (defaults measured on tests/data/stories)."""
 
-    same_language: float = 0.26
+    same_language: float = 0.16
     """Minimum weighted cosine of two reports in one language."""
-    same_language_story: float = 0.30
-    """Minimum cosine of a report and the mean of a story's reports in its language."""
-    cross_language: float = 0.17
+    cross_language: float = 0.15
     """Minimum weighted cosine over the names of two reports in different languages."""
     min_shared_names: int = 2
     """Names two reports in different languages must share at least."""
@@ -293,8 +356,11 @@ class Tuning:
     """How much more a headline's key counts than a key of the description only."""
     same_source: float = 1.6
     """Threshold factor for two reports from one outlet."""
-    decay: float = 0.35
+    decay: float = 3.0
     """The threshold rises by this share of itself over the window (older = stricter)."""
+    seed_share: float = 0.5
+    """A report joins a story only if it scores this share of `same_language` with the
+    story's first report in its language (0: no such check)."""
     probe_keys: int = 12
     """The rarest keys of a new article whose postings give its candidates."""
     probe_names: int = 4
@@ -318,17 +384,17 @@ class Tuning:
 class StoryGrouper:
     """Groups articles into stories over a sliding window (see the module docstring)."""
 
-    entity_keys: EntityKeys = default_entity_keys
+    entity_for: NameIndex | None = None
+    """People and places across languages (`people_and_places()`), or None for names as
+    written."""
     window: timedelta = WINDOW
     tuning: Tuning = field(default_factory=Tuning)
     _entries: dict[int, _Entry] = field(default_factory=dict)
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _df: dict[str, int] = field(default_factory=dict)
     _story_languages: dict[int, dict[str, int]] = field(default_factory=dict)
-    _story_keys: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
-    """Per story and language: in how many of its reports each key occurs (its centroid)."""
-    _story_first: dict[tuple[int, str], int] = field(default_factory=dict)
-    _centroid_norms: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
+    _story_seeds: dict[tuple[int, str], int] = field(default_factory=dict)
+    """Per story and language: its first report still in the window."""
     _expiry: list[tuple[datetime, int]] = field(default_factory=list)
     _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
@@ -337,9 +403,11 @@ class StoryGrouper:
     _norms: dict[int, tuple[int, float]] = field(default_factory=dict)
     _changes: int = 0
     """Articles added and evicted so far: the age of a cached norm."""
+    _placed: tuple[Report, int, _Features] | None = None
+    """The report `place` read last, the window's age then, and its features."""
     _descriptions: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    """(outlet, folded description) → when it was last seen: a description an outlet already
-    used for another report in the window is its boilerplate ("Kurzer Text.", "Read more"),
+    """(outlet, description lead as written) → when it was last seen: a description an outlet
+    already used for another report in the window is its boilerplate ("Kurzer Text.", "Read more"),
     no evidence that two of its reports tell one event."""
 
     # --- the public face -------------------------------------------------------------------
@@ -356,12 +424,20 @@ class StoryGrouper:
     def place(self, report: Report) -> Placement:
         """Which open story the report belongs to, without remembering it."""
         self._evict(report.published)
-        return self._place(report, self._features(report))
+        features = self._features(report)
+        self._placed = (report, self._changes, features)
+        return self._place(report, features)
 
     def remember(self, report: Report, story_id: int) -> None:
         """Put a report into the window as part of `story_id` (after `place`, or on `load`)."""
         self._evict(report.published)
-        self._insert(self._features(report), report, story_id)
+        placed = self._placed
+        if placed is not None and placed[0] is report and placed[1] == self._changes:
+            features = placed[2]  # read by `place` just before: each article is read once
+        else:
+            features = self._features(report)
+        self._placed = None
+        self._insert(features, report, story_id)
 
     def load(self, items: Iterable[tuple[Report, int]]) -> None:
         """Rebuild the window from stored articles and their story ids (oldest first is best)."""
@@ -383,11 +459,9 @@ class StoryGrouper:
         size = sys.getsizeof
         total = size(self._entries) + size(self._postings) + size(self._df)
         total += size(self._links) + size(self._headlines) + size(self._expiry)
-        tables = (self._story_languages, self._story_keys, self._story_first, self._norms)
-        for table in (*tables, self._centroid_norms):
+        for table in (self._story_languages, self._story_seeds, self._norms, self._descriptions):
             total += size(table)
         total += sum(map(size, self._story_languages.values()))
-        total += sum(map(size, self._story_keys.values()))
         for entry in self._entries.values():
             total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
         return total + sum(map(size, self._postings.values()))
@@ -396,19 +470,34 @@ class StoryGrouper:
 
     def _features(self, report: Report) -> _Features:
         description = _lead(report.description)
-        seen = self._descriptions.get((report.source, fold(description.strip())))
+        seen = self._descriptions.get((report.source, description.strip()))
         if seen is not None and abs(report.published - seen) <= self.window:
             description = ""  # the outlet's boilerplate, not this report's words
         title = _content_keys(report.title, report.language)
         body = _content_keys(description, report.language)
-        names = set(self.entity_keys(report.title, report.language))
-        names |= set(self.entity_keys(description, report.language))
-        keys = title | body | names
+        unit_of: dict[str, int] = {}
+        all_units = (
+            *name_units(report.title, self.entity_for),
+            *name_units(description, self.entity_for),
+        )
+        for number, unit in enumerate(all_units):
+            # A name written in full and later in part (`Kim Jong Un`, `Kim`) is one unit.
+            known = [unit_of[key] for key in unit if key in unit_of]
+            number = min(known) if known else number
+            for key in unit:
+                unit_of.setdefault(key, number)
+        names = sorted(unit_of)
+        units = tuple(unit_of[name] for name in names)
+        # Table entries tie spellings across languages; within one language the names as
+        # written already meet, and counting a name twice would outweigh the other words.
+        keys = title | body | {name for name in names if not name.startswith("!")}
         return _Features(
             report.language or "",
             tuple(sorted(keys)),
             frozenset(title),
-            tuple(sorted(names)),
+            tuple(names),
+            units,
+            unit_of,
             frozenset(names),
             frozenset(keys),
         )
@@ -418,7 +507,7 @@ class StoryGrouper:
     def _note_description(self, report: Report) -> None:
         """Remember when this outlet last used this description (its boilerplate, if again)."""
         if lead := _lead(report.description).strip():
-            said = (report.source, fold(lead))
+            said = (report.source, lead)
             seen = self._descriptions.get(said)
             self._descriptions[said] = max(seen, report.published) if seen else report.published
 
@@ -434,6 +523,7 @@ class StoryGrouper:
             features.keys,
             tuple(sorted(features.title_keys)),
             features.names,
+            features.name_units,
         )
         self._entries[slot] = entry
         self._changes += 1
@@ -442,7 +532,7 @@ class StoryGrouper:
             self._df[key] = self._df.get(key, 0) + 1
         languages = self._story_languages.setdefault(story_id, {})
         languages[entry.language] = languages.get(entry.language, 0) + 1
-        self._count_keys(story_id, entry, slot)
+        self._story_seeds.setdefault((story_id, entry.language), slot)
         heapq.heappush(self._expiry, (report.published, slot))
         if report.link:
             self._links[report.link] = (report.published, story_id)
@@ -475,7 +565,8 @@ class StoryGrouper:
                 else:
                     del self._df[key]
                     del self._postings[key]
-            self._uncount_keys(entry, slot)
+            if self._story_seeds.get((entry.story_id, entry.language)) == slot:
+                del self._story_seeds[entry.story_id, entry.language]
             languages = self._story_languages[entry.story_id]
             if languages[entry.language] > 1:
                 languages[entry.language] -= 1
@@ -486,40 +577,6 @@ class StoryGrouper:
         if len(self._links) > 2 * len(self._entries) + 64:
             self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
             self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
-
-    def _count_keys(self, story_id: int, entry: _Entry, slot: int) -> None:
-        """Add an entry to its story's key counts. A story's first report in a language is
-        only noted (most stories have one report, and the pairwise score covers them); the
-        counts start with the second."""
-        story_key = (story_id, entry.language)
-        counts = self._story_keys.get(story_key)
-        if counts is None:
-            first = self._story_first.pop(story_key, None)
-            if first is None or first not in self._entries:
-                self._story_first[story_key] = slot
-                return
-            counts = self._story_keys[story_key] = {}
-            for key in self._entries[first].keys:
-                counts[key] = 1
-        for key in entry.keys:
-            counts[key] = counts.get(key, 0) + 1
-
-    def _uncount_keys(self, entry: _Entry, slot: int) -> None:
-        story_key = (entry.story_id, entry.language)
-        if self._story_first.get(story_key) == slot:
-            del self._story_first[story_key]
-            return
-        counts = self._story_keys.get(story_key)
-        if counts is None:
-            return
-        for key in entry.keys:
-            if counts[key] > 1:
-                counts[key] -= 1
-            else:
-                del counts[key]
-        if not counts:
-            del self._story_keys[story_key]
-            self._centroid_norms.pop(story_key, None)
 
     def _same_link_or_headline(self, report: Report) -> int | None:
         if report.link:
@@ -600,11 +657,14 @@ class StoryGrouper:
         report: Report,
         candidates: list[int],
     ) -> Placement:
+        """The story whose closest article clears its threshold by the widest margin (a
+        score over the threshold it needs, so that a same-language and a cross-language
+        match compare fairly), among those the new article also agrees with the first
+        report in its language of (no chains: A like B, B like C, C nothing like A)."""
         tuning = self.tuning
         published = report.published
-        best = Placement(None, 0.0)
         own = self._own_norm(features, weights)
-        youngest: dict[int, float] = {}  # same-language candidate stories and their age
+        found: dict[int, float] = {}  # story -> the score of its closest article
         for slot in candidates:
             entry = self._entries[slot]
             age = abs(published - entry.published) / self.window
@@ -613,7 +673,6 @@ class StoryGrouper:
             if _comparable(features.language, entry.language):
                 score = self._cosine(features, weights, own, slot, entry)
                 needed = tuning.same_language
-                youngest[entry.story_id] = min(age, youngest.get(entry.story_id, 1.0))
             elif features.language in self._story_languages.get(entry.story_id, {}):
                 # The story has reports in this language, and none of them was close enough
                 # (or this one would have joined through it): names alone do not outweigh that.
@@ -625,46 +684,31 @@ class StoryGrouper:
                 # One outlet's series share their boilerplate ("Top 10:", "heise-Angebot:").
                 needed *= tuning.same_source
             needed *= 1 + tuning.decay * age
-            if score >= needed and score > best.score:
-                best = Placement(entry.story_id, score)
-        for story_id in sorted(youngest):
-            score = self._centroid_cosine(features, weights, story_id)
-            needed = tuning.same_language_story * (1 + tuning.decay * youngest[story_id])
-            if score >= needed and score > best.score:
-                best = Placement(story_id, score)
-        return best
+            if score >= needed and score > found.get(entry.story_id, 0.0):
+                found[entry.story_id] = score
+        for story_id, score in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+            if self._agrees_with_seed(features, weights, own, report, story_id):
+                return Placement(story_id, score)
+        return Placement(None, 0.0)
 
-    def _centroid_cosine(
-        self, features: _Features, weights: dict[str, float], story_id: int
-    ) -> float:
-        """Cosine (plain IDF weights) between a report and the mean of a story's reports in
-        its language: a story of many reports knows more of an event's words than any one of
-        them. Zero for a story of a single report (the pairwise score covers it)."""
-        story_key = (story_id, features.language)
-        size = self._story_languages.get(story_id, {}).get(features.language, 0)
-        counts = self._story_keys.get(story_key) if size > 1 else None
-        if counts is None:
-            return 0.0
-        dot = evidence = 0.0
-        beyond_countries = False
-        for key in features.keys:
-            count = counts.get(key)
-            if count is not None:
-                weight = weights[key]
-                evidence += weight
-                dot += weight * weight * count / size
-                beyond_countries = beyond_countries or not _about_a_country(key)
-        if evidence < self.tuning.min_evidence or not beyond_countries:
-            return 0.0
-        own = sum(weights[key] ** 2 for key in features.keys)
-        cached = self._centroid_norms.get(story_key)
-        if cached is not None and cached[0] == self._changes:
-            norm = cached[1]
-        else:
-            idf = self._idf
-            norm = sum((idf(key) * count / size) ** 2 for key, count in counts.items())
-            self._centroid_norms[story_key] = (self._changes, norm)
-        return dot / math.sqrt(own * norm) if own and norm else 0.0
+    def _agrees_with_seed(
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        own: float,
+        report: Report,
+        story_id: int,
+    ) -> bool:
+        """Whether the report is close enough to the story's first report in its language
+        (when that is still in the window): `seed_share` of the pairwise threshold."""
+        share = self.tuning.seed_share
+        slot = self._story_seeds.get((story_id, features.language))
+        if not share or slot is None:
+            return True
+        entry = self._entries[slot]
+        age = abs(report.published - entry.published) / self.window
+        needed = share * self.tuning.same_language * (1 + self.tuning.decay * age)
+        return self._cosine(features, weights, own, slot, entry) >= needed
 
     def _own_norm(self, features: _Features, weights: dict[str, float]) -> float:
         boost = self.tuning.title_weight
@@ -701,10 +745,19 @@ class StoryGrouper:
         dot = evidence = 0.0
         # Sorted, as `entry.keys` is: the sums do not depend on string hashing.
         beyond_countries = False
+        unit_of = features.unit_of
+        names: dict[int, float] = {}  # the shared names' units and their rarest key
         for key in sorted(features.key_set.intersection(entry.keys)):
             base = weights[key]
             beyond_countries = beyond_countries or not _about_a_country(key)
-            evidence += base
+            unit = unit_of.get(key)
+            if unit is None:
+                evidence += base
+            elif base > names.get(unit, 0.0):
+                # `Donald Trump` is one name: two headlines that share it and nothing
+                # else are no story, however rare each word of it is.
+                evidence += base - names.get(unit, 0.0)
+                names[unit] = base
             dot += (
                 base
                 * base
@@ -720,16 +773,24 @@ class StoryGrouper:
 
     def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
         """IDF-weighted cosine over the names of two reports in different languages; zero
-        unless they share `min_shared_names` names and the minimum evidence."""
-        shared = [name for name in entry.names if name in features.name_set]
-        if len(shared) < self.tuning.min_shared_names:
+        unless they share `min_shared_names` names and the minimum evidence, and among them a
+        name that is not a country's, or two countries (`Spanien und Portugal`, `Spain and
+        Portugal`): one country in common is two stories about it, not one event."""
+        tuning = self.tuning
+        mine = features.name_set
+        shared = [name for name in entry.names if name in mine]
+        if len(shared) < tuning.min_shared_names:
             return 0.0
-        if sum(weights[name] for name in shared) < self.tuning.min_name_evidence:
+
+        if sum(weights[name] for name in shared) < tuning.min_name_evidence:
+            return 0.0
+        countries = sum(name.startswith("@") for name in shared)
+        if countries < 2 and all(map(_about_a_country, shared)):
             return 0.0
         dot = sum(weights[name] ** 2 for name in shared)
-        mine = sum(weights[name] ** 2 for name in features.names)
+        own = sum(weights[name] ** 2 for name in features.names)
         theirs = sum(self._idf(name) ** 2 for name in entry.names)
-        return dot / math.sqrt(mine * theirs)
+        return dot / math.sqrt(own * theirs)
 
 
 _LOG_COUNTS: list[float] = [0.0]
@@ -827,8 +888,14 @@ _MIN_STEM = 4
 
 
 def _stem(folded: str) -> str:
-    """A folded word without its most common German, English or Romance ending."""
-    for suffix in _SUFFIXES:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= _MIN_STEM:
-            return folded[: -len(suffix)]
+    """A folded word without its most common German, English or Romance endings, stripped
+    until none is left (`putins` → `putin` → `puti`, as `putin` alone: one key for both)."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in _SUFFIXES:
+            if folded.endswith(suffix) and len(folded) - len(suffix) >= _MIN_STEM:
+                folded = folded[: -len(suffix)]
+                stripped = True
+                break
     return folded
