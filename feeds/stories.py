@@ -120,19 +120,7 @@ _NOT_NAMES_TEXT = (
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _TOKEN = re.compile(r"[^\W_]+")
-_NUMBER = re.compile(r"\d{2,}")
 _MAX_NAME_WORDS = 4
-
-
-@lru_cache(maxsize=1 << 18)
-def _name_key(token: str, language: str | None) -> str | None:
-    """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
-    if len(token) < 2 or not token[0].isupper():
-        return None
-    if is_unspaced(token):
-        return None
-    word = fold_word(token)
-    return None if word in _NOT_NAMES or len(word) < 2 else _stem(word)
 
 
 def default_entity_keys(text: str, language: str | None) -> set[str]:
@@ -160,74 +148,122 @@ def name_units(text: str, entity_for: NameIndex | None = None) -> list[tuple[str
     (`("#80",)`), or a run of adjacent capitalized words (`Kim Jong Un` gives one unit of
     the keys `kim` and `jong`, with `!kim-jong-un` when `entity_for` knows the name).
 
-    Units are what two reports in different languages count in common: `Kim Jong Un` is one
-    name, not three pieces of evidence, and a table entry only lets two spellings of one name
-    meet (`Peking`, `Beijing`), never adds a name of its own.
+    A name of several words is one piece of evidence that two reports tell one event, not
+    one per word; a table entry only lets two spellings of one name meet (`Peking`,
+    `Beijing`), never adds a name of its own.
     """
+    return _read(text, None, entity_for)[1]
+
+
+_Word = tuple[str, tuple[str, ...], str | None]
+"""What a token says, computed once per distinct token: its folded form (for the tables of
+names), its keys (`_token_keys`), and its name key if it is capitalized (`Putins` → `putin`)."""
+
+# Names run across spaces and hyphens only (`Kim Jong-un`); any other character, or two in a
+# row, ends one (`… in Peking. Kims Begleiter …` are two names).
+_BREAKS = re.compile(r"(?:[^\w \-\u00a0\u2011]|_)+|[ \-\u00a0\u2011]{2,}")
+
+
+def _read(
+    text: str, language: str | None, entity_for: NameIndex | None
+) -> tuple[set[str], list[tuple[str, ...]]]:
+    """A text's keys (`_token_keys` of every word) and its names (`name_units`), in one
+    pass over its words: each article is read once."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     table, longest = _name_table()
-    matches = list(_TOKEN.finditer(text))
-    tokens = [match.group() for match in matches]
-    folded = list(map(_fold_token, tokens))
-    count = len(tokens)
+    words = _WORDS
+    content: set[str] = set()
     units: list[tuple[str, ...]] = []
+    tokens: list[str] = []
+    breaks: set[int] = set()  # where a segment without punctuation starts
+    for segment in _BREAKS.split(text):
+        breaks.add(len(tokens))
+        tokens += _TOKEN.findall(segment)
+    found = [words.get(token) or _word(token, language) for token in tokens]
+    if found:
+        content.update(*[word[1] for word in found])
+        _names(tokens, found, breaks, table, longest, entity_for, units)
+    return content, units
+
+
+def _names(
+    tokens: list[str],
+    found: list[_Word],
+    breaks: set[int],
+    table: dict[str, tuple[str, bool]],
+    longest: dict[str, int],
+    entity_for: NameIndex | None,
+    units: list[tuple[str, ...]],
+) -> None:
+    """`name_units` of a text's words, appended to `units`; a run of capitalized words is
+    cut where punctuation stood (`breaks`), a country's name is not (`U.S.`, `Côte d’Ivoire`)."""
+    count = len(tokens)
     run: list[int] = []  # the current run of capitalized words, by position
-
-    def close() -> None:
-        if run:
-            keys = {key for n in run if (key := _name_key(tokens[n], None)) is not None}
-            if entity_for is not None:
-                keys.update(_entities_of([folded[n] for n in run], entity_for))
-            if keys:
-                units.append(tuple(sorted(keys)))
-            run.clear()
-
     end = 0  # tokens before it belong to a country's name already keyed
     # Most words are neither capitalized nor the start of a name: skipped in one pass.
-    starts = [
-        n
-        for n, word in enumerate(folded)
-        if word in longest or tokens[n][0].isupper() or tokens[n][0].isdigit()
-    ]
+    starts = [n for n, token in enumerate(tokens) if not token.islower() or found[n][0] in longest]
     for start in starts:
         if start < end:
             continue
         token = tokens[start]
-        word = folded[start]
-        for size in range(min(longest.get(word, 0), count - start), 0, -1):
-            name = " ".join(folded[start : start + size]) if size > 1 else word
-            found = table.get(name)
-            # Lower case counts only for adjectives (`russischen`); names that are also
-            # ordinary words (`trump`, `polish`) count only capitalized.
-            if found is not None and (token[0].isupper() or found[1]):
-                close()
-                units.append((found[0],))
-                end = start + size
-                break
-        else:
-            if _NUMBER.fullmatch(token):
-                close()
-                units.append(("#" + token,))
-            elif token[0].isupper() and (
-                _name_key(token, None) is not None or (run and run[-1] == start - 1)
-            ):
-                # A name (German nouns too: see above), and a short word inside one
-                # (`Kim Jong Un`: `Un` is no key of its own, but part of the name).
-                if run and (run[-1] != start - 1 or not _joins(text, matches, start)):
-                    close()
-                run.append(start)
-            else:
-                close()
-    close()
-    return units
+        most = longest.get(found[start][0])
+        if most is not None:
+            for size in range(min(most, count - start), 0, -1):
+                name = " ".join([w[0] for w in found[start : start + size]])
+                known = table.get(name)
+                # Lower case counts only for adjectives (`russischen`); names that are also
+                # ordinary words (`trump`, `polish`) count only capitalized.
+                if known is not None and (token[0].isupper() or known[1]):
+                    if run:
+                        _close(run, found, entity_for, units)
+                    units.append((known[0],))
+                    end = start + size
+                    break
+            if end > start:
+                continue
+        if token[0].isupper() and (run or found[start][2] is not None):
+            # A name (German nouns too: see `default_entity_keys`), and a short word inside
+            # one (`Kim Jong Un`: `Un` is no key of its own, but part of the name).
+            if run and (run[-1] != start - 1 or start in breaks):
+                _close(run, found, entity_for, units)
+            run.append(start)
+            continue
+        if run:
+            _close(run, found, entity_for, units)
+        if len(token) > 1 and token.isdecimal():
+            units.append(("#" + token,))
+    if run:
+        _close(run, found, entity_for, units)
 
 
-def _joins(text: str, matches: list[re.Match[str]], position: int) -> bool:
-    """Whether the word at `position` continues the name before it (`Kim Jong-un`), rather
-    than starting a sentence or a list item after punctuation."""
-    return text[matches[position - 1].end() : matches[position].start()] in _NAME_GAPS
+def _close(
+    run: list[int],
+    found: list[_Word],
+    entity_for: NameIndex | None,
+    units: list[tuple[str, ...]],
+) -> None:
+    """Append the unit of a run of capitalized words to `units`, and empty the run."""
+    keys = {key for n in run if (key := found[n][2]) is not None}
+    if entity_for is not None:
+        keys.update(_entities_of([found[n][0] for n in run], entity_for))
+    if keys:
+        units.append(tuple(sorted(keys)))
+    run.clear()
 
 
-_NAME_GAPS = frozenset({" ", "-", "\u00a0", "\u2011"})
+def _word(token: str, language: str | None) -> _Word:
+    """`_Word` of a token, remembered (unless its keys depend on the language)."""
+    unspaced = is_unspaced(token)
+    keys = _token_keys(token, language)
+    if unspaced:
+        return fold(token), keys, None
+    name = keys[0] if keys and len(token) > 1 and token[0].isupper() else None
+    word = fold_word(token), keys, name
+    if len(_WORDS) >= _TOKEN_CACHE_LIMIT:
+        _WORDS.clear()
+    _WORDS[token] = word
+    return word
 
 
 def _entities_of(words: list[str], entity_for: NameIndex) -> set[str]:
@@ -361,17 +397,19 @@ class Tuning:
     seed_share: float = 0.5
     """A report joins a story only if it scores this share of `same_language` with the
     story's first report in its language (0: no such check)."""
-    probe_keys: int = 12
-    """The rarest keys of a new article whose postings give its candidates."""
+    probe_keys: int = 20
+    """The rarest keys of a new article whose postings give its candidates: an article's
+    rarest words are often its own (`lawmakers`), the event's (`Lauderdale`, tens of reports
+    in a day) come next, so twenty rather than a handful."""
     probe_names: int = 4
     """Names (beyond those among the rarest keys) whose postings also give candidates."""
-    probe_postings: int = 1000
-    """Postings read per new article at most (the rarest keys first; 2% of a full window):
-    a key common enough to exceed it finds hundreds of articles that the rarer keys would not
-    confirm anyway."""
+    probe_postings: int = 400
+    """Postings read per new article at most (the rarest keys first; under 1% of a full
+    window): a key common enough to exceed it finds hundreds of articles that the rarer keys
+    would not confirm anyway, and reading postings is most of the cost of grouping."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
-    common_share: float = 0.005
+    common_share: float = 0.02
     """Keys in more than this share of the window are too common to find candidates by."""
     min_common: int = 50
     """Keys in at most this many articles are always rare enough to find candidates by."""
@@ -441,6 +479,7 @@ class StoryGrouper:
 
     def load(self, items: Iterable[tuple[Report, int]]) -> None:
         """Rebuild the window from stored articles and their story ids (oldest first is best)."""
+        _country_stems()  # built once now rather than by the first new article
         for report, story_id in sorted(items, key=lambda item: item[0].published):
             self.remember(report, story_id)
 
@@ -473,13 +512,10 @@ class StoryGrouper:
         seen = self._descriptions.get((report.source, description.strip()))
         if seen is not None and abs(report.published - seen) <= self.window:
             description = ""  # the outlet's boilerplate, not this report's words
-        title = _content_keys(report.title, report.language)
-        body = _content_keys(description, report.language)
+        title, title_units = _read(report.title, report.language, self.entity_for)
+        body, body_units = _read(description, report.language, self.entity_for)
         unit_of: dict[str, int] = {}
-        all_units = (
-            *name_units(report.title, self.entity_for),
-            *name_units(description, self.entity_for),
-        )
+        all_units = (*title_units, *body_units)
         for number, unit in enumerate(all_units):
             # A name written in full and later in part (`Kim Jong Un`, `Kim`) is one unit.
             known = [unit_of[key] for key in unit if key in unit_of]
@@ -638,16 +674,10 @@ class StoryGrouper:
         entries = self._entries
         candidates = [slot for slot, count in counts.items() if count >= least and slot in entries]
         if len(candidates) > tuning.max_candidates:
-            # Those sharing the most probe keys, then those sharing the rarest.
-            candidates.sort(key=lambda slot: (-counts[slot], slot))
-            del candidates[4 * tuning.max_candidates :]
-            rarest = {key: weights[key] for key in probes}
-            score = {
-                slot: sum(rarest.get(key, 0.0) for key in entries[slot].keys) for slot in candidates
-            }
-            candidates = sorted(candidates, key=lambda slot: (-score[slot], slot))[
-                : tuning.max_candidates
-            ]
+            # Those sharing the most probe keys, then the newest (the threshold rises with
+            # age: an older one must share more anyway).
+            candidates.sort(key=lambda slot: (-counts[slot], -slot))
+            del candidates[tuning.max_candidates :]
         return self._best(features, weights, report, sorted(candidates))
 
     def _best(
@@ -717,10 +747,11 @@ class StoryGrouper:
 
     def _norm(self, slot: int, entry: _Entry) -> float:
         """An entry's squared length under the window's IDF, recomputed when the window has
-        changed by a twentieth since (IDF drifts slowly; summing it per comparison is the
-        costliest part of scoring)."""
+        changed by a fifth since (IDF drifts slowly: a fifth more articles moves a key's
+        weight by log 1.2 of about 8, the cosine by 2% at most; summing it per comparison
+        would be the costliest part of scoring)."""
         cached = self._norms.get(slot)
-        if cached is not None and abs(self._changes - cached[0]) * 20 <= len(self._entries):
+        if cached is not None and abs(self._changes - cached[0]) * 5 <= len(self._entries):
             return cached[1]
         boost = self.tuning.title_weight
         weights = self._idfs(entry.keys)
@@ -843,28 +874,10 @@ def _country_stems() -> frozenset[str]:
     return frozenset(stems)
 
 
-def _content_keys(text: str, language: str | None) -> set[str]:
-    """The canonical lemmas of a text without function words and one-letter keys."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    genitive_s = language != "en"
-    cache = _TOKEN_KEYS
-    keys: set[str] = set()
-    for token in _TOKEN.findall(text):
-        found = cache.get((token, genitive_s))
-        if found is None:
-            found = _token_keys(token, language)
-            if len(cache) >= _TOKEN_CACHE_LIMIT:
-                cache.clear()
-            cache[token, genitive_s] = found
-        keys.update(found)
-    return keys
-
-
 # A token's keys, remembered for as many words as a 48-hour window of 50,000 articles uses
 # (about 15 MB): folding and stemming a word is cheap, but not free.
 _TOKEN_CACHE_LIMIT = 1 << 18
-_TOKEN_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
+_WORDS: dict[str, _Word] = {}
 
 
 def _token_keys(token: str, language: str | None) -> tuple[str, ...]:
