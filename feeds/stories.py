@@ -1,35 +1,38 @@
 """Story grouping: which story a new article reports, so one event alerts a reader once.
 
-`StoryGrouper` keeps a 48-hour window of recent articles in memory, each reduced to its
+`StoryGrouper` keeps a 48-hour window of recent articles in memory, each read once into its
 *keys*: the folded words of its title and the lead of its description, stemmed lightly (so
 `Raketen` meets `Rakete` and `missiles` meets `missile`), and its *names*, the
-language-neutral keys that tie reports in different languages together (people, places and
-organizations as written, countries and their adjectives as ISO codes, numbers). A new
-article is compared only with the articles that share two of its rarest keys or names (an
-inverted index), with each key weighted by its inverse document frequency over the window, so
-"Fort Lauderdale" counts for much and "president" for little.
-It joins the story of the most similar article when the similarity clears a conservative
-threshold that rises with the time between the two, and starts a story otherwise:
+language-neutral keys that tie reports in different languages together (runs of capitalized
+words as written, countries and their adjectives as ISO codes, numbers). A name of several
+words (`Kim Jong Un`) is one *unit*. A new article is compared only with the articles that
+share two of its rarest keys or names (an inverted index, at most 400 postings read), with
+each key weighted by its inverse document frequency over the window, so "Fort Lauderdale"
+counts for much and "president" for little. It joins the story of its closest article when
+the similarity clears a conservative threshold, and starts a story otherwise:
 
-- same language: cosine over all keys, the title's keys counting more than the description's,
-  with the closest article or with the mean of the story's articles in that language (a story
-  of many reports knows more of an event's words than any one of them), and at least a
-  minimum of shared evidence (two headlines sharing only `Donald Trump` are no story);
-- different languages: cosine over the names alone, with at least two names in common and
-  more evidence than within one language (two names of a headline are no event), and only
-  into a story that has no report in the new article's language yet (if it has, and none
-  of them was close, names alone do not outweigh that);
-- two reports of one outlet need a higher score (an outlet's series share boilerplate:
-  "Top 10:", "heise-Angebot:");
+- same language: cosine over all keys, the title's keys counting more than the
+  description's, with at least a minimum of shared evidence (a name of several words
+  counting once: two headlines sharing only `Donald Trump` are no story) and something
+  besides a country;
+- different languages: cosine over the names alone, with at least two names in common, more
+  evidence than within one language, and a name that is not a country's or two countries
+  (`Spanien und Portugal`), and only into a story that has no report in the new article's
+  language yet (if it has, and none of them was close, names alone do not outweigh that);
+- the threshold quadruples over the window (a report a day later needs two and a half times
+  the evidence: the same people make new news every day), and two reports of one outlet
+  need more (an outlet's series share boilerplate: "Top 10:", "heise-Angebot:");
+- a report joins only a story whose first report in its language it also resembles (half
+  the threshold): stories do not drift, one report at a time, from one event to the next,
+  so what joins does not depend on which report of an event came first;
 - the same canonical link, or the same headline within a day, is the same story outright.
 
 Everything is deterministic (no hashing of strings into random seeds, ties broken by arrival).
 The state is plain values: `load()` rebuilds the window from stored (article, story id) pairs
 after a restart, and story ids come from the caller (`add` takes an id factory) so storage
-can persist them. The entity keys of a text are a parameter: the default finds capitalized
-names, numbers, country names and adjectives (`feeds.countries`, `feeds.aliases`) with one
-table lookup per word; `entity_keys_with(entity_for)` adds a table of people and places
-across languages and scripts (`Selenskyj` = `Zelensky`).
+can persist them. Names are found with one table lookup per word (`feeds.countries`,
+`feeds.aliases` for countries); `entity_for` adds a table of people and places across
+languages and scripts (`Selenskyj` = `Zelensky`), measured not to help by default.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ class Placement:
     story_id: int | None
     """The story it joins; None when it starts a story."""
     score: float
-    """Similarity to the closest article of that story or to its mean (1.0 for a shared link
+    """Similarity to the closest article of that story (1.0 for a shared link
     or headline); 0.0 for a new story."""
 
 
@@ -393,7 +396,9 @@ class Tuning:
     same_source: float = 1.6
     """Threshold factor for two reports from one outlet."""
     decay: float = 3.0
-    """The threshold rises by this share of itself over the window (older = stricter)."""
+    """The threshold rises by this multiple of itself over the window: four times as high for
+    two reports 48 hours apart. Coverage of one event comes within hours; the same people
+    and places make new events every day (Kim's arrival in Beijing, the parade a day later)."""
     seed_share: float = 0.5
     """A report joins a story only if it scores this share of `same_language` with the
     story's first report in its language (0: no such check)."""
@@ -687,10 +692,9 @@ class StoryGrouper:
         report: Report,
         candidates: list[int],
     ) -> Placement:
-        """The story whose closest article clears its threshold by the widest margin (a
-        score over the threshold it needs, so that a same-language and a cross-language
-        match compare fairly), among those the new article also agrees with the first
-        report in its language of (no chains: A like B, B like C, C nothing like A)."""
+        """The story of the closest article that clears its threshold, among the stories
+        whose first report in the new article's language it also resembles (no chains: A
+        like B, B like C, C nothing like A)."""
         tuning = self.tuning
         published = report.published
         own = self._own_norm(features, weights)
