@@ -13,8 +13,7 @@ the similarity clears a conservative threshold, and starts a story otherwise:
 
 - same language: cosine over all keys, the title's keys counting more than the
   description's, with at least a minimum of shared evidence (a name of several words
-  counting once: two headlines sharing only `Donald Trump` are no story) and something
-  besides a country;
+  counting once) and something besides a country;
 - different languages: cosine over the names alone, with at least two names in common, more
   evidence than within one language, and a name that is not a country's or two countries
   (`Spanien und Portugal`), and only into a story that has no report in the new article's
@@ -386,8 +385,10 @@ class Tuning:
     min_shared_names: int = 2
     """Names two reports in different languages must share at least."""
     min_evidence: float = 6.0
-    """Minimum summed IDF of the keys two reports share: two short headlines that share only
-    `Donald Trump` are not one story however alike they look."""
+    """Minimum summed IDF of the keys two reports share, a name of several words counting
+    with its rarest word: about one rare word's worth (`ln(window / 2)`: 6.2 in a young
+    window, 10 in a full one), so two short headlines that share only common words
+    (`president`, `says`, a country) are no story however alike they look."""
     min_name_evidence: float = 9.0
     """The same across languages, over the shared names alone: a headline's two names
     (`Trump`, `American`) are no evidence of one event; a report's four or five are."""
@@ -789,8 +790,8 @@ class StoryGrouper:
             if unit is None:
                 evidence += base
             elif base > names.get(unit, 0.0):
-                # `Donald Trump` is one name: two headlines that share it and nothing
-                # else are no story, however rare each word of it is.
+                # `Donald Trump` is one name: it counts as its rarest word, not as two
+                # pieces of evidence that two reports tell one event.
                 evidence += base - names.get(unit, 0.0)
                 names[unit] = base
             dot += (
