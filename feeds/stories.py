@@ -1,35 +1,37 @@
 """Story grouping: which story a new article reports, so one event alerts a reader once.
 
-`StoryGrouper` keeps a 48-hour window of recent articles in memory, each reduced to its
+`StoryGrouper` keeps a 48-hour window of recent articles in memory, each read once into its
 *keys*: the folded words of its title and the lead of its description, stemmed lightly (so
 `Raketen` meets `Rakete` and `missiles` meets `missile`), and its *names*, the
-language-neutral keys that tie reports in different languages together (people, places and
-organizations as written, countries and their adjectives as ISO codes, numbers). A new
-article is compared only with the articles that share two of its rarest keys or names (an
-inverted index), with each key weighted by its inverse document frequency over the window, so
-"Fort Lauderdale" counts for much and "president" for little.
-It joins the story of the most similar article when the similarity clears a conservative
-threshold that rises with the time between the two, and starts a story otherwise:
+language-neutral keys that tie reports in different languages together (runs of capitalized
+words as written, countries and their adjectives as ISO codes, numbers). A name of several
+words (`Kim Jong Un`) is one *unit*. A new article is compared only with the articles that
+share two of its rarest keys or names (an inverted index, at most 400 postings read), with
+each key weighted by its inverse document frequency over the window, so "Fort Lauderdale"
+counts for much and "president" for little. It joins the story of its closest article when
+the similarity clears a conservative threshold, and starts a story otherwise:
 
-- same language: cosine over all keys, the title's keys counting more than the description's,
-  with the closest article or with the mean of the story's articles in that language (a story
-  of many reports knows more of an event's words than any one of them), and at least a
-  minimum of shared evidence (two headlines sharing only `Donald Trump` are no story);
-- different languages: cosine over the names alone, with at least two names in common and
-  more evidence than within one language (two names of a headline are no event), and only
-  into a story that has no report in the new article's language yet (if it has, and none
-  of them was close, names alone do not outweigh that);
-- two reports of one outlet need a higher score (an outlet's series share boilerplate:
-  "Top 10:", "heise-Angebot:");
+- same language: cosine over all keys, the title's keys counting more than the
+  description's, with at least a minimum of shared evidence (a name of several words
+  counting once) and something besides a country;
+- different languages: cosine over the names alone, with at least two names in common, more
+  evidence than within one language, and a name that is not a country's or two countries
+  (`Spanien und Portugal`), and only into a story that has no report in the new article's
+  language yet (if it has, and none of them was close, names alone do not outweigh that);
+- the threshold quadruples over the window (a report a day later needs two and a half times
+  the evidence: the same people make new news every day), and two reports of one outlet
+  need more (an outlet's series share boilerplate: "Top 10:", "heise-Angebot:");
+- a report joins only a story whose first report in its language it also resembles (half
+  the threshold): stories do not drift, one report at a time, from one event to the next,
+  so what joins does not depend on which report of an event came first;
 - the same canonical link, or the same headline within a day, is the same story outright.
 
 Everything is deterministic (no hashing of strings into random seeds, ties broken by arrival).
 The state is plain values: `load()` rebuilds the window from stored (article, story id) pairs
 after a restart, and story ids come from the caller (`add` takes an id factory) so storage
-can persist them. The entity keys of a text are a parameter: the default finds capitalized
-names, numbers, country names and adjectives (`feeds.countries`, `feeds.aliases`) with one
-table lookup per word; `entity_keys_with(entity_for)` adds a table of people and places
-across languages and scripts (`Selenskyj` = `Zelensky`).
+can persist them. Names are found with one table lookup per word (`feeds.countries`,
+`feeds.aliases` for countries); `entity_for` adds a table of people and places across
+languages and scripts (`Selenskyj` = `Zelensky`), measured not to help by default.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ class Placement:
     story_id: int | None
     """The story it joins; None when it starts a story."""
     score: float
-    """Similarity to the closest article of that story or to its mean (1.0 for a shared link
+    """Similarity to the closest article of that story (1.0 for a shared link
     or headline); 0.0 for a new story."""
 
 
@@ -114,24 +116,13 @@ _NOT_NAMES_TEXT = (
     "not no this that these those there here who what which when where why how all any "
     "some more most other such than then so if his her their our your after before over "
     "into about new first two three four five says said say amid despite why watch live "
+    "up down out off just only very "
     "le la les un une des du de et en au aux dans pour par sur avec ce qui que est "
     "el los las y del al por para con se es una"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _TOKEN = re.compile(r"[^\W_]+")
-_NUMBER = re.compile(r"\d{2,}")
 _MAX_NAME_WORDS = 4
-
-
-@lru_cache(maxsize=1 << 18)
-def _name_key(token: str, language: str | None) -> str | None:
-    """The key of a capitalized token (its shortest form: `Putins` → `putin`), or None."""
-    if len(token) < 2 or not token[0].isupper():
-        return None
-    if is_unspaced(token):
-        return None
-    word = fold_word(token)
-    return None if word in _NOT_NAMES or len(word) < 2 else _stem(word)
 
 
 def default_entity_keys(text: str, language: str | None) -> set[str]:
@@ -143,41 +134,154 @@ def default_entity_keys(text: str, language: str | None) -> set[str]:
     In German every noun is capitalized too: those keys simply never meet an English report,
     and their weight counts against a cross-language match, which keeps it conservative.
     People and places across languages (`feeds.aliases.entity_for`) are not in by default:
-    measured on the labelled set they tie different events of the same people (Xi meeting
-    Modi, Xi meeting Putin, the same week); `entity_keys_with` adds such a table.
+    `entity_keys_with` adds such a table.
     """
     del language  # the table holds every language's names
+    return {key for unit in name_units(text) for key in unit}
+
+
+NameIndex = Callable[[str], str | None]
+"""A table of people and places across languages and scripts, on folded names
+(`"kim jong un" -> "kim-jong-un"`, `"peking" -> "beijing"`)."""
+
+
+def name_units(text: str, entity_for: NameIndex | None = None) -> list[tuple[str, ...]]:
+    """The names of a text, each as the keys of one *unit*: a country (`("@KP",)`), a number
+    (`("#80",)`), or a run of adjacent capitalized words (`Kim Jong Un` gives one unit of
+    the keys `kim` and `jong`, with `!kim-jong-un` when `entity_for` knows the name).
+
+    A name of several words is one piece of evidence that two reports tell one event, not
+    one per word; a table entry only lets two spellings of one name meet (`Peking`,
+    `Beijing`), never adds a name of its own.
+    """
+    return _read(text, None, entity_for)[1]
+
+
+_Word = tuple[str, tuple[str, ...], str | None]
+"""What a token says, computed once per distinct token: its folded form (for the tables of
+names), its keys (`_token_keys`), and its name key if it is capitalized (`Putins` → `putin`)."""
+
+# Names run across spaces and hyphens only (`Kim Jong-un`); any other character, or two in a
+# row, ends one (`… in Peking. Kims Begleiter …` are two names).
+_BREAKS = re.compile(r"(?:[^\w \-\u00a0\u2011]|_)+|[ \-\u00a0\u2011]{2,}")
+
+
+def _read(
+    text: str, language: str | None, entity_for: NameIndex | None
+) -> tuple[set[str], list[tuple[str, ...]]]:
+    """A text's keys (`_token_keys` of every word) and its names (`name_units`), in one
+    pass over its words: each article is read once."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     table, longest = _name_table()
-    tokens = _TOKEN.findall(text)
-    folded = list(map(_fold_token, tokens))
-    keys: set[str] = set()
+    words = _WORDS
+    content: set[str] = set()
+    units: list[tuple[str, ...]] = []
+    tokens: list[str] = []
+    breaks: set[int] = set()  # where a segment without punctuation starts
+    for segment in _BREAKS.split(text):
+        breaks.add(len(tokens))
+        tokens += _TOKEN.findall(segment)
+    found = [words.get(token) or _word(token, language) for token in tokens]
+    if found:
+        content.update(*[word[1] for word in found])
+        _names(tokens, found, breaks, table, longest, entity_for, units)
+    return content, units
+
+
+def _names(
+    tokens: list[str],
+    found: list[_Word],
+    breaks: set[int],
+    table: dict[str, tuple[str, bool]],
+    longest: dict[str, int],
+    entity_for: NameIndex | None,
+    units: list[tuple[str, ...]],
+) -> None:
+    """`name_units` of a text's words, appended to `units`; a run of capitalized words is
+    cut where punctuation stood (`breaks`), a country's name is not (`U.S.`, `Côte d’Ivoire`)."""
     count = len(tokens)
-    end = 0  # tokens before it belong to a name already keyed (`North Korea` counts once)
+    run: list[int] = []  # the current run of capitalized words, by position
+    end = 0  # tokens before it belong to a country's name already keyed
     # Most words are neither capitalized nor the start of a name: skipped in one pass.
-    starts = [n for n, word in enumerate(folded) if word in longest or tokens[n][0].isupper()]
-    starts += [n for n, token in enumerate(tokens) if token[0].isdigit()]
-    for start in sorted(starts):
+    starts = [n for n, token in enumerate(tokens) if not token.islower() or found[n][0] in longest]
+    for start in starts:
         if start < end:
             continue
         token = tokens[start]
-        word = folded[start]
-        for size in range(min(longest.get(word, 0), count - start), 0, -1):
-            name = " ".join(folded[start : start + size]) if size > 1 else word
-            found = table.get(name)
-            # Lower case counts only for adjectives (`russischen`); names that are also
-            # ordinary words (`trump`, `polish`) count only capitalized.
-            if found is not None and (token[0].isupper() or found[1]):
-                keys.add(found[0])
-                end = start + size
+        most = longest.get(found[start][0])
+        if most is not None:
+            for size in range(min(most, count - start), 0, -1):
+                name = " ".join([w[0] for w in found[start : start + size]])
+                known = table.get(name)
+                # Lower case counts only for adjectives (`russischen`); names that are also
+                # ordinary words (`trump`, `polish`) count only capitalized.
+                if known is not None and (token[0].isupper() or known[1]):
+                    if run:
+                        _close(run, found, entity_for, units)
+                    units.append((known[0],))
+                    end = start + size
+                    break
+            if end > start:
+                continue
+        if token[0].isupper() and (run or found[start][2] is not None):
+            # A name (German nouns too: see `default_entity_keys`), and a short word inside
+            # one (`Kim Jong Un`: `Un` is no key of its own, but part of the name).
+            if run and (run[-1] != start - 1 or start in breaks):
+                _close(run, found, entity_for, units)
+            run.append(start)
+            continue
+        if run:
+            _close(run, found, entity_for, units)
+        if len(token) > 1 and token.isdecimal():
+            units.append(("#" + token,))
+    if run:
+        _close(run, found, entity_for, units)
+
+
+def _close(
+    run: list[int],
+    found: list[_Word],
+    entity_for: NameIndex | None,
+    units: list[tuple[str, ...]],
+) -> None:
+    """Append the unit of a run of capitalized words to `units`, and empty the run."""
+    keys = {key for n in run if (key := found[n][2]) is not None}
+    if entity_for is not None:
+        keys.update(_entities_of([found[n][0] for n in run], entity_for))
+    if keys:
+        units.append(tuple(sorted(keys)))
+    run.clear()
+
+
+def _word(token: str, language: str | None) -> _Word:
+    """`_Word` of a token, remembered (unless its keys depend on the language)."""
+    unspaced = is_unspaced(token)
+    keys = _token_keys(token, language)
+    if unspaced:
+        return fold(token), keys, None
+    name = keys[0] if keys and len(token) > 1 and token[0].isupper() else None
+    word = fold_word(token), keys, name
+    if len(_WORDS) >= _TOKEN_CACHE_LIMIT:
+        _WORDS.clear()
+    _WORDS[token] = word
+    return word
+
+
+def _entities_of(words: list[str], entity_for: NameIndex) -> set[str]:
+    """The table's entities among a run of folded words (the longest name at each word)."""
+    found: set[str] = set()
+    start = 0
+    while start < len(words):
+        for width in range(min(_MAX_NAME_WORDS, len(words) - start), 0, -1):
+            entity = entity_for(" ".join(words[start : start + width]))
+            if entity is not None:
+                found.add("!" + entity)
+                start += width
                 break
         else:
-            if _NUMBER.fullmatch(token):
-                keys.add("#" + token)
-            elif token[0].isupper():  # a name (German nouns too: see above)
-                key = _name_key(token, language=None)
-                if key is not None:
-                    keys.add(key)
-    return keys
+            start += 1
+    return found
 
 
 @cache
@@ -198,6 +302,9 @@ def _name_table() -> tuple[dict[str, tuple[str, bool]], dict[str, int]]:
     codes = country_table().codes
     for name, code in codes.items():
         put(name, "@" + code, False)
+    # The press's abbreviations (`US: Donald Trump team denies …`): "US" is no name.
+    for name, code in (("US", "US"), ("USA", "US"), ("UK", "GB")):
+        put(name, "@" + code, False)
     for code in sorted(set(codes.values())):
         for name in country_forms(code):
             put(name, "@" + code, False)
@@ -210,31 +317,22 @@ def _name_table() -> tuple[dict[str, tuple[str, bool]], dict[str, int]]:
     return table, longest
 
 
-def entity_keys_with(entity_for: Callable[[str], str | None]) -> EntityKeys:
+def entity_keys_with(entity_for: NameIndex) -> EntityKeys:
     """`default_entity_keys` plus the entities a table of people and places across languages
-    and scripts knows (`entity_for("Selenskyj") == entity_for("Zelensky")`): every name of one
-    to three words starting with a capital is looked up, and a hit adds the key `!<entity>`,
-    which ties a German and an English report where the spellings differ."""
+    and scripts knows, on folded names (`entity_for("selenskyj") == entity_for("zelensky")`):
+    a hit adds the key `!<entity>`, which ties a German and an English report where the
+    spellings differ."""
 
     def keys(text: str, language: str | None) -> set[str]:
-        found = default_entity_keys(text, language)
-        tokens = _TOKEN.findall(text)
-        for start, token in enumerate(tokens):
-            if token[0].islower():
-                continue
-            for width in range(min(_MAX_NAME_WORDS, len(tokens) - start), 0, -1):
-                entity = entity_for(" ".join(tokens[start : start + width]))
-                if entity is not None:
-                    found.add("!" + entity)
-                    break
-        return found
+        del language
+        return {key for unit in name_units(text, entity_for) for key in unit}
 
     return keys
 
 
 @lru_cache(maxsize=1 << 16)
 def _fold_token(token: str) -> str:
-    return fold(token)
+    return fold(token) if is_unspaced(token) else fold_word(token)
 
 
 def headline_key(title: str) -> str:
@@ -255,6 +353,8 @@ class _Entry:
     title_keys: tuple[str, ...]
     names: tuple[str, ...]
     """Names, numbers and country codes, compared across languages."""
+    name_units: tuple[int, ...]
+    """The unit (`name_units`) of each of `names`: `Kim Jong Un` is one name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +366,9 @@ class _Features:
     """Sorted, so that sums over them do not depend on string hashing (deterministic)."""
     title_keys: frozenset[str]
     names: tuple[str, ...]
+    name_units: tuple[int, ...]
+    unit_of: dict[str, int]
+    """`names` and `name_units` as a table."""
     name_set: frozenset[str]
     key_set: frozenset[str]
     """`keys` as a set: a comparison walks only the keys two reports share."""
@@ -275,17 +378,17 @@ class _Features:
 class Tuning:
     """The grouper's thresholds (defaults measured on tests/data/stories)."""
 
-    same_language: float = 0.26
+    same_language: float = 0.16
     """Minimum weighted cosine of two reports in one language."""
-    same_language_story: float = 0.30
-    """Minimum cosine of a report and the mean of a story's reports in its language."""
-    cross_language: float = 0.17
+    cross_language: float = 0.15
     """Minimum weighted cosine over the names of two reports in different languages."""
     min_shared_names: int = 2
     """Names two reports in different languages must share at least."""
     min_evidence: float = 6.0
-    """Minimum summed IDF of the keys two reports share: two short headlines that share only
-    `Donald Trump` are not one story however alike they look."""
+    """Minimum summed IDF of the keys two reports share, a name of several words counting
+    with its rarest word: about one rare word's worth (`ln(window / 2)`: 6.2 in a young
+    window, 10 in a full one), so two short headlines that share only common words
+    (`president`, `says`, a country) are no story however alike they look."""
     min_name_evidence: float = 9.0
     """The same across languages, over the shared names alone: a headline's two names
     (`Trump`, `American`) are no evidence of one event; a report's four or five are."""
@@ -293,19 +396,26 @@ class Tuning:
     """How much more a headline's key counts than a key of the description only."""
     same_source: float = 1.6
     """Threshold factor for two reports from one outlet."""
-    decay: float = 0.35
-    """The threshold rises by this share of itself over the window (older = stricter)."""
-    probe_keys: int = 12
-    """The rarest keys of a new article whose postings give its candidates."""
+    decay: float = 3.0
+    """The threshold rises by this multiple of itself over the window: four times as high for
+    two reports 48 hours apart. Coverage of one event comes within hours; the same people
+    and places make new events every day (Kim's arrival in Beijing, the parade a day later)."""
+    seed_share: float = 0.5
+    """A report joins a story only if it scores this share of `same_language` with the
+    story's first report in its language (0: no such check)."""
+    probe_keys: int = 20
+    """The rarest keys of a new article whose postings give its candidates: an article's
+    rarest words are often its own (`lawmakers`), the event's (`Lauderdale`, tens of reports
+    in a day) come next, so twenty rather than a handful."""
     probe_names: int = 4
     """Names (beyond those among the rarest keys) whose postings also give candidates."""
-    probe_postings: int = 1000
-    """Postings read per new article at most (the rarest keys first; 2% of a full window):
-    a key common enough to exceed it finds hundreds of articles that the rarer keys would not
-    confirm anyway."""
+    probe_postings: int = 400
+    """Postings read per new article at most (the rarest keys first; under 1% of a full
+    window): a key common enough to exceed it finds hundreds of articles that the rarer keys
+    would not confirm anyway, and reading postings is most of the cost of grouping."""
     max_candidates: int = 40
     """Candidates scored in full (those sharing the most probe keys first)."""
-    common_share: float = 0.005
+    common_share: float = 0.02
     """Keys in more than this share of the window are too common to find candidates by."""
     min_common: int = 50
     """Keys in at most this many articles are always rare enough to find candidates by."""
@@ -318,17 +428,18 @@ class Tuning:
 class StoryGrouper:
     """Groups articles into stories over a sliding window (see the module docstring)."""
 
-    entity_keys: EntityKeys = default_entity_keys
+    entity_for: NameIndex | None = None
+    """People and places across languages and scripts on folded names (a `NameIndex`, e.g.
+    built from `feeds.aliases.entities()`), or None for names as written (the default:
+    measured on the labelled set, the table costs more recall than it gains)."""
     window: timedelta = WINDOW
     tuning: Tuning = field(default_factory=Tuning)
     _entries: dict[int, _Entry] = field(default_factory=dict)
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _df: dict[str, int] = field(default_factory=dict)
     _story_languages: dict[int, dict[str, int]] = field(default_factory=dict)
-    _story_keys: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
-    """Per story and language: in how many of its reports each key occurs (its centroid)."""
-    _story_first: dict[tuple[int, str], int] = field(default_factory=dict)
-    _centroid_norms: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
+    _story_seeds: dict[tuple[int, str], int] = field(default_factory=dict)
+    """Per story and language: its first report, until it leaves the window."""
     _expiry: list[tuple[datetime, int]] = field(default_factory=list)
     _links: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     _headlines: dict[str, tuple[datetime, int]] = field(default_factory=dict)
@@ -337,9 +448,11 @@ class StoryGrouper:
     _norms: dict[int, tuple[int, float]] = field(default_factory=dict)
     _changes: int = 0
     """Articles added and evicted so far: the age of a cached norm."""
+    _placed: tuple[Report, int, _Features] | None = None
+    """The report `place` read last, the window's age then, and its features."""
     _descriptions: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    """(outlet, folded description) → when it was last seen: a description an outlet already
-    used for another report in the window is its boilerplate ("Kurzer Text.", "Read more"),
+    """(outlet, description lead as written) → when it was last seen: a description an outlet
+    already used for another report in the window is its boilerplate ("Kurzer Text.", "Read more"),
     no evidence that two of its reports tell one event."""
 
     # --- the public face -------------------------------------------------------------------
@@ -356,15 +469,24 @@ class StoryGrouper:
     def place(self, report: Report) -> Placement:
         """Which open story the report belongs to, without remembering it."""
         self._evict(report.published)
-        return self._place(report, self._features(report))
+        features = self._features(report)
+        self._placed = (report, self._changes, features)
+        return self._place(report, features)
 
     def remember(self, report: Report, story_id: int) -> None:
         """Put a report into the window as part of `story_id` (after `place`, or on `load`)."""
         self._evict(report.published)
-        self._insert(self._features(report), report, story_id)
+        placed = self._placed
+        if placed is not None and placed[0] is report and placed[1] == self._changes:
+            features = placed[2]  # read by `place` just before: each article is read once
+        else:
+            features = self._features(report)
+        self._placed = None
+        self._insert(features, report, story_id)
 
     def load(self, items: Iterable[tuple[Report, int]]) -> None:
         """Rebuild the window from stored articles and their story ids (oldest first is best)."""
+        _country_stems()  # built once now rather than by the first new article
         for report, story_id in sorted(items, key=lambda item: item[0].published):
             self.remember(report, story_id)
 
@@ -383,11 +505,9 @@ class StoryGrouper:
         size = sys.getsizeof
         total = size(self._entries) + size(self._postings) + size(self._df)
         total += size(self._links) + size(self._headlines) + size(self._expiry)
-        tables = (self._story_languages, self._story_keys, self._story_first, self._norms)
-        for table in (*tables, self._centroid_norms):
+        for table in (self._story_languages, self._story_seeds, self._norms, self._descriptions):
             total += size(table)
         total += sum(map(size, self._story_languages.values()))
-        total += sum(map(size, self._story_keys.values()))
         for entry in self._entries.values():
             total += size(entry) + size(entry.keys) + size(entry.title_keys) + size(entry.names)
         return total + sum(map(size, self._postings.values()))
@@ -396,19 +516,31 @@ class StoryGrouper:
 
     def _features(self, report: Report) -> _Features:
         description = _lead(report.description)
-        seen = self._descriptions.get((report.source, fold(description.strip())))
+        seen = self._descriptions.get((report.source, description.strip()))
         if seen is not None and abs(report.published - seen) <= self.window:
             description = ""  # the outlet's boilerplate, not this report's words
-        title = _content_keys(report.title, report.language)
-        body = _content_keys(description, report.language)
-        names = set(self.entity_keys(report.title, report.language))
-        names |= set(self.entity_keys(description, report.language))
-        keys = title | body | names
+        title, title_units = _read(report.title, report.language, self.entity_for)
+        body, body_units = _read(description, report.language, self.entity_for)
+        unit_of: dict[str, int] = {}
+        all_units = (*title_units, *body_units)
+        for position, unit in enumerate(all_units):
+            # A name written in full and later in part (`Kim Jong Un`, `Kim`) is one unit.
+            known = [unit_of[key] for key in unit if key in unit_of]
+            number = min(known) if known else position
+            for key in unit:
+                unit_of.setdefault(key, number)
+        names = sorted(unit_of)
+        units = tuple(unit_of[name] for name in names)
+        # Table entries tie spellings across languages; within one language the names as
+        # written already meet, and counting a name twice would outweigh the other words.
+        keys = title | body | {name for name in names if not name.startswith("!")}
         return _Features(
             report.language or "",
             tuple(sorted(keys)),
             frozenset(title),
-            tuple(sorted(names)),
+            tuple(names),
+            units,
+            unit_of,
             frozenset(names),
             frozenset(keys),
         )
@@ -418,7 +550,7 @@ class StoryGrouper:
     def _note_description(self, report: Report) -> None:
         """Remember when this outlet last used this description (its boilerplate, if again)."""
         if lead := _lead(report.description).strip():
-            said = (report.source, fold(lead))
+            said = (report.source, lead)
             seen = self._descriptions.get(said)
             self._descriptions[said] = max(seen, report.published) if seen else report.published
 
@@ -434,6 +566,7 @@ class StoryGrouper:
             features.keys,
             tuple(sorted(features.title_keys)),
             features.names,
+            features.name_units,
         )
         self._entries[slot] = entry
         self._changes += 1
@@ -442,7 +575,7 @@ class StoryGrouper:
             self._df[key] = self._df.get(key, 0) + 1
         languages = self._story_languages.setdefault(story_id, {})
         languages[entry.language] = languages.get(entry.language, 0) + 1
-        self._count_keys(story_id, entry, slot)
+        self._story_seeds.setdefault((story_id, entry.language), slot)
         heapq.heappush(self._expiry, (report.published, slot))
         if report.link:
             self._links[report.link] = (report.published, story_id)
@@ -475,7 +608,8 @@ class StoryGrouper:
                 else:
                     del self._df[key]
                     del self._postings[key]
-            self._uncount_keys(entry, slot)
+            if self._story_seeds.get((entry.story_id, entry.language)) == slot:
+                del self._story_seeds[entry.story_id, entry.language]
             languages = self._story_languages[entry.story_id]
             if languages[entry.language] > 1:
                 languages[entry.language] -= 1
@@ -486,40 +620,6 @@ class StoryGrouper:
         if len(self._links) > 2 * len(self._entries) + 64:
             self._links = {k: v for k, v in self._links.items() if v[0] >= horizon}
             self._headlines = {k: v for k, v in self._headlines.items() if v[0] >= horizon}
-
-    def _count_keys(self, story_id: int, entry: _Entry, slot: int) -> None:
-        """Add an entry to its story's key counts. A story's first report in a language is
-        only noted (most stories have one report, and the pairwise score covers them); the
-        counts start with the second."""
-        story_key = (story_id, entry.language)
-        counts = self._story_keys.get(story_key)
-        if counts is None:
-            first = self._story_first.pop(story_key, None)
-            if first is None or first not in self._entries:
-                self._story_first[story_key] = slot
-                return
-            counts = self._story_keys[story_key] = {}
-            for key in self._entries[first].keys:
-                counts[key] = 1
-        for key in entry.keys:
-            counts[key] = counts.get(key, 0) + 1
-
-    def _uncount_keys(self, entry: _Entry, slot: int) -> None:
-        story_key = (entry.story_id, entry.language)
-        if self._story_first.get(story_key) == slot:
-            del self._story_first[story_key]
-            return
-        counts = self._story_keys.get(story_key)
-        if counts is None:
-            return
-        for key in entry.keys:
-            if counts[key] > 1:
-                counts[key] -= 1
-            else:
-                del counts[key]
-        if not counts:
-            del self._story_keys[story_key]
-            self._centroid_norms.pop(story_key, None)
 
     def _same_link_or_headline(self, report: Report) -> int | None:
         if report.link:
@@ -581,16 +681,10 @@ class StoryGrouper:
         entries = self._entries
         candidates = [slot for slot, count in counts.items() if count >= least and slot in entries]
         if len(candidates) > tuning.max_candidates:
-            # Those sharing the most probe keys, then those sharing the rarest.
-            candidates.sort(key=lambda slot: (-counts[slot], slot))
-            del candidates[4 * tuning.max_candidates :]
-            rarest = {key: weights[key] for key in probes}
-            score = {
-                slot: sum(rarest.get(key, 0.0) for key in entries[slot].keys) for slot in candidates
-            }
-            candidates = sorted(candidates, key=lambda slot: (-score[slot], slot))[
-                : tuning.max_candidates
-            ]
+            # Those sharing the most probe keys, then the newest (the threshold rises with
+            # age: an older one must share more anyway).
+            candidates.sort(key=lambda slot: (-counts[slot], -slot))
+            del candidates[tuning.max_candidates :]
         return self._best(features, weights, report, sorted(candidates))
 
     def _best(
@@ -600,11 +694,13 @@ class StoryGrouper:
         report: Report,
         candidates: list[int],
     ) -> Placement:
+        """The story of the closest article that clears its threshold, among the stories
+        whose first report in the new article's language it also resembles (no chains: A
+        like B, B like C, C nothing like A)."""
         tuning = self.tuning
         published = report.published
-        best = Placement(None, 0.0)
         own = self._own_norm(features, weights)
-        youngest: dict[int, float] = {}  # same-language candidate stories and their age
+        found: dict[int, float] = {}  # story -> the score of its closest article
         for slot in candidates:
             entry = self._entries[slot]
             age = abs(published - entry.published) / self.window
@@ -613,7 +709,6 @@ class StoryGrouper:
             if _comparable(features.language, entry.language):
                 score = self._cosine(features, weights, own, slot, entry)
                 needed = tuning.same_language
-                youngest[entry.story_id] = min(age, youngest.get(entry.story_id, 1.0))
             elif features.language in self._story_languages.get(entry.story_id, {}):
                 # The story has reports in this language, and none of them was close enough
                 # (or this one would have joined through it): names alone do not outweigh that.
@@ -625,46 +720,31 @@ class StoryGrouper:
                 # One outlet's series share their boilerplate ("Top 10:", "heise-Angebot:").
                 needed *= tuning.same_source
             needed *= 1 + tuning.decay * age
-            if score >= needed and score > best.score:
-                best = Placement(entry.story_id, score)
-        for story_id in sorted(youngest):
-            score = self._centroid_cosine(features, weights, story_id)
-            needed = tuning.same_language_story * (1 + tuning.decay * youngest[story_id])
-            if score >= needed and score > best.score:
-                best = Placement(story_id, score)
-        return best
+            if score >= needed and score > found.get(entry.story_id, 0.0):
+                found[entry.story_id] = score
+        for story_id, score in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+            if self._agrees_with_seed(features, weights, own, report, story_id):
+                return Placement(story_id, score)
+        return Placement(None, 0.0)
 
-    def _centroid_cosine(
-        self, features: _Features, weights: dict[str, float], story_id: int
-    ) -> float:
-        """Cosine (plain IDF weights) between a report and the mean of a story's reports in
-        its language: a story of many reports knows more of an event's words than any one of
-        them. Zero for a story of a single report (the pairwise score covers it)."""
-        story_key = (story_id, features.language)
-        size = self._story_languages.get(story_id, {}).get(features.language, 0)
-        counts = self._story_keys.get(story_key) if size > 1 else None
-        if counts is None:
-            return 0.0
-        dot = evidence = 0.0
-        beyond_countries = False
-        for key in features.keys:
-            count = counts.get(key)
-            if count is not None:
-                weight = weights[key]
-                evidence += weight
-                dot += weight * weight * count / size
-                beyond_countries = beyond_countries or not _about_a_country(key)
-        if evidence < self.tuning.min_evidence or not beyond_countries:
-            return 0.0
-        own = sum(weights[key] ** 2 for key in features.keys)
-        cached = self._centroid_norms.get(story_key)
-        if cached is not None and cached[0] == self._changes:
-            norm = cached[1]
-        else:
-            idf = self._idf
-            norm = sum((idf(key) * count / size) ** 2 for key, count in counts.items())
-            self._centroid_norms[story_key] = (self._changes, norm)
-        return dot / math.sqrt(own * norm) if own and norm else 0.0
+    def _agrees_with_seed(
+        self,
+        features: _Features,
+        weights: dict[str, float],
+        own: float,
+        report: Report,
+        story_id: int,
+    ) -> bool:
+        """Whether the report is close enough to the story's first report in its language
+        (when that is still in the window): `seed_share` of the pairwise threshold."""
+        share = self.tuning.seed_share
+        slot = self._story_seeds.get((story_id, features.language))
+        if not share or slot is None:
+            return True
+        entry = self._entries[slot]
+        age = abs(report.published - entry.published) / self.window
+        needed = share * self.tuning.same_language * (1 + self.tuning.decay * age)
+        return self._cosine(features, weights, own, slot, entry) >= needed
 
     def _own_norm(self, features: _Features, weights: dict[str, float]) -> float:
         boost = self.tuning.title_weight
@@ -673,10 +753,11 @@ class StoryGrouper:
 
     def _norm(self, slot: int, entry: _Entry) -> float:
         """An entry's squared length under the window's IDF, recomputed when the window has
-        changed by a twentieth since (IDF drifts slowly; summing it per comparison is the
-        costliest part of scoring)."""
+        changed by a fifth since (IDF drifts slowly: a fifth more articles moves a key's
+        weight by log 1.2 of about 8, the cosine by 2% at most; summing it per comparison
+        would be the costliest part of scoring)."""
         cached = self._norms.get(slot)
-        if cached is not None and abs(self._changes - cached[0]) * 20 <= len(self._entries):
+        if cached is not None and abs(self._changes - cached[0]) * 5 <= len(self._entries):
             return cached[1]
         boost = self.tuning.title_weight
         weights = self._idfs(entry.keys)
@@ -701,10 +782,19 @@ class StoryGrouper:
         dot = evidence = 0.0
         # Sorted, as `entry.keys` is: the sums do not depend on string hashing.
         beyond_countries = False
+        unit_of = features.unit_of
+        names: dict[int, float] = {}  # the shared names' units and their rarest key
         for key in sorted(features.key_set.intersection(entry.keys)):
             base = weights[key]
             beyond_countries = beyond_countries or not _about_a_country(key)
-            evidence += base
+            unit = unit_of.get(key)
+            if unit is None:
+                evidence += base
+            elif base > names.get(unit, 0.0):
+                # `Donald Trump` is one name: it counts as its rarest word, not as two
+                # pieces of evidence that two reports tell one event.
+                evidence += base - names.get(unit, 0.0)
+                names[unit] = base
             dot += (
                 base
                 * base
@@ -720,16 +810,24 @@ class StoryGrouper:
 
     def _name_cosine(self, features: _Features, weights: dict[str, float], entry: _Entry) -> float:
         """IDF-weighted cosine over the names of two reports in different languages; zero
-        unless they share `min_shared_names` names and the minimum evidence."""
-        shared = [name for name in entry.names if name in features.name_set]
-        if len(shared) < self.tuning.min_shared_names:
+        unless they share `min_shared_names` names and the minimum evidence, and among them a
+        name that is not a country's, or two countries (`Spanien und Portugal`, `Spain and
+        Portugal`): one country in common is two stories about it, not one event."""
+        tuning = self.tuning
+        mine = features.name_set
+        shared = [name for name in entry.names if name in mine]
+        if len(shared) < tuning.min_shared_names:
             return 0.0
-        if sum(weights[name] for name in shared) < self.tuning.min_name_evidence:
+
+        if sum(weights[name] for name in shared) < tuning.min_name_evidence:
+            return 0.0
+        countries = sum(name.startswith("@") for name in shared)
+        if countries < 2 and all(map(_about_a_country, shared)):
             return 0.0
         dot = sum(weights[name] ** 2 for name in shared)
-        mine = sum(weights[name] ** 2 for name in features.names)
+        own = sum(weights[name] ** 2 for name in features.names)
         theirs = sum(self._idf(name) ** 2 for name in entry.names)
-        return dot / math.sqrt(mine * theirs)
+        return dot / math.sqrt(own * theirs)
 
 
 _LOG_COUNTS: list[float] = [0.0]
@@ -782,28 +880,10 @@ def _country_stems() -> frozenset[str]:
     return frozenset(stems)
 
 
-def _content_keys(text: str, language: str | None) -> set[str]:
-    """The canonical lemmas of a text without function words and one-letter keys."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    genitive_s = language != "en"
-    cache = _TOKEN_KEYS
-    keys: set[str] = set()
-    for token in _TOKEN.findall(text):
-        found = cache.get((token, genitive_s))
-        if found is None:
-            found = _token_keys(token, language)
-            if len(cache) >= _TOKEN_CACHE_LIMIT:
-                cache.clear()
-            cache[token, genitive_s] = found
-        keys.update(found)
-    return keys
-
-
 # A token's keys, remembered for as many words as a 48-hour window of 50,000 articles uses
 # (about 15 MB): folding and stemming a word is cheap, but not free.
 _TOKEN_CACHE_LIMIT = 1 << 18
-_TOKEN_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
+_WORDS: dict[str, _Word] = {}
 
 
 def _token_keys(token: str, language: str | None) -> tuple[str, ...]:
@@ -827,8 +907,14 @@ _MIN_STEM = 4
 
 
 def _stem(folded: str) -> str:
-    """A folded word without its most common German, English or Romance ending."""
-    for suffix in _SUFFIXES:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= _MIN_STEM:
-            return folded[: -len(suffix)]
+    """A folded word without its most common German, English or Romance endings, stripped
+    until none is left (`putins` → `putin` → `puti`, as `putin` alone: one key for both)."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in _SUFFIXES:
+            if folded.endswith(suffix) and len(folded) - len(suffix) >= _MIN_STEM:
+                folded = folded[: -len(suffix)]
+                stripped = True
+                break
     return folded
