@@ -64,8 +64,13 @@ WORDS = (
 )
 
 
-def _items(feed: int, count: int, cycle_seed: int = 0) -> list[dict[str, object]]:
-    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+def _items(
+    feed: int, count: int, cycle_seed: int = 0, now: datetime | None = None
+) -> list[dict[str, object]]:
+    # Published in the last hours (of the run, not of a fixed day): news the story grouper
+    # reads, as a poll of live feeds brings it. Items older than the story window would skip
+    # grouping and make the cycle look cheaper than live news is.
+    now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     items = []
     for n in range(count):
         words = [WORDS[(feed * 7 + n * 3 + k) % len(WORDS)] for k in range(8)]
@@ -87,8 +92,9 @@ def _serve(pipe: Connection, feeds: int, items: int, hosts: int, latency: float)
     for server in servers:
         server.start()
     urls = []
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     for feed in range(feeds):
-        body = rss(_items(feed, items), title=f"Bench feed {feed}", language="de")
+        body = rss(_items(feed, items, now=now), title=f"Bench feed {feed}", language="de")
         urls.append(servers[feed % hosts].set_feed(f"/feed/{feed}.xml", body))
     pipe.send(urls)
     pipe.recv()

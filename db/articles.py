@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -35,6 +35,9 @@ _FTS5 = Fts5Search()
 
 class StoryPlacer(Protocol):
     """Which story a new article joins (`feeds.stories.StoryGrouper` is one)."""
+
+    window: timedelta
+    """How far back a story stays open; older articles are not grouped."""
 
     def place(self, report: Report) -> Placement: ...
 
@@ -203,20 +206,26 @@ def _join_stories(
     now: datetime,
 ) -> list[int]:
     """Each new article's story, in arrival order: a stored story with the same canonical
-    link (however old), else the grouper's open story, else a new one (the article's id)."""
+    link (however old), else the grouper's open story, else a new one (the article's id).
+
+    An article published longer than the grouper's window before it arrives (a new feed's old
+    backlog) is not grouped: every story it could join has closed, and reading it would only
+    fill the window with the past."""
     resolved: list[int] = []
     for (index, value), article_id in zip(flat, ids, strict=True):
         link = value.canonical_link
         story = by_link.get(link) if link else None
-        report = report_of(value, items[index].feed_id, value.published or now)
-        if story is None and stories is not None:
-            story = stories.place(report).story_id
+        when = value.published or now
+        grouper = stories if stories is not None and now - when <= stories.window else None
+        report = report_of(value, items[index].feed_id, when)
+        if story is None and grouper is not None:
+            story = grouper.place(report).story_id
         if story is None:
             story = article_id
         if link:
             by_link.setdefault(link, story)
-        if stories is not None:
-            stories.remember(report, story)
+        if grouper is not None:
+            grouper.remember(report, story)
         resolved.append(story)
     return resolved
 

@@ -55,6 +55,8 @@ class Item:
 class EventPlacer:
     """A story grouper that knows the answer: articles of one named event are one story."""
 
+    window = timedelta(days=365)
+
     def __init__(self, events: dict[str, str | None]) -> None:
         self._events = events  # canonical link -> event
         self._stories: dict[str, int] = {}
