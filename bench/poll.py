@@ -67,9 +67,8 @@ WORDS = (
 def _items(
     feed: int, count: int, cycle_seed: int = 0, now: datetime | None = None
 ) -> list[dict[str, object]]:
-    # Published in the last hours (of the run, not of a fixed day): news the story grouper
-    # reads, as a poll of live feeds brings it. Items older than the story window would skip
-    # grouping and make the cycle look cheaper than live news is.
+    # Published in the last hours of the run, as a poll of live feeds brings news (and the
+    # story grouper reads it all).
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     items = []
     for n in range(count):

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -36,8 +36,9 @@ _FTS5 = Fts5Search()
 class StoryPlacer(Protocol):
     """Which story a new article joins (`feeds.stories.StoryGrouper` is one)."""
 
-    window: timedelta
-    """How far back a story stays open; older articles are not grouped."""
+    def is_open(self, published: datetime) -> bool:
+        """Whether an article published then can still join a story (else it is not grouped)."""
+        ...
 
     def place(self, report: Report) -> Placement: ...
 
@@ -208,15 +209,15 @@ def _join_stories(
     """Each new article's story, in arrival order: a stored story with the same canonical
     link (however old), else the grouper's open story, else a new one (the article's id).
 
-    An article published longer than the grouper's window before it arrives (a new feed's old
-    backlog) is not grouped: every story it could join has closed, and reading it would only
-    fill the window with the past."""
+    An article older than the grouper's window (a new feed's backlog of last week, while
+    today's news fill the window) is not grouped: every story it could join has closed, and
+    reading it would only fill the window with the past."""
     resolved: list[int] = []
     for (index, value), article_id in zip(flat, ids, strict=True):
         link = value.canonical_link
         story = by_link.get(link) if link else None
         when = value.published or now
-        grouper = stories if stories is not None and now - when <= stories.window else None
+        grouper = stories if stories is not None and stories.is_open(when) else None
         report = report_of(value, items[index].feed_id, when)
         if story is None and grouper is not None:
             story = grouper.place(report).story_id

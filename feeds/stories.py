@@ -495,6 +495,12 @@ class StoryGrouper:
         features = self._features(report)
         return self._best(features, self._weights(features), report, list(self._entries))
 
+    def is_open(self, published: datetime) -> bool:
+        """Whether an article published then can still join a story: it is not older than the
+        window, measured from the newest time seen (a new feed's backlog of last week is not,
+        while today's news fill the window)."""
+        return self._newest is None or published >= self._newest - self.window
+
     def __len__(self) -> int:
         """Articles in the window."""
         return len(self._entries)

@@ -55,7 +55,8 @@ class Item:
 class EventPlacer:
     """A story grouper that knows the answer: articles of one named event are one story."""
 
-    window = timedelta(days=365)
+    def is_open(self, published: datetime) -> bool:
+        return True
 
     def __init__(self, events: dict[str, str | None]) -> None:
         self._events = events  # canonical link -> event

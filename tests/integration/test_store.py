@@ -190,13 +190,21 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
 
 
 async def test_an_old_backlog_is_not_grouped_but_the_same_link_still_is(db: Database) -> None:
-    """Articles published longer than the story window before they arrive (a new feed's
-    backlog of last week) start stories of their own: the stories they could join have
+    """Articles older than the story window (a new feed's backlog of last week, while today's
+    news fill the window) start stories of their own: the stories they could join have
     closed. The same canonical link is the same story however old."""
     feed_a, feed_b = await _setup(db)
     stories = StoryGrouper()
     old = NOW - timedelta(days=3)
     async with db.write() as session:
+        await store_articles(  # today's news
+            session,
+            feed_a,
+            [_article("today", title="Wetter heute")],
+            now=NOW,
+            match=_everyone,
+            stories=stories,
+        )
         await store_articles(
             session,
             feed_a,
@@ -232,7 +240,7 @@ async def test_an_old_backlog_is_not_grouped_but_the_same_link_still_is(db: Data
     story = {guid: story_id for guid, story_id in rows}
     assert story["b-1"] != story["1"]  # same headline, but both from three days ago
     assert story["b-2"] == story["1"]  # the same link
-    assert len(stories) == 0  # nothing old entered the window
+    assert len(stories) == 1  # nothing old entered the window
 
 
 async def test_blocked_chat_drops_its_queue_and_gets_no_new_alerts(
