@@ -105,7 +105,7 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-CATCH_UP = 0.05
+CATCH_UP = 0.02
 """Seconds of missed pacing slots that may be used at once (see `Deliverer._paced`)."""
 
 
@@ -200,6 +200,8 @@ class Deliverer:
         ] = []
         self._marker: asyncio.Task[None] | None = None
         self._paused_until = 0.0
+        self._free_until = 0.0
+        """Paid broadcasts: until then every message goes paid (a free one drew a 429)."""
         self._last_throttle = 0.0
         self._last_throttled_chat: int | None = None
         self._chat_ready: dict[int, float] = {}
@@ -332,7 +334,7 @@ class Deliverer:
                 for recent in (self._recent, self._recent_free):
                     while recent and now - recent[0] >= 1.0:
                         recent.popleft()
-                free = len(self._recent_free) < limits.per_second
+                free = len(self._recent_free) < limits.per_second and now >= self._free_until
                 ready = max(
                     self._next_slot,
                     self._paused_until,
@@ -358,10 +360,16 @@ class Deliverer:
         self._chat_ready[chat_id] = now + gap
         return not free and limits.paid_per_second > 0
 
-    def _throttled(self, chat_id: int, seconds: float) -> None:
-        """Telegram said wait: hold this chat; two chats in a second means everyone waits."""
+    def _throttled(self, chat_id: int, seconds: float, *, paid: bool = False) -> None:
+        """Telegram said wait: hold this chat; two chats in a second means everyone waits.
+
+        With paid broadcasts on, a 429 for a free message says the free rate is used up: the
+        next messages go paid until it has passed, and the paid ones are not held for it."""
         now = self._monotonic()
         self._chat_ready[chat_id] = now + seconds
+        if self._limits.paid_per_second > 0 and not paid:
+            self._free_until = max(self._free_until, now + seconds)
+            return
         if now - self._last_throttle < 1.0 and self._last_throttled_chat != chat_id:
             self._paused_until = max(self._paused_until, now + seconds)
         self._last_throttle, self._last_throttled_chat = now, chat_id
@@ -372,7 +380,9 @@ class Deliverer:
         try:
             return await self._api.send_message(chat_id, text, rate_limit_args=NO_RETRY, **kwargs)
         except RetryAfter as error:
-            self._throttled(chat_id, retry_seconds(error))
+            self._throttled(
+                chat_id, retry_seconds(error), paid=bool(kwargs.get("allow_paid_broadcast"))
+            )
             raise
 
     async def _send_to_topic(
@@ -410,7 +420,9 @@ class Deliverer:
                 chat_id, photo, caption=text, rate_limit_args=NO_RETRY, **kwargs
             )
         except RetryAfter as error:
-            self._throttled(chat_id, retry_seconds(error))
+            self._throttled(
+                chat_id, retry_seconds(error), paid=bool(kwargs.get("allow_paid_broadcast"))
+            )
             raise
 
     async def _topic_gone(self, chat_id: int, chat_type: str, thread_id: int, _: Translate) -> None:

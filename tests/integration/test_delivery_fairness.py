@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
 
 from bench.deliver import seed_outbox
@@ -229,3 +229,43 @@ async def test_without_paid_broadcasts_no_message_is_paid(tmp_path: Path) -> Non
     bot = FakeBot(time)
     await _deliver(url, bot, time, lambda: len(bot.sent) >= 100)
     assert len(bot.sent) == 100 and not any(m.paid for m in bot.sent)
+
+
+class FreeRateBot(FakeBot):
+    """Refuses one free message with a 429 after `after` sends, as Telegram does when the free
+    rate is used up (paid broadcasts have their own allowance)."""
+
+    def __init__(self, time: FakeTime, after: int) -> None:
+        super().__init__(time)
+        self._after = after
+        self.refused_at: float | None = None
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> SimpleNamespace:
+        if (
+            self.refused_at is None
+            and len(self.sent) >= self._after
+            and not kwargs.get("allow_paid_broadcast")
+        ):
+            self.refused_at = self._time.now
+            raise RetryAfter(1)
+        return await super().send_message(chat_id, text, **kwargs)
+
+
+async def test_a_429_on_a_free_message_sends_the_next_ones_paid_without_holding_them(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/newsbot.db"
+    seed_outbox(url, dict.fromkeys(range(9000, 9600), 1), now=NOW)
+    time = FakeTime()
+    bot = FreeRateBot(time, after=5)
+    limits = DeliveryLimits(per_second=20, paid_per_second=950, in_flight=400)
+    await _deliver(url, bot, time, lambda: len(bot.sent) >= 599, limits=limits)
+    assert len(bot.sent) == 599
+    # The refused one waits for its retry (this test's database clock stands still).
+    assert _count(url, "SELECT count(*) FROM alerts WHERE status = 'queued'") == 1
+    assert bot.refused_at is not None
+    # For the retry_after second that follows, every message is paid …
+    after = [m for m in bot.sent if bot.refused_at < m.at < bot.refused_at + 1.0]
+    assert after and all(m.paid for m in after)
+    # … and paid ones were not held for it: no second-long pause of everyone.
+    assert max(m.at for m in bot.sent) < 1.5
