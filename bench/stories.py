@@ -157,6 +157,44 @@ def quality_table(rows: Sequence[Labelled]) -> tuple[Quality, Quality, str]:
     return before, after, lines
 
 
+READER_QUERIES = ("Kim Jong Un", "Nordkorea", "North Korea", "Putin", "Xi Jinping")
+"""The reader of issue 13: subscribed to these five topics (76 messages for 23 events)."""
+
+
+def reader_messages(rows: Sequence[Labelled], stories: Sequence[int]) -> tuple[int, int, float]:
+    """What the reader of `READER_QUERIES` receives: (events with a match, alerts, alerts per
+    multi-outlet event with a match). One alert per story that any of the reader's
+    subscriptions matches, as the outbox keeps it (later outlets edit it)."""
+    from feeds.index import SubscriptionIndex
+    from feeds.models import Article
+    from feeds.query import parse_query
+
+    index = SubscriptionIndex.build(
+        (number, 1, text, parse_query(text)) for number, text in enumerate(READER_QUERIES, 1)
+    )
+    alerted: dict[str, set[int]] = {}
+    outlets: dict[str, set[str]] = {}
+    for row, story in zip(rows, stories, strict=True):
+        report = row.report
+        article = Article(
+            guid=report.link,
+            link=report.link,
+            canonical_link=report.link,
+            title=report.title,
+            teaser=report.description[:300],
+            published=report.published,
+            language=report.language,
+            description=report.description,
+        )
+        if index.match(article):
+            alerted.setdefault(row.event, set()).add(story)
+            outlets.setdefault(row.event, set()).add(row.outlet)
+    messages = sum(len(stories_of) for stories_of in alerted.values())
+    multi = [event for event, names in outlets.items() if len(names) > 1]
+    per_event = sum(len(alerted[event]) for event in multi) / len(multi) if multi else 0.0
+    return len(alerted), messages, per_event
+
+
 # ---------------------------------------------------------------------------------------------
 # Over-fitting and arrival order
 
@@ -322,6 +360,16 @@ def main(argv: list[str]) -> int:
     print(f"labelled set: {len(rows)} articles, {len(events)} events")
     _before, after, lines = quality_table(rows)
     print(lines)
+    reports = [row.report for row in rows]
+    for name, grouping in (
+        ("same link or headline (before)", group_by_link_or_headline(reports)),
+        ("StoryGrouper", group_with_grouper(reports)),
+    ):
+        events_seen, messages, per_event = reader_messages(rows, grouping)
+        print(
+            f"  the reader of {' · '.join(READER_QUERIES)}, {name}: {messages} messages for "
+            f"{events_seen} events, {per_event:.2f} per event several outlets matched"
+        )
     for part in sorted({row.part for row in rows}):
         half = [row for row in rows if row.part == part]
         quality = evaluate(half, group_with_grouper([row.report for row in half]))
