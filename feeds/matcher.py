@@ -468,13 +468,39 @@ def _decided_by_keys(node: Node) -> bool:
     return positive <= _MORE_NEEDS + 1
 
 
+_DIRECT, _ANCHORED, _NEEDED, _EXCLUDED = 0, 1, 2, 3
+_SLOTS = 4
+_Record = Sequence[Collection[int]]
+"""What one key means to an index, by slot: the subscription ids it matches directly, the
+entries anchored on it, the entries needing it (first need slot), the entries it excludes."""
+_direct_of, _anchored_of, _needed_of, _excluded_of = map(itemgetter, range(_SLOTS))
+_EMPTY: tuple[int, ...] = ()
+
+
+def _new_record() -> list[list[int]]:
+    return [[] for _ in range(_SLOTS)]
+
+
+def _frozen_records(records: dict[str, _Record]) -> dict[str, _Record]:
+    """Records as tuples of compact id collections; equal collections and equal records are
+    one shared object (a country's dozens of forms all point to the same subscriptions)."""
+    shared: dict[Collection[int], Collection[int]] = {_EMPTY: _EMPTY}
+    records_shared: dict[_Record, _Record] = {}
+    frozen: dict[str, _Record] = {}
+    for key, record in records.items():
+        compact = tuple(shared.setdefault(ids, ids) for ids in map(_compact_ids, record))
+        frozen[key] = records_shared.setdefault(compact, compact)
+    return frozen
+
+
 @dataclass(slots=True)
 class _Index:
     """An inverted index over query groups (see the module docstring)."""
 
-    direct: _Keyed
-    """Key → the subscription ids an article carrying the key matches, no questions asked."""
+    keys: dict[str, _Record]
+    """Key → its record (`_Record`): one lookup per article key serves every use of the key."""
     direct_title: _Keyed
+    """Key → the subscription ids an article carrying the key in its headline matches."""
     direct_prefix: _Prefixes
     direct_title_prefix: _Prefixes
     checks: list[Check | None]
@@ -483,22 +509,18 @@ class _Index:
     """Per candidate entry: the subscription ids it matches."""
     exact: set[int]
     """The entries that match when anchor and needs occur and no excluded word does."""
-    anchors: _Keyed
-    """Key → the entries anchored on it (one of an entry's anchors must occur)."""
     anchor_prefix: _Prefixes
-    needs: list[_Keyed]
-    """Per need slot, key → entries needing it (an entry needs one key of each of its slots)."""
     needing: list[set[int]]
-    """Per need slot, the entries having that slot."""
-    excluded: _Keyed
-    """Key → entries an article carrying the key cannot match."""
+    """Per need slot, the entries having that slot (an entry needs one key of each slot)."""
+    more_needs: list[_Keyed]
+    """Per need slot after the first (rare), key → entries needing it."""
     excluding: set[int]
     """The entries having excluded words."""
+    entry_of: dict[Node, int]
+    """While the index is built: the entry of each branch, shared by every group having it."""
 
     @classmethod
     def empty(cls) -> _Index:
-        needs: list[_Keyed] = [{} for _ in range(_MORE_NEEDS)]
-        needing: list[set[int]] = [set() for _ in range(_MORE_NEEDS)]
         return cls(
             {},
             {},
@@ -507,12 +529,11 @@ class _Index:
             [],
             [],
             set(),
-            {},
             _Prefixes(),
-            needs,
-            needing,
-            {},
+            [set() for _ in range(_MORE_NEEDS)],
+            [{} for _ in range(_MORE_NEEDS - 1)],
             set(),
+            {},
         )
 
     @classmethod
@@ -527,15 +548,22 @@ class _Index:
         return index
 
     def freeze(self) -> None:
-        """Turn the id lists into frozensets: uniting those is about a third faster."""
-        self.direct = _frozen(self.direct)
+        """Turn the id lists into compact, shared collections (tuples, frozensets)."""
+        self.keys = _frozen_records(self.keys)
         self.direct_title = _frozen(self.direct_title)
-        self.anchors = _frozen(self.anchors)
-        self.needs = [_frozen(needs) for needs in self.needs]
-        self.excluded = _frozen(self.excluded)
+        self.more_needs = [_frozen(needs) for needs in self.more_needs]
         self.entry_ids = [_compact_ids(ids) for ids in self.entry_ids]
+        self.entry_of = {}
         for prefixes in (self.direct_prefix, self.direct_title_prefix, self.anchor_prefix):
             prefixes.freeze()
+
+    def _record(self, key: str) -> list[list[int]]:
+        """The key's record, made a list of lists again if frozen (a side index grows)."""
+        record = self.keys.get(key)
+        if not isinstance(record, list):
+            record = [list(ids) for ids in record] if record is not None else _new_record()
+            self.keys[key] = record
+        return record
 
     def add_group(self, root: Node, ids: Sequence[int]) -> None:
         """Register the subscriptions (ids) sharing one query tree."""
@@ -550,18 +578,30 @@ class _Index:
             prefixes = self.direct_title_prefix if term.title_only else self.direct_prefix
             prefixes.add(term.words[0], ids)
             return
-        keys = self.direct_title if term.title_only else self.direct
         for form in term.forms[0]:
-            _add(keys, form, ids)
+            if term.title_only:
+                _add(self.direct_title, form, ids)
+            else:
+                self._record(form)[_DIRECT].extend(ids)
 
     def _add_entry(self, node: Node, ids: Sequence[int]) -> None:
-        entry = len(self.checks)
+        # Equal branches of different groups (a country's names in every query naming the
+        # country) are one entry: its ids are looked up and checked once.
+        entry = self.entry_of.get(node)
+        if entry is not None:
+            current = self.entry_ids[entry]
+            if isinstance(current, list):
+                current.extend(ids)
+            else:
+                self.entry_ids[entry] = [*current, *ids]
+            return
+        entry = self.entry_of[node] = len(self.checks)
         if _decided_by_keys(node):
             self.checks.append(None)
             self.exact.add(entry)
         else:
             self.checks.append(_compile(node))
-        self.entry_ids.append(ids)
+        self.entry_ids.append(list(ids))
         anchors = _anchors(node)
         if anchors is None:  # pragma: no cover - parse_query rejects exclusion-only queries
             raise ValueError("a query needs something to look for")
@@ -569,7 +609,7 @@ class _Index:
             if is_prefix:
                 self.anchor_prefix.add(key, (entry,))
             else:
-                _add(self.anchors, key, (entry,))
+                self._record(key)[_ANCHORED].append(entry)
         anchor_keys = frozenset(key for is_prefix, key in anchors if not is_prefix)
         needs = sorted(
             {need for need in _needs(node) if need != anchor_keys},
@@ -579,18 +619,21 @@ class _Index:
         for slot, need in enumerate(needs[:_MORE_NEEDS]):
             self.needing[slot].add(entry)
             for key in need:
-                _add(self.needs[slot], key, (entry,))
+                if slot == 0:
+                    self._record(key)[_NEEDED].append(entry)
+                else:
+                    _add(self.more_needs[slot - 1], key, (entry,))
         for key in _excluded_words(node):
             self.excluding.add(entry)
-            _add(self.excluded, key, (entry,))
+            self._record(key)[_EXCLUDED].append(entry)
 
     def match(self, article: _Article) -> set[int]:
         """The ids of every subscription the article matches."""
         # The loops over keys and entries run in C (set operations over map): on this path
-        # bytecode per key or per id shows in the articles per second.
-        keys = article.all_keys
-        direct = self.direct
-        matched: set[int] = set().union(*map(direct.__getitem__, direct.keys() & keys))
+        # bytecode per key or per id shows in the articles per second. One lookup per key
+        # finds everything the index knows about it.
+        records = list(filter(None, map(self.keys.get, article.all_keys)))
+        matched: set[int] = set().union(*map(_direct_of, records))
         if self.direct_title:
             titles = self.direct_title
             matched.update(*map(titles.__getitem__, titles.keys() & article.title_keys))
@@ -598,7 +641,7 @@ class _Index:
             self.direct_prefix.hits(article.all_surfaces, matched)
         if self.direct_title_prefix:
             self.direct_title_prefix.hits(article.title_surfaces, matched)
-        entries = self._candidates(article)
+        entries = self._candidates(article, records)
         if not entries:
             return matched
         exact = entries & self.exact
@@ -613,24 +656,26 @@ class _Index:
                     matched.update(entry_ids[entry])
         return matched
 
-    def _candidates(self, article: _Article) -> set[int]:
+    def _candidates(self, article: _Article, records: list[_Record]) -> set[int]:
         """Entries whose anchor, needs and exclusions the article's keys satisfy."""
-        keys = article.all_keys
-        anchors = self.anchors
-        entries: set[int] = set().union(*map(anchors.__getitem__, anchors.keys() & keys))
+        entries: set[int] = set().union(*map(_anchored_of, records))
         if self.anchor_prefix:
             self.anchor_prefix.hits(article.all_surfaces, entries)
-        for slot in range(_MORE_NEEDS):
+        if not entries:
+            return entries
+        needing = entries & self.needing[0]
+        if needing:
+            entries -= needing.difference(*map(_needed_of, records))
+        keys = article.all_keys
+        for slot, needs in enumerate(self.more_needs, 1):
             if not entries:
                 return entries
             needing = entries & self.needing[slot]
             if needing:
-                needs = self.needs[slot]
                 found = set().union(*map(needs.__getitem__, needs.keys() & keys))
                 entries -= needing - found
         if not entries.isdisjoint(self.excluding):
-            excluded = self.excluded
-            entries.difference_update(*map(excluded.__getitem__, excluded.keys() & keys))
+            entries.difference_update(*map(_excluded_of, records))
         return entries
 
 
