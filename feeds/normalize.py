@@ -37,10 +37,11 @@ reader and the same word in an article always meet:
   Putin, `la poutine` a dish), and the romanized skeleton of a capitalized Cyrillic word
   (`=navaln` for `Навального`), which a Latin query name outside the alias tables shares.
 
-The lemmatizer reads simplemma's dictionaries through `_BlockDictionary` (about 25 MB for German
-and English instead of simplemma's 130 MB of dicts; a lookup about 1 µs instead of the 10-60 µs
-of simplemma's own low-memory reader; the other languages load on their first text), and only
-for words never seen before. All caches here are pure, bounded memoization (`lru_cache` and
+The lemmatizer reads simplemma's dictionaries through `_HashedDictionary` (about 20 MB for
+German and English instead of simplemma's 130 MB of dicts; a lookup one hash and one `bytes.find`
+instead of the 10-60 µs of simplemma's own low-memory reader; the other languages load on their
+first text), and only for words never seen before; a plain word skips simplemma's wrappers
+(`_plain_lemma`, same answers). All caches here are pure, bounded memoization (`lru_cache` and
 plain dicts emptied when full), safe to share between threads; `clear_caches()` empties them.
 """
 
@@ -48,14 +49,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
-from itertools import islice
 from typing import cast
 
 import simplemma
-from simplemma.strategies import DefaultStrategy, DictionaryLookupStrategy
+from simplemma.strategies import (
+    DefaultStrategy,
+    DictionaryLookupStrategy,
+    LemmatizationStrategy,
+    ToLowercaseFallbackStrategy,
+)
+from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.strategies.dictionaries import frontcode
 from simplemma.strategies.dictionaries.dictionary_factory import (
     CachingDictionaryFactory,
@@ -63,7 +69,7 @@ from simplemma.strategies.dictionaries.dictionary_factory import (
     _read_decompressed,
 )
 from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
-from simplemma.utils import normalize_token
+from simplemma.utils import CANON_LANGS, has_apostrophe, normalize_token
 
 __all__ = [
     "Position",
@@ -224,7 +230,59 @@ def _tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=1 << 15)
 def _lemma(word: str, language: str) -> str:
+    if (
+        language not in _SPECIAL_LEMMA_LANGUAGES
+        and word.isalpha()
+        and not word.isnumeric()
+        and not has_apostrophe(word)
+        and unicodedata.is_normalized("NFC", word)
+    ):
+        return _plain_lemma(word, language)
     return _lemmatizer().lemmatize(word, language)
+
+
+# Languages whose simplemma lookup does more than the plain path below: apostrophe splitting,
+# canonicalized keys, Armenian marks.
+_SPECIAL_LEMMA_LANGUAGES = APOSTROPHE_BOUNDARY_LANGS | CANON_LANGS | {"hy"}
+
+
+def _plain_lemma(word: str, language: str) -> str:
+    """What `simplemma.Lemmatizer.lemmatize` answers for a plain word (letters only, NFC, no
+    apostrophe, one language), without its layers of wrappers: the dictionary lookup inline
+    (as `DictionaryLookupStrategy` does it: the word, then with its first letter's case
+    reversed), then the rest of `DefaultStrategy`'s chain, then the lower-case fallback.
+    A new word costs this once; on the first pass over new vocabulary the wrappers were a
+    fifth of the time. tests/unit/test_normalize.py checks both give the same answers."""
+    dictionary = _dictionaries().get_dictionary(language)
+    found = dictionary.get(word)
+    if found is None:
+        found = dictionary.get(word.lower() if word[:1].isupper() else word.capitalize())
+    if found:
+        return found
+    for strategy in _after_lookup():
+        # The chain is an `a or b or …`: the first true answer, else the last one.
+        found = strategy.get_lemma(word, language)
+        if found:
+            return found
+    return found if found is not None else _FALLBACK.get_lemma(word, language)
+
+
+_FALLBACK = ToLowercaseFallbackStrategy()
+
+
+@cache
+def _after_lookup() -> tuple[LemmatizationStrategy, ...]:
+    """`DefaultStrategy._search_pipeline` after its dictionary lookup (apostrophes aside),
+    in its order, the same strategy objects."""
+    strategy = cast(DefaultStrategy, _lemmatizer()._lemmatization_strategy)
+    return (
+        strategy._clitic_search,
+        strategy._hyphen_search,
+        strategy._rules_search,
+        strategy._prefix_search,
+        strategy._affix_search,
+        strategy._morpheme_search,
+    )
 
 
 def lemmatize(word: str, language: str) -> str:
@@ -239,36 +297,57 @@ def is_known(word: str, languages: tuple[str, ...]) -> bool:
     return any(lookup.get_lemma(token, language) is not None for language in languages)
 
 
-class _BlockDictionary(DecodedStrMapping):
-    """One language's simplemma dictionary, read by a bisection and one C-level `bytes.find`.
+class _HashedDictionary(DecodedStrMapping):
+    """One language's simplemma dictionary in one buffer, its records grouped by key hash:
+    a lookup is one hash and one C-level `bytes.find` over a few records.
 
     simplemma's low-memory backend decodes up to 32 front-coded records in Python per lookup
-    (about 10-60 µs; a new word costs several lookups, and that dominated the first pass over
-    new vocabulary). Here the sorted records are cut into blocks of 64, each block one bytes
-    object of `\\n key \\t p value[p:]` records (p: one byte, the length of the prefix the value
-    shares with the key), found by bisecting the blocks' first keys: a lookup costs about a
-    microsecond. Same data, same answers, about the memory of simplemma's own reader.
+    (10-60 µs); a bisection over sorted blocks of records cost about 3.6 µs, mostly cache
+    misses (a new word costs several lookups: the first pass over new vocabulary was
+    dominated by them). Here the records are `\\n key \\t p value[p:]` (p: one byte, the
+    length of the prefix the value shares with the key), every bucket of about four records
+    contiguous; `_ends[b]` is where bucket b starts. Same data, same answers, about the memory
+    of simplemma's own reader and no object per record.
     """
 
-    __slots__ = ("_blocks", "_count", "_firsts")
+    __slots__ = ("_blob", "_buckets", "_count", "_ends")
 
-    _PER_BLOCK = 64
+    _PER_BUCKET = 4
     _MAX_SHARED = 90
 
     def __init__(self, data: bytes) -> None:
         _reverse, self._count, start = frontcode._read_header(data)
-        records = frontcode._iter_records(data, start)
-        self._firsts: list[bytes] = []
-        self._blocks: list[bytes] = []
-        # Block by block from the stream: a list of all records first would leave the
-        # allocator's arenas fragmented (over 100 MB of RSS kept).
-        while block := list(islice(records, self._PER_BLOCK)):
-            self._firsts.append(block[0][1])
-            self._blocks.append(b"".join(map(self._record, block)) + b"\n")
+        self._buckets = buckets = max(1, self._count // self._PER_BUCKET)
+        # In stream order first (no object per record: a list of all records would leave the
+        # allocator's arenas fragmented, over 100 MB of RSS kept), then moved bucket by bucket.
+        encoded = bytearray()
+        starts = array("I")
+        where = array("I")
+        for _start, key, value in frontcode._iter_records(data, start):
+            starts.append(len(encoded))
+            where.append(hash(key) % buckets)
+            encoded += self._record(key, value)
+        starts.append(len(encoded))
+        ends = array("I", bytes(4 * (buckets + 1)))
+        for number, bucket in enumerate(where):
+            ends[bucket + 1] += starts[number + 1] - starts[number]
+        for bucket in range(buckets):
+            ends[bucket + 1] += ends[bucket]
+        cursor = array("I", ends)
+        blob = bytearray(len(encoded) + 1)
+        view = memoryview(encoded)
+        for number, bucket in enumerate(where):
+            begin, end = starts[number], starts[number + 1]
+            at = cursor[bucket]
+            blob[at : at + end - begin] = view[begin:end]
+            cursor[bucket] = at + end - begin
+        view.release()
+        blob[-1] = 0x0A  # the last record's value ends at a newline too
+        self._blob = blob
+        self._ends = ends
 
     @classmethod
-    def _record(cls, record: tuple[int, bytes, bytes]) -> bytes:
-        _start, key, value = record
+    def _record(cls, key: bytes, value: bytes) -> bytes:
         # Most lemmas share all but a few last letters: a short walk back from the longest.
         shared = min(len(key), len(value), cls._MAX_SHARED)
         while key[:shared] != value[:shared]:
@@ -277,20 +356,19 @@ class _BlockDictionary(DecodedStrMapping):
 
     def _lookup(self, key: str) -> str | None:
         target = key.encode()
-        number = bisect_right(self._firsts, target) - 1
-        if number < 0:
-            return None
-        block = self._blocks[number]
-        found = block.find(b"\n" + target + b"\t")
+        bucket = hash(target) % self._buckets
+        blob = self._blob
+        found = blob.find(b"\n" + target + b"\t", self._ends[bucket], self._ends[bucket + 1])
         if found < 0:
             return None
         start = found + len(target) + 2
-        shared = block[start] - 0x21
-        return (target[:shared] + block[start + 1 : block.index(b"\n", start)]).decode()
+        shared = blob[start] - 0x21
+        return (target[:shared] + blob[start + 1 : blob.index(b"\n", start)]).decode()
 
     def __iter__(self) -> Iterator[str]:
-        for block in self._blocks:
-            for record in block.split(b"\n"):
+        ends, blob = self._ends, self._blob
+        for bucket in range(self._buckets):
+            for record in blob[ends[bucket] : ends[bucket + 1]].split(b"\n"):
                 if record:
                     yield record.split(b"\t", 1)[0].decode()
 
@@ -306,7 +384,7 @@ class _BlockDictionaries(CachingDictionaryFactory):
         if frontcode._read_header(data)[0]:
             # Keys stored reversed (sorted by their ends): simplemma's own reader.
             return StreamMap(lang)
-        return _BlockDictionary(data)
+        return _HashedDictionary(data)
 
 
 @cache
@@ -318,7 +396,9 @@ def _dictionaries() -> _BlockDictionaries:
 def _lemmatizer() -> simplemma.Lemmatizer:
     # No cache of its own: `_lemma` memoizes (simplemma's default would keep 65,536 more).
     strategy = DefaultStrategy(dictionary_factory=_dictionaries())
-    return simplemma.Lemmatizer(cache_max_size=0, lemmatization_strategy=strategy)
+    return simplemma.Lemmatizer(
+        cache_max_size=0, lemmatization_strategy=strategy, fallback_lemmatization_strategy=_FALLBACK
+    )
 
 
 @cache
