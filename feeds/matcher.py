@@ -537,10 +537,11 @@ class _Index:
         )
 
     @classmethod
-    def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> _Index:
+    def build(cls, subscriptions: Iterable[tuple[int, Node]]) -> _Index:
+        """An index over (subscription id, query tree) pairs."""
         by_root: dict[Node, list[int]] = defaultdict(list)
-        for sub_id, query in subscriptions:
-            by_root[query.root].append(sub_id)
+        for sub_id, root in subscriptions:
+            by_root[root].append(sub_id)
         index = cls.empty()
         for root, ids in by_root.items():
             index.add_group(root, ids)
@@ -684,11 +685,12 @@ class _State:
     """What `match` reads: replaced as a whole, never changed in place (but `side` grows)."""
 
     main: _Index
-    main_queries: dict[int, Query]
+    main_roots: dict[int, Node]
+    """The trees `main` was built from, by subscription id (never changed once built)."""
     hidden: frozenset[int]
     """Ids whose entry in `main` is stale (removed or replaced since it was built)."""
     side: _Index
-    side_queries: dict[int, Query]
+    side_roots: dict[int, Node]
 
 
 class Matcher:
@@ -701,29 +703,32 @@ class Matcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._compacting = threading.Lock()
-        self._queries: dict[int, Query] = {}
+        # Only the query trees are kept (for rebuilds), not the `Query` around them: its text
+        # and alias list would stay alive for nothing. `_roots` is shared with the main state
+        # (or a compaction's snapshot) until the next change copies it (`_own_roots`):
+        # 100,000 ids cost 5 MB per dict.
+        self._roots: dict[int, Node] = {}
+        self._roots_shared = True
         self._journal: list[int] = []
-        self._state = _State(_Index.empty(), {}, frozenset(), _Index.empty(), {})
+        self._state = _State(_Index.empty(), self._roots, frozenset(), _Index.empty(), {})
 
     @classmethod
     def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> Matcher:
         """A matcher over (subscription id, parsed query) pairs."""
         matcher = cls()
-        queries = dict(subscriptions)
-        matcher._queries = queries
-        matcher._state = _State(
-            _Index.build(queries.items()), dict(queries), frozenset(), _Index.empty(), {}
-        )
+        roots = {sub_id: query.root for sub_id, query in subscriptions}
+        matcher._roots = roots
+        matcher._state = _State(_Index.build(roots.items()), roots, frozenset(), _Index.empty(), {})
         return matcher
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return len(self._roots)
 
     @property
     def pending(self) -> int:
         """Changes since the main index was built (added, replaced or removed subscriptions)."""
         state = self._state
-        return len(state.side_queries) + len(state.hidden)
+        return len(state.side_roots) + len(state.hidden)
 
     def match(self, title: str, text: str, language: str | None = None) -> set[int]:
         """Ids of the subscriptions the article matches (title-only terms see the title only).
@@ -735,41 +740,49 @@ class Matcher:
         result = state.main.match(article)
         if state.hidden:
             result -= state.hidden
-        if state.side_queries:
+        if state.side_roots:
             result |= state.side.match(article)
         return result
 
+    def _own_roots(self) -> dict[int, Node]:
+        """`_roots`, ready to change (under the lock): copied first while shared."""
+        if self._roots_shared:
+            self._roots = dict(self._roots)
+            self._roots_shared = False
+        return self._roots
+
     def add(self, sub_id: int, query: Query) -> None:
         """Add (or replace) a subscription; effective for the next `match`."""
+        root = query.root
         with self._lock:
+            self._own_roots()[sub_id] = root
             state = self._state
-            self._queries[sub_id] = query
             self._journal.append(sub_id)
             hidden = state.hidden
-            if sub_id in state.main_queries:
+            if sub_id in state.main_roots:
                 hidden = hidden | {sub_id}
-            if sub_id in state.side_queries:
-                side_queries = {**state.side_queries, sub_id: query}
-                side = _Index.build(side_queries.items())
+            side_roots = {**state.side_roots, sub_id: root}
+            if sub_id in state.side_roots:
+                side = _Index.build(side_roots.items())
             else:
-                side_queries = {**state.side_queries, sub_id: query}
                 side = state.side
-                side.add_group(query.root, (sub_id,))
-            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+                side.add_group(root, (sub_id,))
+            self._state = _State(state.main, state.main_roots, hidden, side, side_roots)
 
     def remove(self, sub_id: int) -> None:
         """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
         with self._lock:
-            if self._queries.pop(sub_id, None) is None:
+            if sub_id not in self._roots:
                 return
+            del self._own_roots()[sub_id]
             self._journal.append(sub_id)
             state = self._state
-            hidden = state.hidden | {sub_id} if sub_id in state.main_queries else state.hidden
-            side, side_queries = state.side, state.side_queries
-            if sub_id in side_queries:
-                side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
-                side = _Index.build(side_queries.items())
-            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+            hidden = state.hidden | {sub_id} if sub_id in state.main_roots else state.hidden
+            side, side_roots = state.side, state.side_roots
+            if sub_id in side_roots:
+                side_roots = {k: v for k, v in side_roots.items() if k != sub_id}
+                side = _Index.build(side_roots.items())
+            self._state = _State(state.main, state.main_roots, hidden, side, side_roots)
 
     @property
     def compaction_due(self) -> bool:
@@ -784,14 +797,16 @@ class Matcher:
         """
         with self._compacting:
             with self._lock:
-                snapshot = dict(self._queries)
+                # Changes from now on copy `_roots` first, so the snapshot is the dict itself.
+                snapshot = self._roots
+                self._roots_shared = True
                 mark = len(self._journal)
             main = _Index.build(snapshot.items())
             with self._lock:
                 changed = set(self._journal[mark:])
                 self._journal = self._journal[mark:]
-                side_queries = {i: self._queries[i] for i in changed if i in self._queries}
+                side_roots = {i: self._roots[i] for i in changed if i in self._roots}
                 hidden = frozenset(i for i in changed if i in snapshot)
                 self._state = _State(
-                    main, snapshot, hidden, _Index.build(side_queries.items()), side_queries
+                    main, snapshot, hidden, _Index.build(side_roots.items()), side_roots
                 )
