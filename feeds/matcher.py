@@ -477,20 +477,15 @@ _direct_of, _anchored_of, _needed_of, _excluded_of = map(itemgetter, range(_SLOT
 _EMPTY: tuple[int, ...] = ()
 
 
-def _new_record() -> list[list[int]]:
-    return [[] for _ in range(_SLOTS)]
-
-
-def _frozen_records(records: dict[str, _Record]) -> dict[str, _Record]:
-    """Records as tuples of compact id collections; equal collections and equal records are
-    one shared object (a country's dozens of forms all point to the same subscriptions)."""
+def _freeze_records(records: dict[str, _Record]) -> None:
+    """Make the records tuples of compact id collections, in place (each list freed as soon
+    as it is replaced); equal collections and equal records become one shared object (a
+    country's dozens of forms all point to the same subscriptions)."""
     shared: dict[Collection[int], Collection[int]] = {_EMPTY: _EMPTY}
     records_shared: dict[_Record, _Record] = {}
-    frozen: dict[str, _Record] = {}
     for key, record in records.items():
         compact = tuple(shared.setdefault(ids, ids) for ids in map(_compact_ids, record))
-        frozen[key] = records_shared.setdefault(compact, compact)
-    return frozen
+        records[key] = records_shared.setdefault(compact, compact)
 
 
 @dataclass(slots=True)
@@ -550,7 +545,7 @@ class _Index:
 
     def freeze(self) -> None:
         """Turn the id lists into compact, shared collections (tuples, frozensets)."""
-        self.keys = _frozen_records(self.keys)
+        _freeze_records(self.keys)
         self.direct_title = _frozen(self.direct_title)
         self.more_needs = [_frozen(needs) for needs in self.more_needs]
         self.entry_ids = [_compact_ids(ids) for ids in self.entry_ids]
@@ -558,13 +553,18 @@ class _Index:
         for prefixes in (self.direct_prefix, self.direct_title_prefix, self.anchor_prefix):
             prefixes.freeze()
 
-    def _record(self, key: str) -> list[list[int]]:
-        """The key's record, made a list of lists again if frozen (a side index grows)."""
+    def _slot(self, key: str, slot: int) -> list[int]:
+        """One slot of the key's record, to add to: lists only where something is added
+        (a record of four lists per key made building 10 MB heavier, and what a build
+        leaves behind stays in RSS), turned back into lists if frozen (a side index grows)."""
         record = self.keys.get(key)
         if not isinstance(record, list):
-            record = [list(ids) for ids in record] if record is not None else _new_record()
+            record = list(record) if record is not None else [_EMPTY] * _SLOTS
             self.keys[key] = record
-        return record
+        ids = record[slot]
+        if not isinstance(ids, list):
+            ids = record[slot] = list(ids)
+        return ids
 
     def add_group(self, root: Node, ids: Sequence[int]) -> None:
         """Register the subscriptions (ids) sharing one query tree."""
@@ -583,7 +583,7 @@ class _Index:
             if term.title_only:
                 _add(self.direct_title, form, ids)
             else:
-                self._record(form)[_DIRECT].extend(ids)
+                self._slot(form, _DIRECT).extend(ids)
 
     def _add_entry(self, node: Node, ids: Sequence[int]) -> None:
         # Equal branches of different groups (a country's names in every query naming the
@@ -610,7 +610,7 @@ class _Index:
             if is_prefix:
                 self.anchor_prefix.add(key, (entry,))
             else:
-                self._record(key)[_ANCHORED].append(entry)
+                self._slot(key, _ANCHORED).append(entry)
         anchor_keys = frozenset(key for is_prefix, key in anchors if not is_prefix)
         needs = sorted(
             {need for need in _needs(node) if need != anchor_keys},
@@ -621,12 +621,12 @@ class _Index:
             self.needing[slot].add(entry)
             for key in need:
                 if slot == 0:
-                    self._record(key)[_NEEDED].append(entry)
+                    self._slot(key, _NEEDED).append(entry)
                 else:
                     _add(self.more_needs[slot - 1], key, (entry,))
         for key in _excluded_words(node):
             self.excluding.add(entry)
-            self._record(key)[_EXCLUDED].append(entry)
+            self._slot(key, _EXCLUDED).append(entry)
 
     def match(self, article: _Article) -> set[int]:
         """The ids of every subscription the article matches."""
