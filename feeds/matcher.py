@@ -338,8 +338,14 @@ def _compacted(table: _Keyed) -> Iterator[tuple[str, Collection[int]]]:
 def _compact_ids(values: Collection[int]) -> Collection[int]:
     """Ids as a frozenset when many (fast to unite), as a tuple when few (a frozenset of one
     id costs 216 bytes, a tuple 48: most keys belong to one or two subscriptions)."""
-    unique = tuple(dict.fromkeys(values))
-    return frozenset(unique) if len(unique) > _SMALL_IDS else unique
+    if len(values) > _SMALL_IDS:
+        ids = set(values)
+        if len(ids) > _SMALL_IDS:
+            # Copied from a set, a frozenset's table is sized once for its final count (at
+            # most 50% empty); grown id by id it ended up 3-7 times larger than its ids (18 MB
+            # of tables for 315,000 ids at 100,000 subscriptions), slower to unite too.
+            return frozenset(ids)
+    return tuple(dict.fromkeys(values))
 
 
 class _Prefixes:
