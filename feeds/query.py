@@ -30,10 +30,10 @@ Every message a reader may see goes through the `_` parameter as a literal `_("â
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 from feeds import countries
@@ -176,7 +176,11 @@ def make_term(
     return term
 
 
-_TERMS: defaultdict[tuple[bool, ...], dict[str, Term | None]] = defaultdict(dict)
+# Every combination of flags up front: the outer dict never changes size, so summing its
+# tables' sizes is safe while another thread adds a term.
+_TERMS: dict[tuple[bool, ...], dict[str, Term | None]] = {
+    flags: {} for flags in product((False, True), repeat=5)
+}
 _TERMS_LIMIT = 1 << 16
 _UNKNOWN = Term("", (), ())
 
