@@ -253,9 +253,11 @@ def _lemma(word: str, language: str) -> str:
 
 
 # Memoized lemmas, one dict per language, keyed by the word alone: an lru_cache's key tuple and
-# link cost 6 MB of the bot's resident memory for the 32,768 words it kept.
+# link cost 6 MB of the bot's resident memory for the 32,768 words it kept. 8,192 words per
+# language keep a bot reading seven languages near that count (the forms of every word seen
+# are memoized per text language anyway, `_FORMS_CACHES`).
 _LEMMAS: dict[str, dict[str, str]] = {}
-_LEMMAS_LIMIT = 1 << 14
+_LEMMAS_LIMIT = 1 << 13
 
 
 # Languages whose simplemma lookup does more than the plain path below: apostrophe splitting,
