@@ -362,7 +362,7 @@ class _Prefixes:
 
     def __init__(self) -> None:
         self._buckets: dict[str, tuple[list[int], dict[str, Collection[int]]]] = {}
-        self._memo: dict[str, frozenset[int]] | None = None
+        self._memo: dict[str, Collection[int]] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._buckets)
@@ -380,7 +380,7 @@ class _Prefixes:
             starts.update(_frozen(starts))
         self._memo = {}
 
-    def _values(self, word: str) -> frozenset[int]:
+    def _values(self, word: str) -> Collection[int]:
         bucket = self._buckets.get(word[:_PREFIX_BUCKET])
         if bucket is None:
             return _NONE
@@ -392,7 +392,9 @@ class _Prefixes:
             found = starts.get(word[:length])
             if found is not None:
                 values.update(found)
-        return frozenset(values)
+        # Memoized for every word of every article: most words hit no prefix, and a new empty
+        # frozenset each (216 bytes) made 4 MB after 3,000 articles, 14 MB once the memo fills.
+        return _compact_ids(values) if values else _NONE
 
     def hits(self, words: Collection[str], into: set[int]) -> None:
         """Add the values of every prefix of any of the words."""
