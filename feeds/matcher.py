@@ -338,8 +338,14 @@ def _compacted(table: _Keyed) -> Iterator[tuple[str, Collection[int]]]:
 def _compact_ids(values: Collection[int]) -> Collection[int]:
     """Ids as a frozenset when many (fast to unite), as a tuple when few (a frozenset of one
     id costs 216 bytes, a tuple 48: most keys belong to one or two subscriptions)."""
-    unique = tuple(dict.fromkeys(values))
-    return frozenset(unique) if len(unique) > _SMALL_IDS else unique
+    if len(values) > _SMALL_IDS:
+        ids = set(values)
+        if len(ids) > _SMALL_IDS:
+            # Copied from a set, a frozenset's table is sized once for its final count (at
+            # most 50% empty); grown id by id it ended up 3-7 times larger than its ids (18 MB
+            # of tables for 315,000 ids at 100,000 subscriptions), slower to unite too.
+            return frozenset(ids)
+    return tuple(dict.fromkeys(values))
 
 
 class _Prefixes:
@@ -356,7 +362,7 @@ class _Prefixes:
 
     def __init__(self) -> None:
         self._buckets: dict[str, tuple[list[int], dict[str, Collection[int]]]] = {}
-        self._memo: dict[str, frozenset[int]] | None = None
+        self._memo: dict[str, Collection[int]] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._buckets)
@@ -374,7 +380,7 @@ class _Prefixes:
             starts.update(_frozen(starts))
         self._memo = {}
 
-    def _values(self, word: str) -> frozenset[int]:
+    def _values(self, word: str) -> Collection[int]:
         bucket = self._buckets.get(word[:_PREFIX_BUCKET])
         if bucket is None:
             return _NONE
@@ -386,7 +392,9 @@ class _Prefixes:
             found = starts.get(word[:length])
             if found is not None:
                 values.update(found)
-        return frozenset(values)
+        # Memoized for every word of every article: most words hit no prefix, and a new empty
+        # frozenset each (216 bytes) made 4 MB after 3,000 articles, 14 MB once the memo fills.
+        return _compact_ids(values) if values else _NONE
 
     def hits(self, words: Collection[str], into: set[int]) -> None:
         """Add the values of every prefix of any of the words."""
@@ -456,25 +464,84 @@ def _excluded_words(node: Node) -> frozenset[str]:
 
 def _decided_by_keys(node: Node) -> bool:
     """Whether the anchor, the needs and the excluded words decide the node exactly:
-    an AND of a few plain words, some excluded (`korea -south`, `trump iran`)."""
+    an AND of a few plain words or ORs of plain words, some plain words excluded
+    (`korea -south`, `trump iran`, `Iran -sport` with Iran's names in every language)."""
     if not isinstance(node, And):
         return False
     positive = 0
     for child in node.children:
-        term = _plain_word(child.child if isinstance(child, Not) else child)
-        if term is None or term.title_only:
+        if isinstance(child, Not):
+            if not _is_plain_word(child.child):
+                return False
+        elif all(map(_is_plain_word, _branches(child))):
+            positive += 1
+        else:
             return False
-        positive += not isinstance(child, Not)
     return positive <= _MORE_NEEDS + 1
+
+
+def _is_plain_word(node: Node) -> bool:
+    term = _plain_word(node)
+    return term is not None and not term.title_only
+
+
+def _split_plain_branches(node: Node) -> tuple[Node, ...]:
+    """An AND with an OR among its children as two ANDs, one with the OR's plain words (the
+    keys decide it: `_decided_by_keys`), one with its other branches (phrases, prefixes),
+    evaluated: (a OR b) c = (a c) OR (b c). `Iran -sport` was evaluated on every article
+    naming Iran in one of its languages (2.6 µs each, four times an article at 100,000
+    subscriptions); now only the names that are phrases are."""
+    if not isinstance(node, And):
+        return (node,)
+    children = node.children
+    number = next((n for n, child in enumerate(children) if isinstance(child, Or)), None)
+    if number is None:
+        return (node,)
+    branches = tuple(_branches(children[number]))
+    plain = tuple(branch for branch in branches if _is_plain_word(branch))
+    if not plain or len(plain) == len(branches):
+        return (node,)
+    others = tuple(branch for branch in branches if not _is_plain_word(branch))
+    return tuple(
+        And(
+            (
+                *children[:number],
+                part if len(part.children) > 1 else part.children[0],
+                *children[number + 1 :],
+            )
+        )
+        for part in (Or(plain), Or(others))
+    )
+
+
+_DIRECT, _ANCHORED, _NEEDED, _EXCLUDED = 0, 1, 2, 3
+_SLOTS = 4
+_Record = Sequence[Collection[int]]
+"""What one key means to an index, by slot: the subscription ids it matches directly, the
+entries anchored on it, the entries needing it (first need slot), the entries it excludes."""
+_direct_of, _anchored_of, _needed_of, _excluded_of = map(itemgetter, range(_SLOTS))
+_EMPTY: tuple[int, ...] = ()
+
+
+def _freeze_records(records: dict[str, _Record]) -> None:
+    """Make the records tuples of compact id collections, in place (each list freed as soon
+    as it is replaced); equal collections and equal records become one shared object (a
+    country's dozens of forms all point to the same subscriptions)."""
+    shared: dict[Collection[int], Collection[int]] = {_EMPTY: _EMPTY}
+    records_shared: dict[_Record, _Record] = {}
+    for key, record in records.items():
+        compact = tuple(shared.setdefault(ids, ids) for ids in map(_compact_ids, record))
+        records[key] = records_shared.setdefault(compact, compact)
 
 
 @dataclass(slots=True)
 class _Index:
     """An inverted index over query groups (see the module docstring)."""
 
-    direct: _Keyed
-    """Key → the subscription ids an article carrying the key matches, no questions asked."""
+    keys: dict[str, _Record]
+    """Key → its record (`_Record`): one lookup per article key serves every use of the key."""
     direct_title: _Keyed
+    """Key → the subscription ids an article carrying the key in its headline matches."""
     direct_prefix: _Prefixes
     direct_title_prefix: _Prefixes
     checks: list[Check | None]
@@ -483,22 +550,18 @@ class _Index:
     """Per candidate entry: the subscription ids it matches."""
     exact: set[int]
     """The entries that match when anchor and needs occur and no excluded word does."""
-    anchors: _Keyed
-    """Key → the entries anchored on it (one of an entry's anchors must occur)."""
     anchor_prefix: _Prefixes
-    needs: list[_Keyed]
-    """Per need slot, key → entries needing it (an entry needs one key of each of its slots)."""
     needing: list[set[int]]
-    """Per need slot, the entries having that slot."""
-    excluded: _Keyed
-    """Key → entries an article carrying the key cannot match."""
+    """Per need slot, the entries having that slot (an entry needs one key of each slot)."""
+    more_needs: list[_Keyed]
+    """Per need slot after the first (rare), key → entries needing it."""
     excluding: set[int]
     """The entries having excluded words."""
+    entry_of: dict[Node, int]
+    """While the index is built: the entry of each branch, shared by every group having it."""
 
     @classmethod
     def empty(cls) -> _Index:
-        needs: list[_Keyed] = [{} for _ in range(_MORE_NEEDS)]
-        needing: list[set[int]] = [set() for _ in range(_MORE_NEEDS)]
         return cls(
             {},
             {},
@@ -507,19 +570,19 @@ class _Index:
             [],
             [],
             set(),
-            {},
             _Prefixes(),
-            needs,
-            needing,
-            {},
+            [set() for _ in range(_MORE_NEEDS)],
+            [{} for _ in range(_MORE_NEEDS - 1)],
             set(),
+            {},
         )
 
     @classmethod
-    def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> _Index:
+    def build(cls, subscriptions: Iterable[tuple[int, Node]]) -> _Index:
+        """An index over (subscription id, query tree) pairs."""
         by_root: dict[Node, list[int]] = defaultdict(list)
-        for sub_id, query in subscriptions:
-            by_root[query.root].append(sub_id)
+        for sub_id, root in subscriptions:
+            by_root[root].append(sub_id)
         index = cls.empty()
         for root, ids in by_root.items():
             index.add_group(root, ids)
@@ -527,15 +590,27 @@ class _Index:
         return index
 
     def freeze(self) -> None:
-        """Turn the id lists into frozensets: uniting those is about a third faster."""
-        self.direct = _frozen(self.direct)
+        """Turn the id lists into compact, shared collections (tuples, frozensets)."""
+        _freeze_records(self.keys)
         self.direct_title = _frozen(self.direct_title)
-        self.anchors = _frozen(self.anchors)
-        self.needs = [_frozen(needs) for needs in self.needs]
-        self.excluded = _frozen(self.excluded)
+        self.more_needs = [_frozen(needs) for needs in self.more_needs]
         self.entry_ids = [_compact_ids(ids) for ids in self.entry_ids]
+        self.entry_of = {}
         for prefixes in (self.direct_prefix, self.direct_title_prefix, self.anchor_prefix):
             prefixes.freeze()
+
+    def _slot(self, key: str, slot: int) -> list[int]:
+        """One slot of the key's record, to add to: lists only where something is added
+        (a record of four lists per key made building 10 MB heavier, and what a build
+        leaves behind stays in RSS), turned back into lists if frozen (a side index grows)."""
+        record = self.keys.get(key)
+        if not isinstance(record, list):
+            record = list(record) if record is not None else [_EMPTY] * _SLOTS
+            self.keys[key] = record
+        ids = record[slot]
+        if not isinstance(ids, list):
+            ids = record[slot] = list(ids)
+        return ids
 
     def add_group(self, root: Node, ids: Sequence[int]) -> None:
         """Register the subscriptions (ids) sharing one query tree."""
@@ -543,25 +618,38 @@ class _Index:
             if _is_direct(node):
                 self._add_direct(node, ids)
             else:
-                self._add_entry(node, ids)
+                for part in _split_plain_branches(node):
+                    self._add_entry(part, ids)
 
     def _add_direct(self, term: Term, ids: Sequence[int]) -> None:
         if term.prefix:
             prefixes = self.direct_title_prefix if term.title_only else self.direct_prefix
             prefixes.add(term.words[0], ids)
             return
-        keys = self.direct_title if term.title_only else self.direct
         for form in term.forms[0]:
-            _add(keys, form, ids)
+            if term.title_only:
+                _add(self.direct_title, form, ids)
+            else:
+                self._slot(form, _DIRECT).extend(ids)
 
     def _add_entry(self, node: Node, ids: Sequence[int]) -> None:
-        entry = len(self.checks)
+        # Equal branches of different groups (a country's names in every query naming the
+        # country) are one entry: its ids are looked up and checked once.
+        entry = self.entry_of.get(node)
+        if entry is not None:
+            current = self.entry_ids[entry]
+            if isinstance(current, list):
+                current.extend(ids)
+            else:
+                self.entry_ids[entry] = [*current, *ids]
+            return
+        entry = self.entry_of[node] = len(self.checks)
         if _decided_by_keys(node):
             self.checks.append(None)
             self.exact.add(entry)
         else:
             self.checks.append(_compile(node))
-        self.entry_ids.append(ids)
+        self.entry_ids.append(list(ids))
         anchors = _anchors(node)
         if anchors is None:  # pragma: no cover - parse_query rejects exclusion-only queries
             raise ValueError("a query needs something to look for")
@@ -569,7 +657,7 @@ class _Index:
             if is_prefix:
                 self.anchor_prefix.add(key, (entry,))
             else:
-                _add(self.anchors, key, (entry,))
+                self._slot(key, _ANCHORED).append(entry)
         anchor_keys = frozenset(key for is_prefix, key in anchors if not is_prefix)
         needs = sorted(
             {need for need in _needs(node) if need != anchor_keys},
@@ -579,18 +667,21 @@ class _Index:
         for slot, need in enumerate(needs[:_MORE_NEEDS]):
             self.needing[slot].add(entry)
             for key in need:
-                _add(self.needs[slot], key, (entry,))
+                if slot == 0:
+                    self._slot(key, _NEEDED).append(entry)
+                else:
+                    _add(self.more_needs[slot - 1], key, (entry,))
         for key in _excluded_words(node):
             self.excluding.add(entry)
-            _add(self.excluded, key, (entry,))
+            self._slot(key, _EXCLUDED).append(entry)
 
     def match(self, article: _Article) -> set[int]:
         """The ids of every subscription the article matches."""
         # The loops over keys and entries run in C (set operations over map): on this path
-        # bytecode per key or per id shows in the articles per second.
-        keys = article.all_keys
-        direct = self.direct
-        matched: set[int] = set().union(*map(direct.__getitem__, direct.keys() & keys))
+        # bytecode per key or per id shows in the articles per second. One lookup per key
+        # finds everything the index knows about it.
+        records = list(filter(None, map(self.keys.get, article.all_keys)))
+        matched: set[int] = set().union(*map(_direct_of, records))
         if self.direct_title:
             titles = self.direct_title
             matched.update(*map(titles.__getitem__, titles.keys() & article.title_keys))
@@ -598,7 +689,7 @@ class _Index:
             self.direct_prefix.hits(article.all_surfaces, matched)
         if self.direct_title_prefix:
             self.direct_title_prefix.hits(article.title_surfaces, matched)
-        entries = self._candidates(article)
+        entries = self._candidates(article, records)
         if not entries:
             return matched
         exact = entries & self.exact
@@ -613,24 +704,26 @@ class _Index:
                     matched.update(entry_ids[entry])
         return matched
 
-    def _candidates(self, article: _Article) -> set[int]:
+    def _candidates(self, article: _Article, records: list[_Record]) -> set[int]:
         """Entries whose anchor, needs and exclusions the article's keys satisfy."""
-        keys = article.all_keys
-        anchors = self.anchors
-        entries: set[int] = set().union(*map(anchors.__getitem__, anchors.keys() & keys))
+        entries: set[int] = set().union(*map(_anchored_of, records))
         if self.anchor_prefix:
             self.anchor_prefix.hits(article.all_surfaces, entries)
-        for slot in range(_MORE_NEEDS):
+        if not entries:
+            return entries
+        needing = entries & self.needing[0]
+        if needing:
+            entries -= needing.difference(*map(_needed_of, records))
+        keys = article.all_keys
+        for slot, needs in enumerate(self.more_needs, 1):
             if not entries:
                 return entries
             needing = entries & self.needing[slot]
             if needing:
-                needs = self.needs[slot]
                 found = set().union(*map(needs.__getitem__, needs.keys() & keys))
                 entries -= needing - found
         if not entries.isdisjoint(self.excluding):
-            excluded = self.excluded
-            entries.difference_update(*map(excluded.__getitem__, excluded.keys() & keys))
+            entries.difference_update(*map(_excluded_of, records))
         return entries
 
 
@@ -639,11 +732,12 @@ class _State:
     """What `match` reads: replaced as a whole, never changed in place (but `side` grows)."""
 
     main: _Index
-    main_queries: dict[int, Query]
+    main_roots: dict[int, Node]
+    """The trees `main` was built from, by subscription id (never changed once built)."""
     hidden: frozenset[int]
     """Ids whose entry in `main` is stale (removed or replaced since it was built)."""
     side: _Index
-    side_queries: dict[int, Query]
+    side_roots: dict[int, Node]
 
 
 class Matcher:
@@ -656,29 +750,32 @@ class Matcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._compacting = threading.Lock()
-        self._queries: dict[int, Query] = {}
+        # Only the query trees are kept (for rebuilds), not the `Query` around them: its text
+        # and alias list would stay alive for nothing. `_roots` is shared with the main state
+        # (or a compaction's snapshot) until the next change copies it (`_own_roots`):
+        # 100,000 ids cost 5 MB per dict.
+        self._roots: dict[int, Node] = {}
+        self._roots_shared = True
         self._journal: list[int] = []
-        self._state = _State(_Index.empty(), {}, frozenset(), _Index.empty(), {})
+        self._state = _State(_Index.empty(), self._roots, frozenset(), _Index.empty(), {})
 
     @classmethod
     def build(cls, subscriptions: Iterable[tuple[int, Query]]) -> Matcher:
         """A matcher over (subscription id, parsed query) pairs."""
         matcher = cls()
-        queries = dict(subscriptions)
-        matcher._queries = queries
-        matcher._state = _State(
-            _Index.build(queries.items()), dict(queries), frozenset(), _Index.empty(), {}
-        )
+        roots = {sub_id: query.root for sub_id, query in subscriptions}
+        matcher._roots = roots
+        matcher._state = _State(_Index.build(roots.items()), roots, frozenset(), _Index.empty(), {})
         return matcher
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return len(self._roots)
 
     @property
     def pending(self) -> int:
         """Changes since the main index was built (added, replaced or removed subscriptions)."""
         state = self._state
-        return len(state.side_queries) + len(state.hidden)
+        return len(state.side_roots) + len(state.hidden)
 
     def match(self, title: str, text: str, language: str | None = None) -> set[int]:
         """Ids of the subscriptions the article matches (title-only terms see the title only).
@@ -690,41 +787,49 @@ class Matcher:
         result = state.main.match(article)
         if state.hidden:
             result -= state.hidden
-        if state.side_queries:
+        if state.side_roots:
             result |= state.side.match(article)
         return result
 
+    def _own_roots(self) -> dict[int, Node]:
+        """`_roots`, ready to change (under the lock): copied first while shared."""
+        if self._roots_shared:
+            self._roots = dict(self._roots)
+            self._roots_shared = False
+        return self._roots
+
     def add(self, sub_id: int, query: Query) -> None:
         """Add (or replace) a subscription; effective for the next `match`."""
+        root = query.root
         with self._lock:
+            self._own_roots()[sub_id] = root
             state = self._state
-            self._queries[sub_id] = query
             self._journal.append(sub_id)
             hidden = state.hidden
-            if sub_id in state.main_queries:
+            if sub_id in state.main_roots:
                 hidden = hidden | {sub_id}
-            if sub_id in state.side_queries:
-                side_queries = {**state.side_queries, sub_id: query}
-                side = _Index.build(side_queries.items())
+            side_roots = {**state.side_roots, sub_id: root}
+            if sub_id in state.side_roots:
+                side = _Index.build(side_roots.items())
             else:
-                side_queries = {**state.side_queries, sub_id: query}
                 side = state.side
-                side.add_group(query.root, (sub_id,))
-            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+                side.add_group(root, (sub_id,))
+            self._state = _State(state.main, state.main_roots, hidden, side, side_roots)
 
     def remove(self, sub_id: int) -> None:
         """Remove a subscription (unknown ids are ignored); effective for the next `match`."""
         with self._lock:
-            if self._queries.pop(sub_id, None) is None:
+            if sub_id not in self._roots:
                 return
+            del self._own_roots()[sub_id]
             self._journal.append(sub_id)
             state = self._state
-            hidden = state.hidden | {sub_id} if sub_id in state.main_queries else state.hidden
-            side, side_queries = state.side, state.side_queries
-            if sub_id in side_queries:
-                side_queries = {k: v for k, v in side_queries.items() if k != sub_id}
-                side = _Index.build(side_queries.items())
-            self._state = _State(state.main, state.main_queries, hidden, side, side_queries)
+            hidden = state.hidden | {sub_id} if sub_id in state.main_roots else state.hidden
+            side, side_roots = state.side, state.side_roots
+            if sub_id in side_roots:
+                side_roots = {k: v for k, v in side_roots.items() if k != sub_id}
+                side = _Index.build(side_roots.items())
+            self._state = _State(state.main, state.main_roots, hidden, side, side_roots)
 
     @property
     def compaction_due(self) -> bool:
@@ -739,14 +844,16 @@ class Matcher:
         """
         with self._compacting:
             with self._lock:
-                snapshot = dict(self._queries)
+                # Changes from now on copy `_roots` first, so the snapshot is the dict itself.
+                snapshot = self._roots
+                self._roots_shared = True
                 mark = len(self._journal)
             main = _Index.build(snapshot.items())
             with self._lock:
                 changed = set(self._journal[mark:])
                 self._journal = self._journal[mark:]
-                side_queries = {i: self._queries[i] for i in changed if i in self._queries}
+                side_roots = {i: self._roots[i] for i in changed if i in self._roots}
                 hidden = frozenset(i for i in changed if i in snapshot)
                 self._state = _State(
-                    main, snapshot, hidden, _Index.build(side_queries.items()), side_queries
+                    main, snapshot, hidden, _Index.build(side_roots.items()), side_roots
                 )

@@ -37,10 +37,11 @@ reader and the same word in an article always meet:
   Putin, `la poutine` a dish), and the romanized skeleton of a capitalized Cyrillic word
   (`=navaln` for `Навального`), which a Latin query name outside the alias tables shares.
 
-The lemmatizer reads simplemma's dictionaries through `_BlockDictionary` (about 25 MB for German
-and English instead of simplemma's 130 MB of dicts; a lookup about 1 µs instead of the 10-60 µs
-of simplemma's own low-memory reader; the other languages load on their first text), and only
-for words never seen before. All caches here are pure, bounded memoization (`lru_cache` and
+The lemmatizer reads simplemma's dictionaries through `_HashedDictionary` (about 20 MB for
+German and English instead of simplemma's 130 MB of dicts; a lookup one hash and one `bytes.find`
+instead of the 10-60 µs of simplemma's own low-memory reader; the other languages load on their
+first text), and only for words never seen before; a plain word skips simplemma's wrappers
+(`_plain_lemma`, same answers). All caches here are pure, bounded memoization (`lru_cache` and
 plain dicts emptied when full), safe to share between threads; `clear_caches()` empties them.
 """
 
@@ -48,14 +49,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
-from itertools import islice
 from typing import cast
 
 import simplemma
-from simplemma.strategies import DefaultStrategy, DictionaryLookupStrategy
+from simplemma.strategies import (
+    DefaultStrategy,
+    DictionaryLookupStrategy,
+    LemmatizationStrategy,
+    ToLowercaseFallbackStrategy,
+)
+from simplemma.strategies.apostrophe_boundary import APOSTROPHE_BOUNDARY_LANGS
 from simplemma.strategies.dictionaries import frontcode
 from simplemma.strategies.dictionaries.dictionary_factory import (
     CachingDictionaryFactory,
@@ -63,7 +69,7 @@ from simplemma.strategies.dictionaries.dictionary_factory import (
     _read_decompressed,
 )
 from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
-from simplemma.utils import normalize_token
+from simplemma.utils import CANON_LANGS, has_apostrophe, normalize_token
 
 __all__ = [
     "Position",
@@ -222,9 +228,81 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-@lru_cache(maxsize=1 << 15)
 def _lemma(word: str, language: str) -> str:
-    return _lemmatizer().lemmatize(word, language)
+    lemmas = _LEMMAS.get(language)
+    if lemmas is None:
+        lemmas = _LEMMAS[language] = {}
+    lemma = lemmas.get(word)
+    if lemma is None:
+        if (
+            language not in _SPECIAL_LEMMA_LANGUAGES
+            and word.isalpha()
+            and not word.isnumeric()
+            and not has_apostrophe(word)
+            and unicodedata.is_normalized("NFC", word)
+        ):
+            lemma = _plain_lemma(word, language)
+        else:
+            lemma = _lemmatizer().lemmatize(word, language)
+        if lemma == word:
+            lemma = word  # most words are their own lemma: no second copy of the text
+        if len(lemmas) >= _LEMMAS_LIMIT:
+            lemmas.clear()
+        lemmas[word] = lemma
+    return lemma
+
+
+# Memoized lemmas, one dict per language, keyed by the word alone: an lru_cache's key tuple and
+# link cost 6 MB of the bot's resident memory for the 32,768 words it kept. 8,192 words per
+# language keep a bot reading seven languages near that count (the forms of every word seen
+# are memoized per text language anyway, `_FORMS_CACHES`).
+_LEMMAS: dict[str, dict[str, str]] = {}
+_LEMMAS_LIMIT = 1 << 13
+
+
+# Languages whose simplemma lookup does more than the plain path below: apostrophe splitting,
+# canonicalized keys, Armenian marks.
+_SPECIAL_LEMMA_LANGUAGES = APOSTROPHE_BOUNDARY_LANGS | CANON_LANGS | {"hy"}
+
+
+def _plain_lemma(word: str, language: str) -> str:
+    """What `simplemma.Lemmatizer.lemmatize` answers for a plain word (letters only, NFC, no
+    apostrophe, one language), without its layers of wrappers: the dictionary lookup inline
+    (as `DictionaryLookupStrategy` does it: the word, then with its first letter's case
+    reversed), then the rest of `DefaultStrategy`'s chain, then the lower-case fallback.
+    A new word costs this once, a few Python calls fewer than through simplemma (a small
+    gain next to the dictionary's cache misses and the chain's work for unknown words).
+    tests/unit/test_normalize_lemma_path.py checks both give the same answers."""
+    dictionary = _dictionaries().get_dictionary(language)
+    found = dictionary.get(word)
+    if found is None:
+        found = dictionary.get(word.lower() if word[:1].isupper() else word.capitalize())
+    if found:
+        return found
+    for strategy in _after_lookup():
+        # The chain is an `a or b or …`: the first true answer, else the last one.
+        found = strategy.get_lemma(word, language)
+        if found:
+            return found
+    return found if found is not None else _FALLBACK.get_lemma(word, language)
+
+
+_FALLBACK = ToLowercaseFallbackStrategy()
+
+
+@cache
+def _after_lookup() -> tuple[LemmatizationStrategy, ...]:
+    """`DefaultStrategy._search_pipeline` after its dictionary lookup (apostrophes aside),
+    in its order, the same strategy objects."""
+    strategy = cast(DefaultStrategy, _lemmatizer()._lemmatization_strategy)
+    return (
+        strategy._clitic_search,
+        strategy._hyphen_search,
+        strategy._rules_search,
+        strategy._prefix_search,
+        strategy._affix_search,
+        strategy._morpheme_search,
+    )
 
 
 def lemmatize(word: str, language: str) -> str:
@@ -239,58 +317,74 @@ def is_known(word: str, languages: tuple[str, ...]) -> bool:
     return any(lookup.get_lemma(token, language) is not None for language in languages)
 
 
-class _BlockDictionary(DecodedStrMapping):
-    """One language's simplemma dictionary, read by a bisection and one C-level `bytes.find`.
+class _HashedDictionary(DecodedStrMapping):
+    """One language's simplemma dictionary in one buffer, its records grouped by key hash:
+    a lookup is one hash and one C-level `bytes.find` over a few records.
 
     simplemma's low-memory backend decodes up to 32 front-coded records in Python per lookup
-    (about 10-60 µs; a new word costs several lookups, and that dominated the first pass over
-    new vocabulary). Here the sorted records are cut into blocks of 64, each block one bytes
-    object of `\\n key \\t p value[p:]` records (p: one byte, the length of the prefix the value
-    shares with the key), found by bisecting the blocks' first keys: a lookup costs about a
-    microsecond. Same data, same answers, about the memory of simplemma's own reader.
+    (10-60 µs); a bisection over sorted blocks of records cost about 3.6 µs, mostly cache
+    misses (a new word costs several lookups: the first pass over new vocabulary was
+    dominated by them); here 1.5 µs for a hit, 0.9 µs for a miss. The records are
+    `\\n key \\t p value[p:]` (p: one byte, the length of the prefix the value shares with
+    the key), every bucket of about four records contiguous; `_ends[b]` is where bucket b
+    starts. Same data, same answers, about 1 MB more than the sorted blocks and no object per
+    record; building it costs about 1.5 s more CPU, once per process (German).
     """
 
-    __slots__ = ("_blocks", "_count", "_firsts")
+    __slots__ = ("_blob", "_buckets", "_count", "_ends")
 
-    _PER_BLOCK = 64
+    _PER_BUCKET = 4
     _MAX_SHARED = 90
 
     def __init__(self, data: bytes) -> None:
-        _reverse, self._count, start = frontcode._read_header(data)
-        records = frontcode._iter_records(data, start)
-        self._firsts: list[bytes] = []
-        self._blocks: list[bytes] = []
-        # Block by block from the stream: a list of all records first would leave the
-        # allocator's arenas fragmented (over 100 MB of RSS kept).
-        while block := list(islice(records, self._PER_BLOCK)):
-            self._firsts.append(block[0][1])
-            self._blocks.append(b"".join(map(self._record, block)) + b"\n")
-
-    @classmethod
-    def _record(cls, record: tuple[int, bytes, bytes]) -> bytes:
-        _start, key, value = record
-        # Most lemmas share all but a few last letters: a short walk back from the longest.
-        shared = min(len(key), len(value), cls._MAX_SHARED)
-        while key[:shared] != value[:shared]:
-            shared -= 1
-        return b"\n%s\t%c%s" % (key, 0x21 + shared, value[shared:])
+        _reverse, count, start = frontcode._read_header(data)
+        self._count = count
+        self._buckets = buckets = max(1, count // self._PER_BUCKET)
+        # Two passes over the stream, all sizes known up front: no object per record (a list
+        # of all records left the allocator's arenas fragmented, over 100 MB of RSS kept) and
+        # no growing buffer (its copies stayed in RSS).
+        where = array("I", [0]) * count
+        shares = array("B", [0]) * count
+        ends = array("I", [0]) * (buckets + 1)
+        most = self._MAX_SHARED
+        for number, (_start, key, value) in enumerate(frontcode._iter_records(data, start)):
+            # Most lemmas share all but a few last letters: a short walk back from the longest.
+            shared = min(len(key), len(value), most)
+            while key[:shared] != value[:shared]:
+                shared -= 1
+            bucket = where[number] = hash(key) % buckets
+            shares[number] = shared
+            ends[bucket + 1] += len(key) + len(value) - shared + 3
+        for bucket in range(buckets):
+            ends[bucket + 1] += ends[bucket]
+        cursor = array("I", ends)
+        blob = bytearray(ends[buckets] + 1)
+        for number, (_start, key, value) in enumerate(frontcode._iter_records(data, start)):
+            shared = shares[number]
+            record = b"\n%s\t%c%s" % (key, 0x21 + shared, value[shared:])
+            bucket = where[number]
+            at = cursor[bucket]
+            cursor[bucket] = end = at + len(record)
+            blob[at:end] = record
+        blob[-1] = 0x0A  # the last record's value ends at a newline too
+        self._blob = blob
+        self._ends = ends
 
     def _lookup(self, key: str) -> str | None:
         target = key.encode()
-        number = bisect_right(self._firsts, target) - 1
-        if number < 0:
-            return None
-        block = self._blocks[number]
-        found = block.find(b"\n" + target + b"\t")
+        bucket = hash(target) % self._buckets
+        blob = self._blob
+        found = blob.find(b"\n" + target + b"\t", self._ends[bucket], self._ends[bucket + 1])
         if found < 0:
             return None
         start = found + len(target) + 2
-        shared = block[start] - 0x21
-        return (target[:shared] + block[start + 1 : block.index(b"\n", start)]).decode()
+        shared = blob[start] - 0x21
+        return (target[:shared] + blob[start + 1 : blob.index(b"\n", start)]).decode()
 
     def __iter__(self) -> Iterator[str]:
-        for block in self._blocks:
-            for record in block.split(b"\n"):
+        ends, blob = self._ends, self._blob
+        for bucket in range(self._buckets):
+            for record in blob[ends[bucket] : ends[bucket + 1]].split(b"\n"):
                 if record:
                     yield record.split(b"\t", 1)[0].decode()
 
@@ -306,7 +400,7 @@ class _BlockDictionaries(CachingDictionaryFactory):
         if frontcode._read_header(data)[0]:
             # Keys stored reversed (sorted by their ends): simplemma's own reader.
             return StreamMap(lang)
-        return _BlockDictionary(data)
+        return _HashedDictionary(data)
 
 
 @cache
@@ -318,7 +412,9 @@ def _dictionaries() -> _BlockDictionaries:
 def _lemmatizer() -> simplemma.Lemmatizer:
     # No cache of its own: `_lemma` memoizes (simplemma's default would keep 65,536 more).
     strategy = DefaultStrategy(dictionary_factory=_dictionaries())
-    return simplemma.Lemmatizer(cache_max_size=0, lemmatization_strategy=strategy)
+    return simplemma.Lemmatizer(
+        cache_max_size=0, lemmatization_strategy=strategy, fallback_lemmatization_strategy=_FALLBACK
+    )
 
 
 @cache
@@ -551,6 +647,10 @@ def name_skeleton(latin: str) -> str:
 # `map(cache.get, tokens)` looks a whole text up in C, the hottest loop of matching. 65,536
 # words hold a week of news vocabulary in about 15 MB; a full table is simply emptied.
 _CACHE_LIMIT = 1 << 16
+# Query words are analyzed once per new term (`feeds.query.make_term` memoizes terms), mostly
+# when the stored subscriptions load: kept all, they stayed resident (5 MB for 36,000 words
+# at 100,000 subscriptions) for the odd new subscription.
+_QUERY_CACHE_LIMIT = 1 << 12
 _FORMS_CACHES: dict[str | None, dict[str, Position]] = {}
 
 
@@ -564,7 +664,7 @@ def _word_positions(tokens: list[str], language: str | None) -> list[Position]:
             if position is None:
                 token = tokens[number]
                 position = found[number] = _forms(token, language)
-                if len(cache) >= _CACHE_LIMIT:
+                if len(cache) >= (_QUERY_CACHE_LIMIT if language == _QUERY else _CACHE_LIMIT):
                     cache.clear()
                 cache[token] = position
     return cast(list[Position], found)
@@ -573,7 +673,7 @@ def _word_positions(tokens: list[str], language: str | None) -> list[Position]:
 def clear_caches() -> None:
     """Forget every memoized word (benchmarks measure cold starts with it)."""
     _FORMS_CACHES.clear()
-    _lemma.cache_clear()
+    _LEMMAS.clear()
     _known.cache_clear()
     _bigram_positions.cache_clear()
     _fold_char.cache_clear()

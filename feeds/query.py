@@ -33,6 +33,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 from feeds import countries
@@ -146,7 +147,6 @@ class QueryError(ValueError):
         self.message = message
 
 
-@lru_cache(maxsize=1 << 16)
 def make_term(
     text: str,
     *,
@@ -163,6 +163,31 @@ def make_term(
     matches only before particles (`~` key).
     Memoized, so equal terms (country names above all) are one shared object.
     """
+    # One dict per combination of flags, keyed by the text alone: loading 100,000 stored
+    # queries leaves some 40,000 terms here, and an lru_cache's key tuple and link per entry
+    # cost 7 MB of the bot's resident memory; a plain dict entry costs a seventh of that.
+    terms = _TERMS[phrase, prefix, title_only, exact, cased]
+    term = terms.get(text, _UNKNOWN)
+    if term is _UNKNOWN:
+        if sum(map(len, _TERMS.values())) >= _TERMS_LIMIT:
+            for table in _TERMS.values():
+                table.clear()
+        term = terms[text] = _make_term(text, phrase, prefix, title_only, exact, cased)
+    return term
+
+
+# Every combination of flags up front: the outer dict never changes size, so summing its
+# tables' sizes is safe while another thread adds a term.
+_TERMS: dict[tuple[bool, ...], dict[str, Term | None]] = {
+    flags: {} for flags in product((False, True), repeat=5)
+}
+_TERMS_LIMIT = 1 << 16
+_UNKNOWN = Term("", (), ())
+
+
+def _make_term(
+    text: str, phrase: bool, prefix: bool, title_only: bool, exact: bool, cased: bool
+) -> Term | None:
     positions = analyze(text, None, article=False)
     if not positions:
         return None
