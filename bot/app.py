@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -328,6 +329,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         len(svc.index),
         make_url(life.settings.DATABASE_URL).render_as_string(hide_password=True),
     )
+    # What start-up built (the subscription index, the dictionaries, the story window, the
+    # modules) lives as long as the process: out of the cyclic collector's way, so a full
+    # collection no longer walks millions of objects (a 100 ms stall every few seconds at
+    # 1,000 messages/s). Refcounting still frees them; only a cycle among them would stay.
+    gc.collect()
+    gc.freeze()
 
 
 async def _set_command_menus(application: Application) -> None:  # type: ignore[type-arg]

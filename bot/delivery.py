@@ -335,6 +335,11 @@ class Deliverer:
                     while recent and now - recent[0] >= 1.0:
                         recent.popleft()
                 free = len(self._recent_free) < limits.per_second and now >= self._free_until
+                if free and limits.paid_per_second > 0 and self._recent_free:
+                    # Free messages spread over the second, one every 1/per_second: used up
+                    # in a burst at its start, two bursts a second apart met within one
+                    # second at Telegram whenever the first was answered later (429s).
+                    free = now - self._recent_free[-1] >= 1.0 / limits.per_second
                 ready = max(
                     self._next_slot,
                     self._paused_until,

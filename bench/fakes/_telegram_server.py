@@ -13,6 +13,7 @@ faults a test injects between the wire and the methods (``_telegram_methods``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import multiprocessing
 import multiprocessing.process
@@ -365,6 +366,11 @@ class FakeBotAPIProcess:
 
 def _serve_in_child(pipe: Connection, options: dict[str, Any]) -> None:
     """The child's life: serve until the parent says stop (None) or goes away."""
+    # No cyclic garbage collection here: with tens of thousands of sent messages recorded, a
+    # full collection stalls every request thread for tens of milliseconds, and the requests
+    # that queued meanwhile reach the flood windows in one burst, a 429 Telegram (whose rate
+    # windows do not pause) would not send. A fake lives for one test or benchmark.
+    gc.disable()
     with FakeBotAPI(**options) as api, pipe:
         while True:
             try:
