@@ -32,15 +32,16 @@ def _stored_subscriptions(count: int) -> list[tuple[int, int, str, str]]:
     ]
 
 
-async def _serve(path: Path, queries: list[str]) -> None:
+async def _serve(database_url: str, queries: list[str]) -> None:
     from bench.search import NOW
-    from db import search as index
     from db.engine import make_engine, make_sessionmaker
+    from db.search_backend import search_backend
     from feeds.query import parse_query
     from feeds.search_request import parse_search
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
+    index = search_backend(database_url)
     try:
         for text in queries:
             request = parse_search(text, now=NOW)
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument(
         "--at-rest-only", action="store_true", help="only the process group of the bot at rest"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="search this PostgreSQL database (filled by `bench search --postgres`) instead",
     )
     args = parser.parse_args(argv)
 
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     gc.collect()
     base = current_rss_mb()
     path = Path("bench-data") / f"search-{args.articles}.db"
-    if _built_size(path) != args.articles:
+    if not args.postgres and _built_size(path) != args.articles:
         print(f"building {args.articles:,} articles in {path} (once; `bench search` reuses it)…")
         _build_in_child(path, args.articles, 2)
     # Generated and stored elsewhere, as the bot finds them in its database at start.
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     del rows
     gc.collect()
     with_index = current_rss_mb()
-    asyncio.run(_serve(path, query_mix(args.articles)))
+    asyncio.run(_serve(args.postgres or f"sqlite:///{path}", query_mix(args.articles)))
     hits = 0
     for title, teaser, language in generate_articles(2_000, random.Random(1)):
         article = Article("g", "l", "l", title, teaser, None, language)
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     gc.collect()
     serving = current_rss_mb()
     print(
-        f"memory: {len(subscriptions):,} subscriptions, {args.articles:,} stored articles, "
+        f"memory: {len(subscriptions):,} subscriptions, {args.articles:,} stored articles "
+        f"({'PostgreSQL' if args.postgres else 'SQLite'}), "
         f"200 searches, 2,000 articles matched ({hits:,} hits)"
     )
     print(
