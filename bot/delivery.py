@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -41,6 +40,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.alert_api import AlertAPI, LeanBotAPI, Sent
+from bot.faults import DATABASE_UNREACHABLE, one_line
 from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.settings import Settings
 from db import chats, outbox, subscriptions
@@ -95,14 +95,7 @@ class DeliveryLimits:
         return cls()
 
 
-UNREACHABLE = (OperationalError, DBAPIError, OSError)
-"""What a database that cannot be reached raises (SQLite and PostgreSQL drivers alike)."""
 OUTAGE_RETRY_MAX = 30.0
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 CATCH_UP = 0.02
@@ -233,9 +226,9 @@ class Deliverer:
                     dispatched += await self.edits(self._paced)
             except asyncio.CancelledError:
                 raise
-            except UNREACHABLE as error:
+            except DATABASE_UNREACHABLE as error:
                 delay = min(2.0**outage, OUTAGE_RETRY_MAX)
-                self.database_problem = f"cannot reach the database: {_one_line(error)}"
+                self.database_problem = f"cannot reach the database: {one_line(error)}"
                 log.warning("delivery: %s; retrying in %g s", self.database_problem, delay)
                 outage += 1
                 await self._sleep(delay)
@@ -680,9 +673,9 @@ class Deliverer:
                             if shown is not None and len(ids) == 1
                         },
                     )
-            except UNREACHABLE as error:
+            except DATABASE_UNREACHABLE as error:
                 delay = min(2.0**outage, OUTAGE_RETRY_MAX)
-                self.database_problem = f"cannot reach the database: {_one_line(error)}"
+                self.database_problem = f"cannot reach the database: {one_line(error)}"
                 log.warning(
                     "delivery: %d sent alerts not marked yet, %s; retrying in %g s",
                     sum(len(ids) for ids, *_rest in batch),

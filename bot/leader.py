@@ -28,6 +28,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.faults import one_line
+
 log = logging.getLogger(__name__)
 
 LEADER_KEY = 0x6E657773626F74  # "newsbot": one lock per database, whatever the schema
@@ -183,11 +185,11 @@ class AdvisoryLeader:
             except Exception as error:  # any driver's refusal: the database is not there yet
                 log.warning(
                     "cannot reach the database for the leader lock: %s; retrying in %g s",
-                    _one_line(error),
+                    one_line(error),
                     self.retry_every,
                 )
                 if on_standby is not None:
-                    on_standby(f"database unreachable: {_one_line(error)}")
+                    on_standby(f"database unreachable: {one_line(error)}")
             await self._sleep(self.retry_every)
 
     async def hold(self) -> None:
@@ -205,7 +207,7 @@ class AdvisoryLeader:
                 with contextlib.suppress(Exception):
                     await connection.close()
                 raise LeadershipLost(
-                    f"lost the connection holding the leader lock: {_one_line(error)}"
+                    f"lost the connection holding the leader lock: {one_line(error)}"
                 ) from None
 
     async def release(self) -> None:
@@ -216,8 +218,3 @@ class AdvisoryLeader:
                 await connection.commit()
             with contextlib.suppress(Exception):
                 await connection.close()
-
-
-def _one_line(error: BaseException) -> str:
-    message = " ".join(str(error).split()) or type(error).__name__
-    return message[:300]

@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.app import admin_notice, attach_runtime, build_application, tick_of
+from bot.faults import DATABASE_UNREACHABLE, one_line
 from bot.health import Health
 from bot.http import HttpServer, Webhook, webhook_path
 from bot.leader import (
@@ -50,10 +50,6 @@ RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0)
 
 class CannotStart(Exception):
     """What retrying cannot fix; the message is the one line the operator sees (exit 2)."""
-
-
-def _one_line(error: BaseException) -> str:
-    return (" ".join(str(error).split()) or type(error).__name__)[:300]
 
 
 def _delay(attempt: int, delays: Sequence[float]) -> float:
@@ -176,11 +172,11 @@ class Service:
         while True:
             try:
                 return await stack.enter_async_context(self._runtime())
-            except (OperationalError, DBAPIError, OSError) as error:
+            except DATABASE_UNREACHABLE as error:
                 delay = _delay(attempt, self.delays)
-                self.health.waiting_for = f"the database: {_one_line(error)}"
+                self.health.waiting_for = f"the database: {one_line(error)}"
                 log.warning(
-                    "cannot reach the database: %s; retrying in %g s", _one_line(error), delay
+                    "cannot reach the database: %s; retrying in %g s", one_line(error), delay
                 )
                 attempt += 1
                 if await _wait(self.stop, delay):
@@ -233,11 +229,11 @@ class Service:
                 except BadRequest as error:  # only setWebhook asks anything of the settings
                     raise CannotStart(
                         f"Telegram refused WEBHOOK_URL {self.settings.WEBHOOK_URL}: "
-                        f"{_one_line(error)}"
+                        f"{one_line(error)}"
                     ) from None
                 except TelegramError as error:
                     delay = _delay(attempt, self.delays)
-                    reason = _one_line(error).rstrip(".")
+                    reason = one_line(error).rstrip(".")
                     self.health.waiting_for = f"Telegram at {host}: {reason}"
                     log.warning(
                         "cannot reach Telegram at %s: %s; retrying in %g s", host, reason, delay
