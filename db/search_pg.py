@@ -48,13 +48,7 @@ _NO_BOUND = 1 << 62
 # when they hold too few stories, the matches from the GIN index, sorted (`sort_at + 0` keeps
 # the planner off the walk): a word that is rare of late has few matches. Each step takes the
 # first `:top` matches and keeps each story's newest (see `db.search.collapsed`).
-_NEWEST_RECENT = text(
-    "WITH recent AS ("
-    " SELECT id, sort_at, doc FROM search_docs ORDER BY sort_at DESC, id DESC LIMIT :window"
-    "), top AS ("
-    " SELECT id, sort_at FROM recent"
-    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
-    " ORDER BY sort_at DESC, id DESC LIMIT :top"
+_EACH_STORY_NEWEST = (
     "), ranked AS ("
     " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
     "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
@@ -63,18 +57,20 @@ _NEWEST_RECENT = text(
     ") "
     "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
 )
+"""The end of both newest-first queries: each story once, by its newest match in `top`."""
+_NEWEST_RECENT = text(
+    "WITH recent AS ("  # noqa: S608 - constant strings only
+    " SELECT id, sort_at, doc FROM search_docs ORDER BY sort_at DESC, id DESC LIMIT :window"
+    "), top AS ("
+    " SELECT id, sort_at FROM recent"
+    " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
+    " ORDER BY sort_at DESC, id DESC LIMIT :top" + _EACH_STORY_NEWEST
+)
 _NEWEST_ALL = text(
-    "WITH top AS ("
+    "WITH top AS ("  # noqa: S608 - constant strings only
     " SELECT id, sort_at FROM search_docs"
     " WHERE doc @@ to_tsquery('simple', :match) AND sort_at >= :since"
-    " ORDER BY sort_at + 0 DESC, id DESC LIMIT :top"
-    "), ranked AS ("
-    " SELECT top.id, top.sort_at, a.story_id, count(*) OVER () AS pooled, row_number() OVER ("
-    "  PARTITION BY coalesce(a.story_id, top.id) ORDER BY top.sort_at DESC, top.id DESC"
-    " ) AS place"
-    " FROM top JOIN articles AS a ON a.id = top.id"
-    ") "
-    "SELECT id, story_id, pooled FROM ranked WHERE place = 1 ORDER BY sort_at DESC, id DESC"
+    " ORDER BY sort_at + 0 DESC, id DESC LIMIT :top" + _EACH_STORY_NEWEST
 )
 RECENT_WINDOW = 4000
 """Newest articles searched first (about a day and a half at a million a year)."""

@@ -25,22 +25,9 @@ from db import stats
 from db.engine import make_engine, make_sessionmaker
 from db.unit import Database
 from services.core import Services
+from tests.integration.test_delivery_pacing import FakeTime
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-
-
-class FakeTime:
-    """A monotonic clock that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 class FakeBot:
