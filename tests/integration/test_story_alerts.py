@@ -125,6 +125,22 @@ async def test_one_event_in_two_languages_alerts_once_and_two_events_twice(
             assert len(_alerts(api, OTHER)) == 1
 
 
+def _reuters_and_tagesschau(
+    api: FakeBotAPI, feeds: FeedServer, tmp_path: Path, backlog_de: dict[str, Any]
+) -> Settings:
+    """Two outlets' feeds with one old item each (the backlog), and a bot reading both."""
+    en_url = feeds.set_feed("/en.xml", rss([OLD], title="Reuters", language="en"))
+    de_url = feeds.set_feed("/de.xml", rss([backlog_de], title="tagesschau", language="de"))
+    return make_settings(api.base_url, tmp_path, [en_url, de_url])
+
+
+async def _reader_of_kim_jong_un(api: FakeBotAPI, settings: Settings) -> None:
+    """The backlog stored (the first poll alerts nothing), then the reader subscribes."""
+    assert await eventually(lambda: db_count(settings, "SELECT count(*) FROM articles") == 2)
+    api.push_message(READER, "/subscribe Kim Jong Un")
+    assert await api.wait_for_messages_async(READER, 1)
+
+
 async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscription(
     tmp_path: Path,
 ) -> None:
@@ -132,15 +148,9 @@ async def test_a_later_outlet_edits_the_alert_and_names_a_newly_matched_subscrip
     tagesschau = _item("kim-train-arrives-beijing-2025", "tagesschau.de")
     backlog_de = {**OLD, "guid": "old-de"}
     with FakeBotAPI() as api, FeedServer() as feeds:
-        en_url = feeds.set_feed("/en.xml", rss([OLD], title="Reuters", language="en"))
-        de_url = feeds.set_feed("/de.xml", rss([backlog_de], title="tagesschau", language="de"))
-        settings = make_settings(api.base_url, tmp_path, [en_url, de_url])
+        settings = _reuters_and_tagesschau(api, feeds, tmp_path, backlog_de)
         async with running(settings):
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM articles") == 2
-            )
-            api.push_message(READER, "/subscribe Kim Jong Un")
-            assert await api.wait_for_messages_async(READER, 1)
+            await _reader_of_kim_jong_un(api, settings)
             # Only the German report says "Sonderzug".
             api.push_message(READER, "/subscribe Sonderzug")
             assert await api.wait_for_messages_async(READER, 2)
@@ -184,15 +194,9 @@ async def test_edits_resume_after_a_restart_and_never_become_new_messages(
     tagesschau = _item("kim-train-arrives-beijing-2025", "tagesschau.de")
     backlog_de = {**OLD, "guid": "old-de"}
     with FakeBotAPI() as api, FeedServer() as feeds:
-        en_url = feeds.set_feed("/en.xml", rss([OLD], title="Reuters", language="en"))
-        de_url = feeds.set_feed("/de.xml", rss([backlog_de], title="tagesschau", language="de"))
-        settings = make_settings(api.base_url, tmp_path, [en_url, de_url])
+        settings = _reuters_and_tagesschau(api, feeds, tmp_path, backlog_de)
         async with running(settings):
-            assert await eventually(
-                lambda: db_count(settings, "SELECT count(*) FROM articles") == 2
-            )
-            api.push_message(READER, "/subscribe Kim Jong Un")
-            assert await api.wait_for_messages_async(READER, 1)
+            await _reader_of_kim_jong_un(api, settings)
             feeds.set_feed("/en.xml", rss([OLD, reuters], title="Reuters", language="en"))
             assert await eventually(lambda: len(_alerts(api, READER)) == 1)
             # Telegram asks us to wait with the edit; the bot stops meanwhile.
