@@ -32,7 +32,7 @@ def _words() -> list[str]:
     return sorted(word for word in words if word.isalpha())
 
 
-@pytest.mark.parametrize("language", ["de", "en", "fr"])
+@pytest.mark.parametrize("language", ["de", "en", "fr", "es", "it", "pt"])
 def test_plain_words_get_simplemmas_lemma(language: str) -> None:
     words = _words()
     assert len(words) > 500
