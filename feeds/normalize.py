@@ -329,8 +329,21 @@ def lemmatize(word: str, language: str) -> str:
 def is_known(word: str, languages: tuple[str, ...]) -> bool:
     """Whether one of the languages' simplemma dictionaries knows the word (either case)."""
     token = normalize_token(word)
-    lookup = _dictionary_lookup()
-    return any(lookup.get_lemma(token, language) is not None for language in languages)
+    for language in languages:
+        dictionary = _dictionaries().get_dictionary(language)
+        if (
+            isinstance(dictionary, _HashedDictionary)
+            and language not in _SPECIAL_LEMMA_LANGUAGES
+            and token.isalpha()
+        ):
+            # What `DictionaryLookupStrategy` does for a word without apostrophe: the word,
+            # then with its first letter's case reversed (here from one bucket).
+            other = token.lower() if token[:1].isupper() else token.capitalize()
+            if dictionary.either(token, other) is not None:
+                return True
+        elif _dictionary_lookup().get_lemma(token, language) is not None:
+            return True
+    return False
 
 
 class _HashedDictionary(DecodedStrMapping):

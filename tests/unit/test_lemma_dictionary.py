@@ -17,10 +17,20 @@ def test_the_german_and_english_dictionaries_answer_as_simplemmas_own() -> None:
     for language in ("de", "en"):
         theirs = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(language)
         ours = normalize._dictionaries().get_dictionary(language)
+        assert isinstance(ours, normalize._HashedDictionary)
         assert len(ours) == len(theirs)
         sample = [key for number, key in enumerate(theirs) if number % 211 == 0]
         probes = [*sample, *(key + "x" for key in sample), *(key[:-1] for key in sample)]
         assert [ours.get(word) for word in probes] == [theirs.get(word) for word in probes]
+        # Both case variants from one bucket, as the lemmatizer and `is_known` ask for them.
+        variants = [(word, word.swapcase()) for word in probes[::7]]
+        variants += [("Ärzte", "ärzte"), ("ärzte", "Ärzte"), ("ÖSTERREICH", "österreich")]
+        assert [ours.either(word, other) for word, other in variants] == [
+            theirs.get(word) or theirs.get(other) for word, other in variants
+        ]
+        assert [normalize.is_known(word, (language,)) for word in sample[::5]] == [
+            simplemma.is_known(word, lang=language, low_memory=True) for word in sample[::5]
+        ]
 
 
 def test_lemmas_and_known_words_are_simplemmas() -> None:
