@@ -14,6 +14,10 @@ looks its keys up in an inverted index built from the subscriptions' literals:
   whose anchor and needs occur and whose excluded words do not; an AND of a few plain words
   (`trump iran`, `korea -south`) is decided right there, only the others have their compiled
   tree (nested closures) evaluated.
+- A query that excludes plain words at its top (`Trump -golf`, `Iran -sport`, `a b -c`) is
+  registered without them, and each excluded key *vetoes* the query's subscription ids: they
+  are taken from the article's result last. The common `word -other` is thus a direct
+  branch, no entry and no candidate set operation.
 - Prefix literals are bucketed by their first three letters; the hits of each article word
   are memoized in the frozen main index.
 
@@ -43,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TypeGuard
+from typing import TypeGuard, cast
 
 from feeds.normalize import COMPOUND, Position, analyze
 from feeds.query import And, Node, Not, Or, Query, Term
@@ -462,6 +466,25 @@ def _excluded_words(node: Node) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _vetoes(root: Node) -> tuple[Node, frozenset[str]] | None:
+    """For a tree that is an AND excluding plain words (or ORs of plain words) at its top:
+    the tree without those exclusions and the keys of the excluded words (any of them rules
+    the query out); None for any other tree."""
+    if not isinstance(root, And):
+        return None
+    rest: list[Node] = []
+    vetoes: set[str] = set()
+    for child in root.children:
+        if isinstance(child, Not) and all(map(_is_plain_word, _branches(child.child))):
+            for branch in _branches(child.child):
+                vetoes |= cast(Term, branch).forms[0]
+        else:
+            rest.append(child)
+    if not vetoes or all(isinstance(child, Not) for child in rest):
+        return None
+    return (rest[0] if len(rest) == 1 else And(tuple(rest))), frozenset(vetoes)
+
+
 def _decided_by_keys(node: Node) -> bool:
     """Whether the anchor, the needs and the excluded words decide the node exactly:
     an AND of a few plain words or ORs of plain words, some plain words excluded
@@ -514,12 +537,13 @@ def _split_plain_branches(node: Node) -> tuple[Node, ...]:
     )
 
 
-_DIRECT, _ANCHORED, _NEEDED, _EXCLUDED = 0, 1, 2, 3
-_SLOTS = 4
+_DIRECT, _ANCHORED, _NEEDED, _EXCLUDED, _VETOED = range(5)
+_SLOTS = 5
 _Record = Sequence[Collection[int]]
 """What one key means to an index, by slot: the subscription ids it matches directly, the
-entries anchored on it, the entries needing it (first need slot), the entries it excludes."""
-_direct_of, _anchored_of, _needed_of, _excluded_of = map(itemgetter, range(_SLOTS))
+entries anchored on it, the entries needing it (first need slot), the entries it excludes,
+the subscription ids it vetoes (their query excludes the key at its top)."""
+_direct_of, _anchored_of, _needed_of, _excluded_of, _vetoed_of = map(itemgetter, range(_SLOTS))
 _EMPTY: tuple[int, ...] = ()
 
 
@@ -614,6 +638,15 @@ class _Index:
 
     def add_group(self, root: Node, ids: Sequence[int]) -> None:
         """Register the subscriptions (ids) sharing one query tree."""
+        vetoed = _vetoes(root)
+        if vetoed is not None:
+            # `Trump -golf`: registered as `Trump` is, and vetoed by golf's keys. A key
+            # excluded at the top of the tree rules out the whole query, and these ids match
+            # through this tree only, so the veto is taken from the article's result last.
+            # The common `word -other` thus costs no entry and no candidate set operation.
+            root, vetoes = vetoed
+            for key in vetoes:
+                self._slot(key, _VETOED).extend(ids)
         for node in _branches(root):
             if _is_direct(node):
                 self._add_direct(node, ids)
@@ -690,18 +723,19 @@ class _Index:
         if self.direct_title_prefix:
             self.direct_title_prefix.hits(article.title_surfaces, matched)
         entries = self._candidates(article, records)
-        if not entries:
-            return matched
-        exact = entries & self.exact
-        entry_ids = self.entry_ids
-        if exact:
-            matched.update(*map(entry_ids.__getitem__, exact))
-        if len(exact) < len(entries):
-            checks = self.checks
-            for entry in entries - exact:
-                check = checks[entry]
-                if check is not None and check(article):
-                    matched.update(entry_ids[entry])
+        if entries:
+            exact = entries & self.exact
+            entry_ids = self.entry_ids
+            if exact:
+                matched.update(*map(entry_ids.__getitem__, exact))
+            if len(exact) < len(entries):
+                checks = self.checks
+                for entry in entries - exact:
+                    check = checks[entry]
+                    if check is not None and check(article):
+                        matched.update(entry_ids[entry])
+        if matched:
+            matched.difference_update(*map(_vetoed_of, records))
         return matched
 
     def _candidates(self, article: _Article, records: list[_Record]) -> set[int]:

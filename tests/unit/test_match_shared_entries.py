@@ -62,3 +62,29 @@ def test_changes_after_a_compaction_do_not_reach_the_compacted_index() -> None:
     assert matcher.pending == 0
     assert matcher.match(IRAN_SPANISH, "", "es") == {3}
     assert matcher.match(KOREA_PHRASE, "") == {1}
+
+
+def test_a_word_with_exclusions_is_vetoed_only_for_its_own_subscriptions() -> None:
+    # `Trump -golf` and `Trump OR Biden -golf` are held as ids vetoed by the excluded words;
+    # an OR around an exclusion is not (a veto would take back the other branch's match).
+    queries = {
+        1: "Trump -golf",
+        2: "Trump OR Biden -golf -tennis",
+        3: "(Trump -golf) OR Biden",
+        4: "Trump",
+        5: "Trump -Trump",
+    }
+    matcher = Matcher.build((n, parse_query(q)) for n, q in queries.items())
+    assert matcher.match("Trump plays golf with Biden", "") == {3, 4}
+    assert matcher.match("Trump speaks", "") == {1, 2, 3, 4}
+    assert matcher.match("Biden plays tennis", "") == {3}
+    assert matcher.match("Biden speaks", "Trumps Rede") == {1, 2, 3, 4}
+    # Added, replaced and removed ones count for the next article, and after compaction.
+    matcher.add(6, parse_query("Biden -golf"))
+    matcher.add(1, parse_query("golf -Trump"))
+    matcher.remove(2)
+    for _ in range(2):
+        assert matcher.match("Trump plays golf with Biden", "") == {3, 4}
+        assert matcher.match("Biden plays golf", "") == {1, 3}
+        assert matcher.match("Biden speaks", "") == {3, 6}
+        matcher.compact()
