@@ -505,7 +505,9 @@ def _forms(token: str, language: str | None) -> Position:
         # and every miss costs a lookup.
         lower = token.lower()
         for lemma_language in _latin_lemma_languages(language):
-            lemma = fold_word(_lemma(lower, lemma_language))
+            lemma = _lemma(lower, lemma_language)
+            # A word that is its own lemma (every unknown word) folds to the surface.
+            lemma = surface if lemma == lower else fold_word(lemma)
             if lemma not in forms and _is_inflection(surface, lemma):
                 forms.append(lemma)
         if (
