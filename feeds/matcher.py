@@ -12,8 +12,8 @@ looks its keys up in an inverted index built from the subscriptions' literals:
   the longest word, for an OR every branch), up to three more *needs* (other words it
   requires) and its excluded words. Set operations over the article's keys keep the entries
   whose anchor and needs occur and whose excluded words do not; an AND of a few plain words
-  (`trump iran`, `korea -south`) is decided right there, only the others have their compiled
-  tree (nested closures) evaluated.
+  (`trump iran`, `nordkorea (rakete OR atom)`) is decided right there, only the others have
+  their compiled tree (nested closures) evaluated.
 - A query that excludes plain words at its top (`Trump -golf`, `Iran -sport`, `a b -c`) is
   registered without them, and each excluded key *vetoes* the query's subscription ids: they
   are taken from the article's result last. The common `word -other` is thus a direct
