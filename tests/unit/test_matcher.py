@@ -420,6 +420,58 @@ def test_the_index_agrees_with_evaluating_every_query_on_generated_data() -> Non
         assert matcher.match(title, teaser, language) == expected
 
 
+# Exclusions in every position a query can put them: at the top (vetoes), inside an OR or
+# a nested AND (evaluated), of phrases, prefixes, headline words and ORs of words.
+EXCLUSION_SHAPES = (
+    "{a} -{b}",
+    "{a} -({b} OR {c})",
+    "{a} {b} -{c}",
+    "({a} OR {b}) -{c}",
+    '({a} OR "{b} {c}") -{d}',
+    "({a} -{b}) OR {c}",
+    "{a} ({b} -{c})",
+    "title:{a} -{b}",
+    "{a} -title:{b}",
+    "{p}* -{b}",
+    '"{a} {b}" -{c}',
+    '{a} -"{b} {c}"',
+    '"{a}" -{b}',
+    "{a} -{a}",
+    "{a} -{b} -{c} -{d}",
+)
+
+
+def test_exclusions_anywhere_agree_with_evaluating_every_query() -> None:
+    articles = generate_articles(60, random.Random(5))
+    # Words the articles carry, so that queries match and exclusions bite.
+    words = sorted(
+        {
+            w
+            for title, teaser, _ in articles
+            for w in re.findall(r"[A-Za-zäöüß]{4,}", title + teaser)
+        }
+    )
+    rng = random.Random(6)
+    queries = []
+    for _ in range(12):
+        a, b, c, d = rng.sample(words, 4)
+        for shape in EXCLUSION_SHAPES:
+            queries.append(parse_query(shape.format(a=a, b=b, c=c, d=d, p=a[:4])))
+    matcher = Matcher.build(list(enumerate(queries)))
+    matched = 0
+    for title, teaser, language in articles:
+        title_positions = analyze(title, language)
+        positions = title_positions + analyze(teaser, language)
+        expected = {
+            number
+            for number, query in enumerate(queries)
+            if _oracle(query.root, positions, len(title_positions))
+        }
+        assert matcher.match(title, teaser, language) == expected, (title, teaser)
+        matched += len(expected)
+    assert matched > 100  # the queries do match, and the exclusions decide some
+
+
 def test_the_naive_baseline_agrees_on_plain_cases() -> None:
     assert naive_regex(parse_query("Putin")).search("Kim trifft Putin")
     assert not naive_regex(parse_query("Kim")).search("Kimberly Clark")
