@@ -522,8 +522,9 @@ _COLD_PASSES = 3
 
 
 def run(subscriptions: int, articles: int, naive_articles: int, seed: int) -> Result:
-    """Measure one subscription count (fresh word caches are not possible in-process: the
-    cold pass is the first pass over articles never seen before)."""
+    """Measure one subscription count (a cold pass reads the articles with every word cache
+    emptied by `clear_caches` and a freshly built index: the first pass after a start, with
+    the dictionaries loaded, as start-up loads them)."""
     rng = random.Random(seed + subscriptions)
     started = time.process_time()
     queries = _parse_all(generate_queries(subscriptions, rng))
