@@ -410,14 +410,18 @@ def test_the_index_agrees_with_evaluating_every_query_on_generated_data() -> Non
     matcher = Matcher.build(list(enumerate(queries)))
     assert isinstance(queries[0].root, Term | And | Or)
     for title, teaser, language in generate_articles(40, random.Random(3)):
-        title_positions = analyze(title, language)
-        positions = title_positions + analyze(teaser, language)
-        expected = {
-            number
-            for number, query in enumerate(queries)
-            if _oracle(query.root, positions, len(title_positions))
-        }
-        assert matcher.match(title, teaser, language) == expected
+        assert matcher.match(title, teaser, language) == _expected(queries, title, teaser, language)
+
+
+def _expected(queries: list[Query], title: str, teaser: str, language: str) -> set[int]:
+    """The numbers of the queries the oracle says the article matches."""
+    title_positions = analyze(title, language)
+    positions = title_positions + analyze(teaser, language)
+    return {
+        number
+        for number, query in enumerate(queries)
+        if _oracle(query.root, positions, len(title_positions))
+    }
 
 
 # Exclusions in every position a query can put them: at the top (vetoes), inside an OR or
@@ -460,13 +464,7 @@ def test_exclusions_anywhere_agree_with_evaluating_every_query() -> None:
     matcher = Matcher.build(list(enumerate(queries)))
     matched = 0
     for title, teaser, language in articles:
-        title_positions = analyze(title, language)
-        positions = title_positions + analyze(teaser, language)
-        expected = {
-            number
-            for number, query in enumerate(queries)
-            if _oracle(query.root, positions, len(title_positions))
-        }
+        expected = _expected(queries, title, teaser, language)
         assert matcher.match(title, teaser, language) == expected, (title, teaser)
         matched += len(expected)
     assert matched > 100  # the queries do match, and the exclusions decide some
