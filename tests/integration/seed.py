@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -18,6 +19,18 @@ from feeds.models import Article, Hit
 from feeds.query import parse_query, query_to_json
 
 NOW = datetime.now(UTC)
+
+
+@asynccontextmanager
+async def migrated(database_url: str) -> AsyncIterator[Database]:
+    """The bot's database, migrated and open for seeding until the block ends (before the bot
+    starts on it)."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        yield Database(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 def article(number: int, *, title: str | None = None) -> Article:
@@ -75,35 +88,27 @@ async def seed_outbox(
     distinct_articles: bool = True,
 ) -> int:
     """Queue `n` alerts for each chat (distinct articles); returns how many were queued."""
-    migrate(database_url)
-    engine = make_engine(database_url)
-    db = Database(make_sessionmaker(engine))
     queued = 0
-    try:
-        async with db.write() as session:
-            await feed_store.merge_feeds(
-                session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW
+    async with migrated(database_url) as db, db.write() as session:
+        await feed_store.merge_feeds(session, [("http://127.0.0.1:9/rss", "Test Source")], now=NOW)
+        feed_id = (await feed_store.all_feeds(session))[0].id
+        # The articles are already here: the bot must not poll this feed.
+        await session.execute(update(Feed).where(Feed.id == feed_id).values(active=False))
+        stored_query = query_to_json(parse_query("Kim"))
+        subscription_of: dict[int, int] = {}
+        for chat_id in alerts_per_chat:
+            kind = chat_type if chat_id > 0 else "group"
+            await chats.upsert_chat(session, chat_id, now=NOW, chat_type=kind)
+            row, _ = await subscriptions.add_subscription(
+                session, chat_id, "Kim", stored_query, now=NOW
             )
-            feed_id = (await feed_store.all_feeds(session))[0].id
-            # The articles are already here: the bot must not poll this feed.
-            await session.execute(update(Feed).where(Feed.id == feed_id).values(active=False))
-            stored_query = query_to_json(parse_query("Kim"))
-            subscription_of: dict[int, int] = {}
-            for chat_id in alerts_per_chat:
-                kind = chat_type if chat_id > 0 else "group"
-                await chats.upsert_chat(session, chat_id, now=NOW, chat_type=kind)
-                row, _ = await subscriptions.add_subscription(
-                    session, chat_id, "Kim", stored_query, now=NOW
-                )
-                subscription_of[chat_id] = row.id
-            most = max(alerts_per_chat.values(), default=0)
-            for index in range(most):
-                wanted = [c for c, n in alerts_per_chat.items() if n > index]
-                hits = [Hit(subscription_of[c], c, "Kim") for c in wanted]
-                result = await store_articles(
-                    session, feed_id, [article(index)], now=NOW, match=_always(hits)
-                )
-                queued += result.alerts_queued
-    finally:
-        await engine.dispose()
+            subscription_of[chat_id] = row.id
+        most = max(alerts_per_chat.values(), default=0)
+        for index in range(most):
+            wanted = [c for c, n in alerts_per_chat.items() if n > index]
+            hits = [Hit(subscription_of[c], c, "Kim") for c in wanted]
+            result = await store_articles(
+                session, feed_id, [article(index)], now=NOW, match=_always(hits)
+            )
+            queued += result.alerts_queued
     return queued

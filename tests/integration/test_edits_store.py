@@ -10,11 +10,10 @@ import pytest
 
 from db import chats, edits, outbox, subscriptions
 from db import feeds as feed_store
-from db.engine import make_engine, make_sessionmaker, migrate
 from db.unit import Database
 from feeds.models import Article, Hit
 from feeds.stories import StoryGrouper
-from tests.integration.seed import store_articles
+from tests.integration.seed import migrated, store_articles
 
 NOW = datetime(2025, 9, 2, 12, 0, tzinfo=UTC)
 CHAT = 111
@@ -55,10 +54,8 @@ def _kim(_article: Article) -> list[Hit]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    migrate(database_url)
-    engine = make_engine(database_url)
-    yield Database(make_sessionmaker(engine))
-    await engine.dispose()
+    async with migrated(database_url) as database:
+        yield database
 
 
 async def _feeds(db: Database) -> list[int]:
@@ -75,6 +72,12 @@ async def _feeds(db: Database) -> list[int]:
             now=NOW,
         )
         return [feed.id for feed in await feed_store.all_feeds(session)]
+
+
+async def _arrives(db: Database, stories: StoryGrouper, feed_id: int, value: Article) -> None:
+    """A poll of the feed brings the article; it matches the reader's subscription."""
+    async with db.write() as session:
+        await store_articles(session, feed_id, [value], now=NOW, match=_kim, stories=stories)
 
 
 async def test_outlets_that_join_before_the_send_go_into_the_first_send(db: Database) -> None:
@@ -95,13 +98,11 @@ async def test_outlets_that_join_before_the_send_go_into_the_first_send(db: Data
 async def test_an_edit_of_a_sent_alert_is_due_at_most_once_a_minute(db: Database) -> None:
     reuters, bbc, guardian = await _feeds(db)
     stories = StoryGrouper()
-    async with db.write() as session:
-        await store_articles(session, reuters, [REUTERS], now=NOW, match=_kim, stories=stories)
+    await _arrives(db, stories, reuters, REUTERS)
     async with db.write() as session:
         (alert,) = await outbox.due_alerts(session, NOW)
         await outbox.mark_sent(session, [alert.id], 42, now=NOW)
-    async with db.write() as session:
-        await store_articles(session, bbc, [BBC], now=NOW, match=_kim, stories=stories)
+    await _arrives(db, stories, bbc, BBC)
     async with db.read() as session:
         (edit,) = await edits.due_edits(session, NOW)
     assert edit.message_id == 42 and edit.outlets == (("BBC", "https://bbc.test/kim"),)
@@ -117,13 +118,11 @@ async def test_an_edit_of_a_sent_alert_is_due_at_most_once_a_minute(db: Database
 async def test_an_alert_sent_more_than_48_hours_ago_is_no_longer_edited(db: Database) -> None:
     reuters, bbc, _guardian = await _feeds(db)
     stories = StoryGrouper()
-    async with db.write() as session:
-        await store_articles(session, reuters, [REUTERS], now=NOW, match=_kim, stories=stories)
+    await _arrives(db, stories, reuters, REUTERS)
     async with db.write() as session:
         (alert,) = await outbox.due_alerts(session, NOW)
         await outbox.mark_sent(session, [alert.id], 42, now=NOW - timedelta(hours=49))
-    async with db.write() as session:
-        await store_articles(session, bbc, [BBC], now=NOW, match=_kim, stories=stories)
+    await _arrives(db, stories, bbc, BBC)
     async with db.read() as session:
         assert await edits.due_edits(session, NOW + timedelta(days=1)) == []
 
@@ -136,13 +135,12 @@ async def test_an_outlet_that_joins_while_the_alert_is_in_flight_is_edited_in(
     the sent message never named BBC)."""
     reuters, bbc, _guardian = await _feeds(db)
     stories = StoryGrouper()
-    async with db.write() as session:
-        await store_articles(session, reuters, [REUTERS], now=NOW, match=_kim, stories=stories)
+    await _arrives(db, stories, reuters, REUTERS)
     async with db.read() as session:
         (in_flight,) = await outbox.due_alerts(session, NOW)
     assert in_flight.outlets == ()
-    async with db.write() as session:  # BBC is stored while the send is on its way
-        await store_articles(session, bbc, [BBC], now=NOW, match=_kim, stories=stories)
+    # BBC is stored while the send is on its way.
+    await _arrives(db, stories, bbc, BBC)
     async with db.write() as session:
         await outbox.mark_sent_many(
             session, [([in_flight.id], 42)], now=NOW, shown={in_flight.id: in_flight.shown}
@@ -154,10 +152,7 @@ async def test_an_outlet_that_joins_while_the_alert_is_in_flight_is_edited_in(
 
 async def test_an_alert_nothing_joined_while_in_flight_queues_no_edit(db: Database) -> None:
     reuters, _bbc, _guardian = await _feeds(db)
-    async with db.write() as session:
-        await store_articles(
-            session, reuters, [REUTERS], now=NOW, match=_kim, stories=StoryGrouper()
-        )
+    await _arrives(db, StoryGrouper(), reuters, REUTERS)
     async with db.read() as session:
         (in_flight,) = await outbox.due_alerts(session, NOW)
     async with db.write() as session:

@@ -32,7 +32,7 @@ from feeds.render_search import highlight_of, render_results
 from feeds.search_request import parse_search
 from tests import databases
 from tests.integration.harness import make_settings, running
-from tests.integration.seed import store_articles
+from tests.integration.seed import migrated, store_articles
 from tests.unit.test_fts_translate import QUERY_ALPHABET
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
@@ -86,13 +86,10 @@ def _article(index: int, title: str, teaser: str, language: str, hours: float) -
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    migrate(database_url)
-    engine = make_engine(database_url)
-    database = Database(make_sessionmaker(engine))
-    async with database.write() as session:
-        await feed_store.merge_feeds(session, [KRONE, BBC], now=NOW)
-    yield database
-    await engine.dispose()
+    async with migrated(database_url) as database:
+        async with database.write() as session:
+            await feed_store.merge_feeds(session, [KRONE, BBC], now=NOW)
+        yield database
 
 
 async def _feed_ids(db: Database) -> dict[str, int]:
@@ -324,17 +321,14 @@ async def test_search_and_paging_through_the_bot_api(tmp_path: Path) -> None:
     chat = 4242
     with FakeBotAPI() as api:
         settings = make_settings(api.base_url, tmp_path, [])
-        migrate(settings.DATABASE_URL)
-        engine = make_engine(settings.DATABASE_URL)
-        database = Database(make_sessionmaker(engine))
-        async with database.write() as session:
-            await feed_store.merge_feeds(session, [LOCAL], now=NOW)
-        stories: list[Story] = [
-            (LOCAL, f"Kim <Nr. {i}> besucht Fabrik", "Kim Jong-un inspiziert.", "de", 20 - i)
-            for i in range(7)
-        ]
-        await _store(database, stories)
-        await engine.dispose()
+        async with migrated(settings.DATABASE_URL) as database:
+            async with database.write() as session:
+                await feed_store.merge_feeds(session, [LOCAL], now=NOW)
+            stories: list[Story] = [
+                (LOCAL, f"Kim <Nr. {i}> besucht Fabrik", "Kim Jong-un inspiziert.", "de", 20 - i)
+                for i in range(7)
+            ]
+            await _store(database, stories)
         async with running(settings):
             api.push_message(chat, "/search Kim Jong-un")
             first = (await api.wait_for_messages_async(chat, 1))[-1]

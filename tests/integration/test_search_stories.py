@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,6 @@ from bench.fakes import FakeBotAPI
 from bot.__main__ import main
 from db import feeds as feed_store
 from db import search, search_pg
-from db.engine import make_engine, make_sessionmaker, migrate
 from db.search_backend import search_backend
 from db.unit import Database
 from feeds.models import Article
@@ -29,7 +29,7 @@ from feeds.search_request import parse_search
 from feeds.stories import Placement, Report
 from tests import databases
 from tests.integration.harness import make_settings, running
-from tests.integration.seed import store_articles
+from tests.integration.seed import migrated, store_articles
 
 NOW = datetime(2025, 9, 20, 12, 0, tzinfo=UTC)
 KRONE = ("https://www.krone.at/nachrichten/rss.xml", "Krone")
@@ -73,15 +73,19 @@ class EventPlacer:
             self._stories.setdefault(event, story_id)
 
 
+@asynccontextmanager
+async def _with_feeds(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database with the test's feeds."""
+    async with migrated(database_url) as database:
+        async with database.write() as session:
+            await feed_store.merge_feeds(session, FEEDS, now=NOW)
+        yield database
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    migrate(database_url)
-    engine = make_engine(database_url)
-    database = Database(make_sessionmaker(engine))
-    async with database.write() as session:
-        await feed_store.merge_feeds(session, FEEDS, now=NOW)
-    yield database
-    await engine.dispose()
+    async with _with_feeds(database_url) as database:
+        yield database
 
 
 async def _store(db: Database, items: Sequence[Item], *, url: str = "") -> None:
@@ -331,13 +335,8 @@ async def test_search_in_the_chat_names_the_other_outlets_and_explains_a_bad_que
     chat = 4343
     with FakeBotAPI() as api:
         settings = make_settings(api.base_url, tmp_path, [])
-        migrate(settings.DATABASE_URL)
-        engine = make_engine(settings.DATABASE_URL)
-        database = Database(make_sessionmaker(engine))
-        async with database.write() as session:
-            await feed_store.merge_feeds(session, FEEDS, now=NOW)
-        await _store(database, TRIP)
-        await engine.dispose()
+        async with _with_feeds(settings.DATABASE_URL) as database:
+            await _store(database, TRIP)
         async with running(settings):
             api.push_message(chat, "/search Kim Jong-un")
             shown = (await api.wait_for_messages_async(chat, 1))[-1]
@@ -355,13 +354,8 @@ async def test_the_command_line_prints_each_story_once_with_its_outlets(
     url = databases.new_database_url(tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    migrate(url)
-    engine = make_engine(url)
-    database = Database(make_sessionmaker(engine))
-    async with database.write() as session:
-        await feed_store.merge_feeds(session, FEEDS, now=NOW)
-    await _store(database, TRIP)
-    await engine.dispose()
+    async with _with_feeds(url) as database:
+        await _store(database, TRIP)
 
     assert await asyncio.to_thread(main, ["search", "Kim"]) == 0
     out = capsys.readouterr().out

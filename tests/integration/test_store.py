@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.search import search_contains
 from db import articles, chats, outbox, subscriptions
@@ -142,18 +143,24 @@ async def test_one_alert_per_chat_and_article_and_none_on_a_repeat(
     ]
 
 
+async def _grouped(
+    session: AsyncSession, stories: StoryGrouper, feed_id: int, values: list[Article]
+) -> None:
+    """Store one feed's articles as a poll would, every reader matching, stories grouped."""
+    await store_articles(session, feed_id, values, now=NOW, match=_everyone, stories=stories)
+
+
 async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
     db: Database,
 ) -> None:
     feed_a, feed_b = await _setup(db)
     stories = StoryGrouper()
     async with db.write() as session:
-        await store_articles(
-            session, feed_a, [_article("1")], now=NOW, match=_everyone, stories=stories
-        )
+        await _grouped(session, stories, feed_a, [_article("1")])
         # Same canonical link, different guid and feed.
-        await store_articles(
+        await _grouped(
             session,
+            stories,
             feed_b,
             [
                 _article(
@@ -162,13 +169,11 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
                     canonical_link="https://example.org/1",
                 )
             ],
-            now=NOW,
-            match=_everyone,
-            stories=stories,
         )
         # Different link, same headline within a day.
-        await store_articles(
+        await _grouped(
             session,
+            stories,
             feed_b,
             [
                 _article(
@@ -178,9 +183,6 @@ async def test_same_story_in_two_feeds_is_stored_twice_but_alerts_once(
                     canonical_link="https://other.test/2",
                 )
             ],
-            now=NOW,
-            match=_everyone,
-            stories=stories,
         )
     async with db.read() as session:
         stored = (await session.execute(select(func.count()).select_from(ArticleRow))).scalar()
@@ -197,24 +199,12 @@ async def test_an_old_backlog_is_not_grouped_but_the_same_link_still_is(db: Data
     stories = StoryGrouper()
     old = NOW - timedelta(days=3)
     async with db.write() as session:
-        await store_articles(  # today's news
+        # Today's news.
+        await _grouped(session, stories, feed_a, [_article("today", title="Wetter heute")])
+        await _grouped(session, stories, feed_a, [_article("1", published=old)])
+        await _grouped(
             session,
-            feed_a,
-            [_article("today", title="Wetter heute")],
-            now=NOW,
-            match=_everyone,
-            stories=stories,
-        )
-        await store_articles(
-            session,
-            feed_a,
-            [_article("1", published=old)],
-            now=NOW,
-            match=_everyone,
-            stories=stories,
-        )
-        await store_articles(
-            session,
+            stories,
             feed_b,
             [
                 _article(
@@ -231,9 +221,6 @@ async def test_an_old_backlog_is_not_grouped_but_the_same_link_still_is(db: Data
                     published=old,
                 ),
             ],
-            now=NOW,
-            match=_everyone,
-            stories=stories,
         )
     async with db.read() as session:
         rows = (await session.execute(select(ArticleRow.guid, ArticleRow.story_id))).all()
