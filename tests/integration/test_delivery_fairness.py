@@ -67,7 +67,12 @@ async def _deliver(
     *,
     rounds: int = 50_000,
     limits: DeliveryLimits | None = None,
+    settle: bool = False,
 ) -> Services:
+    """Run the deliverer on fake time until `until()`. FakeTime adds up every sleep, also
+    concurrent ones: the loop's idle wait moves the clock under sends still in flight, by an
+    amount that depends on when the database answered. With `settle`, the loop waits for the
+    sends in flight before it idles, so only the senders' own waits move the clock."""
     engine = make_engine(url)
     svc = Services(Database(make_sessionmaker(engine)), clock=lambda: NOW)
     deliverer = Deliverer(
@@ -82,6 +87,8 @@ async def _deliver(
             if until():
                 break
             if not await deliverer.deliver_once():
+                if settle:
+                    await deliverer.drain()
                 await time.sleep(0.05)
         await deliverer.drain()
     finally:
@@ -197,7 +204,7 @@ async def test_paid_broadcasts_pay_only_beyond_the_free_rate(tmp_path: Path) -> 
     time = FakeTime()
     bot = FakeBot(time)
     limits = DeliveryLimits(per_second=20, paid_per_second=990, in_flight=400)
-    await _deliver(url, bot, time, lambda: len(bot.sent) >= 600, limits=limits)
+    await _deliver(url, bot, time, lambda: len(bot.sent) >= 600, limits=limits, settle=True)
     assert len(bot.sent) == 600
     assert _count(url, "SELECT count(*) FROM alerts WHERE telegram_message_id IS NULL") == 0
     free = sorted(m.at for m in bot.sent if not m.paid)
